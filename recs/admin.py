@@ -1,0 +1,18 @@
+from django.contrib import admin
+
+from recs.models import ModelVersion
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "created_at", "activated_at", "ndcg", "note")
+    list_filter = ("status",)
+    readonly_fields = (
+        "params", "metrics", "baseline_metrics", "data_counts", "timings",
+        "artifact_path", "created_at", "finished_at", "activated_at", "data_cutoff", "error",
+    )  # fmt: skip
+
+    @admin.display(description="NDCG@10")
+    def ndcg(self, obj: ModelVersion) -> str:
+        value = (obj.metrics or {}).get("ndcg@10")
+        return f"{value:.4f}" if isinstance(value, int | float) else "-"

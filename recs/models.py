@@ -1,0 +1,41 @@
+from django.db import models
+
+
+class ModelVersion(models.Model):
+    """One trained ALS model: how it was made, how it scored, and whether it serves."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready (evaluated, not serving)"
+        ACTIVE = "active", "Active (serving)"
+        FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Rejected by the promotion gate"
+        RETIRED = "retired", "Retired"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
+    params = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    baseline_metrics = models.JSONField(default=dict, blank=True)
+    data_counts = models.JSONField(default=dict, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    artifact_path = models.CharField(max_length=500, blank=True)
+    note = models.TextField(blank=True, default="", help_text="Why it was promoted or not.")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # Feedback newer than this was not in the training data (drives "retrain when enough new").
+    data_cutoff = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="active"),
+                name="modelversion_single_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"model v{self.pk} ({self.status})"

@@ -1,0 +1,1 @@
+"""TMDb sync tasks (wrappers over movies.services)."""

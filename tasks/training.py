@@ -1,0 +1,1 @@
+"""Model training tasks (wrappers over recs.services)."""
