@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from graphene.validation import depth_limit_validator
 from graphene_django.views import GraphQLView, HttpError
 from graphql.validation import specified_rules
+from graphql_sync_dataloaders import DeferredExecutionContext
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -31,6 +32,7 @@ class MovierecGraphQLView(GraphQLView):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
+        kwargs.setdefault("execution_context_class", DeferredExecutionContext)
         kwargs.setdefault(
             "validation_rules",
             [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)],

@@ -4,6 +4,7 @@ from graphene_django import DjangoObjectType
 
 from movies.graphql.types import Genre
 from users import models
+from users.graphql.dataloaders import FavoriteGenresByUserLoader
 
 
 class User(DjangoObjectType):
@@ -18,5 +19,5 @@ class User(DjangoObjectType):
         description = "A member. Others see only the public profile."
 
     @staticmethod
-    def resolve_favorite_genres(root: models.User, info: graphene.ResolveInfo) -> list:
-        return list(root.favorite_genres.all())
+    def resolve_favorite_genres(root: models.User, info: graphene.ResolveInfo) -> object:
+        return FavoriteGenresByUserLoader(info.context).load(root.pk)

@@ -1,0 +1,15 @@
+from movierec.graphql.dataloaders import BaseLoader, group_by
+from movies.models import Genre
+from users.models import User
+
+
+class FavoriteGenresByUserLoader(BaseLoader[int, list[Genre]]):
+    context_key = "favorite_genres_by_user"
+
+    def batch_load(self, keys: list[int]) -> list[list[Genre]]:
+        through = User.favorite_genres.through
+        rows = (
+            through.objects.filter(user_id__in=keys).select_related("genre").order_by("genre__name")
+        )
+        grouped = group_by(rows, "user_id")
+        return [[row.genre for row in grouped.get(key, [])] for key in keys]
