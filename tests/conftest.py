@@ -96,3 +96,29 @@ def _clear_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: Any, settings: Any) -> Any:
+    """A real Celery worker (threads, in this process) consuming from the real broker.
+
+    Needs ``transactional_db``: the worker's threads use their own database connections, so
+    the test's rows must be committed for them to see.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from movierec.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    app.control.purge()
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        queues=["default", "sync", "ml"],
+        perform_ping_check=False,
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker
+    app.conf.task_always_eager = True

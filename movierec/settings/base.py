@@ -133,6 +133,8 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or CELERY_BRO
 )
 CELERY_IMPORTS = ("tasks.sync", "tasks.training")
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Training is CPU-heavy and runs on its own queue (one process); sync fans out on "sync".
+CELERY_TASK_ROUTES = {"tasks.training.*": {"queue": "ml"}, "tasks.sync.*": {"queue": "sync"}}
 CELERY_TASK_ACKS_LATE = False  # opted into per task, only where the task is idempotent
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
