@@ -44,13 +44,8 @@ def test_healthz_is_503_when_redis_is_down(client, settings):
     assert body["checks"]["database"]["ok"] is True
 
 
-def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
-    from movierec.celery import app
-
-    # Celery prefers the CELERY_BROKER_URL environment variable over its configuration.
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(app.conf, "broker_write_url", None)
+def test_healthz_is_503_when_the_broker_is_down(client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
