@@ -67,7 +67,9 @@ def _req_int(data: Mapping[str, Any], key: str, where: str) -> int:
     return value
 
 
-def _opt_int(data: Mapping[str, Any], key: str, where: str, *, zero_is_none: bool = False) -> int | None:
+def _opt_int(
+    data: Mapping[str, Any], key: str, where: str, *, zero_is_none: bool = False
+) -> int | None:
     value = data.get(key)
     if value is None:
         return None
@@ -306,7 +308,9 @@ class TmdbConfiguration:
 def parse_genres(payload: Any) -> tuple[TmdbGenre, ...]:
     """``/genre/movie/list``; any genre list is accepted, since genres are stored as data."""
     data = _obj(payload, "genres")
-    return tuple(_parse_genre(g, f"genres[{i}]") for i, g in enumerate(_list(data.get("genres"), "genres")))
+    return tuple(
+        _parse_genre(g, f"genres[{i}]") for i, g in enumerate(_list(data.get("genres"), "genres"))
+    )
 
 
 def _parse_genre(value: Any, where: str) -> TmdbGenre:
@@ -362,7 +366,9 @@ def parse_movie_detail(payload: Any) -> TmdbMovieDetail:
         credits = _parse_credits_body(_obj(data["credits"], f"{where}.credits"), f"{where}.credits")
     keywords: tuple[TmdbKeyword, ...] | None = None
     if data.get("keywords") is not None:
-        keywords = _parse_keywords_body(_obj(data["keywords"], f"{where}.keywords"), f"{where}.keywords")
+        keywords = _parse_keywords_body(
+            _obj(data["keywords"], f"{where}.keywords"), f"{where}.keywords"
+        )
 
     return TmdbMovieDetail(
         **fields,
