@@ -41,6 +41,7 @@ from movies.tmdb.schemas import (
     TmdbCredits,
     TmdbGenre,
     TmdbKeyword,
+    TmdbMovieChange,
     TmdbMovieDetail,
     TmdbMovieSummary,
     TmdbPage,
@@ -49,6 +50,7 @@ from movies.tmdb.schemas import (
     parse_credits,
     parse_genres,
     parse_keywords,
+    parse_movie_changes,
     parse_movie_detail,
     parse_movie_page,
 )
@@ -362,6 +364,13 @@ class TmdbClient:
         _check_page(page)
         params = {"start_date": start_date, "end_date": end_date, "page": page}
         return self._parsed(parse_changes_page, "movie/changes", params)
+
+    def movie_changes(
+        self, tmdb_id: int, start_date: date | None = None, end_date: date | None = None
+    ) -> tuple[TmdbMovieChange, ...]:
+        """What changed on one movie (TMDb defaults to the last 24 hours)."""
+        params = {"start_date": start_date, "end_date": end_date}
+        return self._parsed(parse_movie_changes, f"movie/{int(tmdb_id)}/changes", params)
 
     # --- iteration -------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ __all__ = [
     "TmdbCrew",
     "TmdbGenre",
     "TmdbKeyword",
+    "TmdbMovieChange",
     "TmdbMovieDetail",
     "TmdbMovieSummary",
     "TmdbPage",
@@ -34,6 +35,7 @@ __all__ = [
     "parse_credits",
     "parse_genres",
     "parse_keywords",
+    "parse_movie_changes",
     "parse_movie_detail",
     "parse_movie_page",
     "parse_movie_summary",
@@ -283,6 +285,16 @@ class TmdbChangesPage:
 
 
 @dataclass(frozen=True, slots=True)
+class TmdbMovieChange:
+    """One entry of ``/movie/{id}/changes``: which field changed, how, and when (TMDb's
+    ``"2023-04-08 16:35:05 UTC"`` text, kept as sent)."""
+
+    key: str
+    action: str
+    time: str
+
+
+@dataclass(frozen=True, slots=True)
 class TmdbConfiguration:
     """``/configuration``: image URLs are ``secure_base_url + size + file_path``."""
 
@@ -478,6 +490,26 @@ def parse_changes_page(payload: Any) -> TmdbChangesPage:
         except TmdbPayloadError as exc:
             errors.append(exc)
     return TmdbChangesPage(page, total_pages, total_results, tuple(ids), tuple(errors))
+
+
+def parse_movie_changes(payload: Any) -> tuple[TmdbMovieChange, ...]:
+    """``/movie/{id}/changes``, flattened to one entry per change item."""
+    data = _obj(payload, "movie_changes")
+    result = []
+    for i, group in enumerate(_list(data.get("changes"), "movie_changes.changes")):
+        where = f"movie_changes.changes[{i}]"
+        group_data = _obj(group, where)
+        key = _req_str(group_data, "key", where)
+        for j, item in enumerate(_list(group_data.get("items"), f"{where}.items", optional=True)):
+            item_data = _obj(item, f"{where}.items[{j}]")
+            result.append(
+                TmdbMovieChange(
+                    key=key,
+                    action=_str(item_data, "action", where),
+                    time=_str(item_data, "time", where),
+                )
+            )
+    return tuple(result)
 
 
 def parse_configuration(payload: Any) -> TmdbConfiguration:

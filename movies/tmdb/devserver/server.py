@@ -165,6 +165,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"/3/movie/(?P<id>\d+)"), "movie"),
     ("GET", re.compile(r"/3/movie/(?P<id>\d+)/credits"), "credits"),
     ("GET", re.compile(r"/3/movie/(?P<id>\d+)/keywords"), "keywords"),
+    ("GET", re.compile(r"/3/movie/(?P<id>\d+)/changes"), "movie_changes"),
     ("POST", re.compile(r"/_dev/movies/(?P<id>\d+)/touch"), "dev_touch"),
     ("POST", re.compile(r"/_dev/movies/(?P<id>\d+)/malform"), "dev_malform"),
     ("POST", re.compile(r"/_dev/reset"), "dev_reset"),
@@ -177,6 +178,7 @@ _ENDPOINT_LABELS = {
     "movie": "/3/movie/{movie_id}",
     "credits": "/3/movie/{movie_id}/credits",
     "keywords": "/3/movie/{movie_id}/keywords",
+    "movie_changes": "/3/movie/{movie_id}/changes",
 }
 
 
@@ -430,6 +432,26 @@ class DevApp:
         if movie_id not in self.catalogue.movies:
             return _not_found()
         return Response(200, self.catalogue.keywords_for(movie_id))
+
+    def _movie_changes(self, params: dict[str, str], query: Mapping[str, str]) -> Response:
+        """Touched fields of one movie, as TMDb's change groups (touch changes these four)."""
+        movie_id = int(params["id"])
+        if movie_id not in self.catalogue.movies:
+            return _not_found()
+        times = [when for when, mid in self.catalogue.changes if mid == movie_id]
+        groups = []
+        if times:
+            stamp = max(times).strftime("%Y-%m-%d %H:%M:%S UTC")
+            movie = self.catalogue.movies[movie_id]
+            for key in ("popularity", "vote_count", "vote_average", "tagline"):
+                item = {
+                    "id": f"{movie_id:012x}{len(times):012x}",
+                    "action": "updated",
+                    "time": stamp,
+                    "value": movie[key],
+                }
+                groups.append({"key": key, "items": [item]})
+        return Response(200, {"changes": groups})
 
     def _changes(self, params: dict[str, str], query: Mapping[str, str]) -> Response:
         page = _page_number(query)
