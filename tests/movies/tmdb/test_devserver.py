@@ -27,7 +27,7 @@ def keys(obj: dict[str, Any]) -> set[str]:
     return set(obj)
 
 
-# --- catalogue -----------------------------------------------------------------------------------
+# --- catalogue ---
 
 
 def test_catalogue_is_deterministic_and_fast() -> None:
@@ -98,7 +98,7 @@ def test_reset_restores_touched_and_malformed(catalogue: Catalogue) -> None:
     assert not catalogue.malformed and len(catalogue.changes) == changes
 
 
-# --- shapes, compared with the captured samples ---------------------------------------------------
+# --- shapes, compared with the captured samples ---
 
 
 def test_configuration_shape(dev_server: DevServer) -> None:
@@ -188,7 +188,7 @@ def test_movie_changes_shape(dev_server: DevServer) -> None:
     assert {"id", "action", "time", "value"} <= keys(body["changes"][0]["items"][0])
 
 
-# --- errors ---------------------------------------------------------------------------------------
+# --- errors ---
 
 
 def _assert_tmdb_error(response: requests.Response, status: int, code: int) -> None:
@@ -246,7 +246,7 @@ def test_rate_limit_answers_429_code_25_with_retry_after(catalogue: Catalogue) -
     assert int(limited[0].headers["Retry-After"]) >= 1
 
 
-# --- behaviour and /_dev controls ------------------------------------------------------------------
+# --- behaviour and /_dev controls ---
 
 
 def test_discover_filters_and_sorting(dev_server: DevServer, catalogue: Catalogue) -> None:
