@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -189,7 +189,7 @@ class TmdbClient:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> TmdbClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from movies.tmdb.devserver.catalogue import Catalogue
@@ -631,7 +631,7 @@ class DevServer:
     def reset(self) -> None:
         self.app.reset()
 
-    def __enter__(self) -> DevServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

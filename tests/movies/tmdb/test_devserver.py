@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,14 +29,11 @@ def keys(obj: dict[str, Any]) -> set[str]:
 # --- catalogue ---
 
 
-def test_catalogue_is_deterministic_and_fast() -> None:
-    started = time.perf_counter()
+def test_catalogue_is_deterministic() -> None:
     first = Catalogue.generate(10_000, seed=42)
-    elapsed = time.perf_counter() - started
     second = Catalogue.generate(10_000, seed=42)
     other = Catalogue.generate(10_000, seed=43)
 
-    assert elapsed < 2.0
     assert len(first.movies) == 10_000
     assert first.movies == second.movies
     some = list(first.movies)[::997]
@@ -51,7 +47,8 @@ def test_catalogue_contents_are_plausible(catalogue: Catalogue) -> None:
     genre_ids = {gid for gid, _ in GENRES}
     assert len(genre_ids) == 19 and {28, 878, 10770, 10751} <= genre_ids
     for movie in catalogue.movies.values():
-        if movie["id"] not in REAL_MOVIE_IDS:  # real ones keep TMDb's genres (The Dark Knight: 4)
+        # Real movies keep TMDb's genres (The Dark Knight has 4).
+        if movie["id"] not in REAL_MOVIE_IDS:
             assert 1 <= len(movie["genres"]) <= 3
         assert {g["id"] for g in movie["genres"]} <= genre_ids
         assert 1950 <= int(movie["release_date"][:4]) <= 2025
