@@ -1091,7 +1091,7 @@ def _real_movie(
         title=spec["title"],
         release=date.fromisoformat(spec["date"]),
         genre_ids=spec["genres"],
-        popularity=round(60 + rng.random() * 90, 3),
+        popularity=round(200 + rng.random() * 400, 3),  # near the top, for demos
         vote_count=rng.randrange(15_000, 40_000),
         vote_average=round(rng.uniform(8.0, 8.7), 3),
         runtime=spec["runtime"],

@@ -562,7 +562,9 @@ class DevServer:
     """Threaded dev server; ``start()`` returns the API root (``http://127.0.0.1:PORT/3``).
 
     Usable as a context manager (``with DevServer(cat) as server: server.base_url``). Port 0
-    picks a free port. Extra keyword arguments go to :class:`DevApp`.
+    picks a free port. Without a catalogue it generates 1000 movies with seed 42. Extra keyword
+    arguments (``latency_ms``, ``require_auth``, ``api_key``, ``read_token``, ``seed``) go to
+    :class:`DevApp`.
     """
 
     def __init__(
