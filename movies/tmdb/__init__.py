@@ -1,0 +1,59 @@
+"""TMDb integration without Django: typed client, response schemas, Redis rate limiter and a
+TMDb-compatible dev server (``movies.tmdb.devserver``) for tests and local demos."""
+
+from movies.tmdb.client import MAX_CHANGES_WINDOW, MAX_PAGE, TmdbClient, TmdbStats
+from movies.tmdb.errors import (
+    TRANSIENT_ERRORS,
+    TmdbAuthError,
+    TmdbBadRequest,
+    TmdbConnectionError,
+    TmdbError,
+    TmdbNotFound,
+    TmdbPayloadError,
+    TmdbRateLimited,
+    TmdbServerError,
+)
+from movies.tmdb.ratelimit import NullRateLimiter, RateLimiter, RedisTokenBucket
+from movies.tmdb.schemas import (
+    TmdbCast,
+    TmdbChangesPage,
+    TmdbConfiguration,
+    TmdbCredits,
+    TmdbCrew,
+    TmdbGenre,
+    TmdbKeyword,
+    TmdbMovieChange,
+    TmdbMovieDetail,
+    TmdbMovieSummary,
+    TmdbPage,
+)
+
+__all__ = [
+    "MAX_CHANGES_WINDOW",
+    "MAX_PAGE",
+    "TRANSIENT_ERRORS",
+    "NullRateLimiter",
+    "RateLimiter",
+    "RedisTokenBucket",
+    "TmdbAuthError",
+    "TmdbBadRequest",
+    "TmdbCast",
+    "TmdbChangesPage",
+    "TmdbClient",
+    "TmdbConfiguration",
+    "TmdbConnectionError",
+    "TmdbCredits",
+    "TmdbCrew",
+    "TmdbError",
+    "TmdbGenre",
+    "TmdbKeyword",
+    "TmdbMovieChange",
+    "TmdbMovieDetail",
+    "TmdbMovieSummary",
+    "TmdbNotFound",
+    "TmdbPage",
+    "TmdbPayloadError",
+    "TmdbRateLimited",
+    "TmdbServerError",
+    "TmdbStats",
+]

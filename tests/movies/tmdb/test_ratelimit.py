@@ -1,0 +1,109 @@
+"""RedisTokenBucket against the real Redis at redis://127.0.0.1:6379/15."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import redis
+
+from movies.tmdb import TmdbClient
+from movies.tmdb.devserver import DevServer
+from movies.tmdb.ratelimit import NullRateLimiter, RedisTokenBucket
+
+from .conftest import REDIS_URL, RecordingSleep
+
+
+def test_burst_is_free_then_waits_are_reserved(
+    redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    sleeps = RecordingSleep()
+    bucket = RedisTokenBucket(redis_client, rate=10, burst=5, key_prefix=redis_prefix, sleep=sleeps)
+
+    waits = [bucket.acquire() for _ in range(7)]
+
+    assert waits[:5] == [0.0] * 5
+    # Tokens 6 and 7 are reserved ahead: ~0.1 s and ~0.2 s from now.
+    assert waits[5] == pytest.approx(0.1, abs=0.03)
+    assert waits[6] == pytest.approx(0.2, abs=0.03)
+    assert sleeps.calls == waits[5:]
+
+
+def test_timeout_raises_without_reserving(redis_client: redis.Redis, redis_prefix: str) -> None:
+    sleeps = RecordingSleep()
+    bucket = RedisTokenBucket(redis_client, rate=2, burst=1, key_prefix=redis_prefix, sleep=sleeps)
+    bucket.acquire()
+
+    with pytest.raises(TimeoutError):
+        bucket.acquire(timeout=0.1)
+    wait = bucket.acquire()
+
+    assert wait == pytest.approx(0.5, abs=0.05)  # not 1.0: the timed-out call reserved nothing
+
+
+def test_bucket_key_lives_under_prefix_and_expires(
+    redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    bucket = RedisTokenBucket(redis_client, rate=40, burst=40, key_prefix=redis_prefix, name="k1")
+
+    bucket.acquire()
+
+    assert bucket.key == f"{redis_prefix}:k1"
+    assert redis_client.exists(bucket.key) and 0 < redis_client.pttl(bucket.key) <= 62_000
+
+
+def test_two_threads_sharing_one_bucket_never_exceed_the_rate(redis_prefix: str) -> None:
+    rate, burst, per_thread = 40.0, 4, 20
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        # Each thread has its own Redis connection and limiter object, like separate workers.
+        client = redis.Redis.from_url(REDIS_URL)
+        bucket = RedisTokenBucket(client, rate=rate, burst=burst, key_prefix=redis_prefix)
+        for _ in range(per_thread):
+            bucket.acquire()
+            with lock:
+                stamps.append(time.monotonic())
+        client.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    stamps.sort()
+    total = 2 * per_thread
+    assert len(stamps) == total
+    assert stamps[-1] - started >= (total - burst) / rate * 0.95
+    # In any interval, at most burst + rate * length acquisitions (small slack for clocks).
+    for i, first in enumerate(stamps):
+        for j in range(i, len(stamps)):
+            assert j - i + 1 <= burst + rate * (stamps[j] - first) + 1
+
+
+def test_client_takes_one_token_per_request(redis_client: redis.Redis, redis_prefix: str) -> None:
+    bucket = RedisTokenBucket(redis_client, rate=0.01, burst=10, key_prefix=redis_prefix)
+    with DevServer() as server, TmdbClient(server.base_url, rate_limiter=bucket) as tmdb:
+        tmdb.genres()
+        tmdb.popular()
+
+    tokens = float(redis_client.hget(bucket.key, "tokens"))
+    assert tokens == pytest.approx(8.0, abs=0.01)
+
+
+def test_invalid_settings_are_rejected(redis_client: redis.Redis, redis_prefix: str) -> None:
+    with pytest.raises(ValueError):
+        RedisTokenBucket(redis_client, rate=0, key_prefix=redis_prefix)
+    with pytest.raises(ValueError):
+        RedisTokenBucket(redis_client, burst=0, key_prefix=redis_prefix)
+    bucket = RedisTokenBucket(redis_client, rate=1, burst=2, key_prefix=redis_prefix)
+    with pytest.raises(ValueError):
+        bucket.acquire(3)
+
+
+def test_null_rate_limiter_never_waits() -> None:
+    assert NullRateLimiter().acquire() == 0.0
