@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from collections.abc import Iterator
@@ -16,19 +17,12 @@ from movies.tmdb.devserver import Catalogue, DevServer
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def _find_shared_tmdb() -> Path:
-    """``shared/`` sits beside the repository root (``<root>/../shared/tmdb``); a git worktree
-    nested one level deeper (``/work/wt/<name>``) finds it one more level up."""
-    for base in (REPO_ROOT, *REPO_ROOT.parents):
-        candidate = base / ".." / "shared" / "tmdb"
-        if (candidate / "samples").is_dir():
-            return candidate.resolve()
-    raise RuntimeError(f"shared/tmdb/samples not found beside {REPO_ROOT} or its parents")
-
-
-SHARED_TMDB = _find_shared_tmdb()
+# A copy of ../shared/tmdb (TMDb's OpenAPI description and real captured responses), kept in
+# the repository so the suite runs wherever the repository is cloned.
+SHARED_TMDB = REPO_ROOT / "tests" / "fixtures" / "tmdb"
 SAMPLES = SHARED_TMDB / "samples"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# The suite's Redis (set by the settings, embedded when none is configured); keys are prefixed.
+REDIS_URL = os.environ["REDIS_URL"]
 
 
 class RecordingSleep:
