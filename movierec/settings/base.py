@@ -128,9 +128,7 @@ def _default_broker() -> str:
 
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=None) or _default_broker()
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or CELERY_BROKER_URL.replace(
-    "redis+socket://", "socket://"
-)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or CELERY_BROKER_URL
 CELERY_IMPORTS = ("tasks.sync", "tasks.training")
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Training is CPU-heavy and runs on its own queue (one process); sync fans out on "sync".
