@@ -114,3 +114,48 @@ def test_match_score_is_a_monotonic_probability(trained):
     assert model.match_score(top_scores).min() > np.median(model.match_score(random_raw))
     assert model.match_score(top_scores).min() > 0.5
     assert model.calibration[0] > 0
+
+
+def test_training_is_deterministic_and_reports_progress():
+    from recs.engine.als import AlsParams, train
+    from recs.engine.synthetic import generate
+
+    matrix = generate(300, 400, 8_000, seed=9).interactions.to_matrix()
+    calls = []
+    params = AlsParams(factors=16, iterations=4)
+    a = train(matrix, params, progress=lambda *args: calls.append(args))
+    b = train(matrix, params)
+    np.testing.assert_array_equal(a.item_factors, b.item_factors)
+    np.testing.assert_array_equal(a.user_factors, b.user_factors)
+    assert [c for c in calls if c[0] == "fit"] == [("fit", i, 4) for i in range(1, 5)]
+    assert a.item_factors.dtype == np.float32 and a.item_factors.shape == (400, 16)
+
+
+def test_popular_fallback_excludes_seen(trained):
+    model = trained.model
+    top = model.popular(5)
+    assert np.all(np.diff(model.item_popularity[top]) <= 0)
+    assert top[0] not in model.popular(5, exclude_idx=top[:1]).tolist()
+
+
+def test_recalculate_user_is_the_exact_hu_koren_volinsky_solve(trained):
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    model = trained.model
+    row = trained.train.confidence[8]
+    y = model.item_factors.astype(np.float64)
+    c = np.ones(model.n_items)
+    c[row.indices] = 1.0 + model.params.alpha * row.data
+    p = np.zeros(model.n_items)
+    p[row.indices] = 1.0
+    reg = model.params.regularization * np.eye(model.params.factors)
+    dense = np.linalg.solve(y.T @ (c[:, None] * y) + reg, y.T @ (c * p))
+    np.testing.assert_allclose(model.recalculate_user(row), dense, rtol=1e-3, atol=1e-5)
+
+    # implicit's own solver, fed our pre-computed confidence with alpha=1, agrees too.
+    als = AlternatingLeastSquares(
+        factors=model.params.factors, regularization=model.params.regularization, alpha=1.0
+    )
+    als.user_factors, als.item_factors = model.user_factors, model.item_factors
+    theirs = als.recalculate_user(0, model.confidence(row))
+    np.testing.assert_allclose(model.recalculate_user(row), theirs, rtol=1e-3, atol=1e-4)
