@@ -58,13 +58,15 @@ def generate(
     popularity_exponent: float = 0.9,
     kind_shares: tuple[float, float, float, float] = (0.85, 0.05, 0.06, 0.04),
     noise: float = 0.6,
+    mainstream: float = 1.7,
     now: int = DEFAULT_NOW,
 ) -> SyntheticData:
     """Generate ``n_ratings`` unique (user, item) interactions, deterministically per seed.
 
     ``item_genres``: optional int genre code per item (the real catalogue's primary genre);
     genre ``g`` belongs to taste cluster ``g % n_clusters``. ``kind_shares`` are the shares of
-    ratings, favourites, watchlist and playlist entries.
+    ratings, favourites, watchlist and playlist entries. ``mainstream`` lifts out-of-taste
+    ratings of the most popular items (0 = pure taste clusters).
     """
     if n_ratings > n_users * n_items // 2:
         raise ValueError("n_ratings too large for a sparse matrix of this size")
@@ -125,7 +127,12 @@ def generate(
         user_clusters[users, 1] == item_clusters[items]
     )
     user_bias = rng.normal(0.0, 0.3, size=n_users)
-    raw = np.where(liked, 4.3, 2.3) + user_bias[users] + rng.normal(0.0, noise, size=n_ratings)
+    # Blockbusters are liked outside their taste cluster too, which keeps popularity a fair
+    # baseline: out-of-taste ratings rise from 2.3 towards 2.3 + mainstream at the very top.
+    percentile = np.argsort(np.argsort(popularity)) / max(n_items - 1, 1)
+    out_of_taste = 2.3 + mainstream * percentile[items] ** 8
+    raw = np.where(liked, 4.3, out_of_taste) + user_bias[users]
+    raw += rng.normal(0.0, noise, size=n_ratings)
     scores = np.clip(np.round(raw * 2.0) / 2.0, 0.5, 5.0).astype(np.float32)
 
     kinds = rng.choice(

@@ -14,9 +14,10 @@ def _new_user_row(model: AlsModel, item_ids, scores):
     return m.confidence, m.seen
 
 
-def _popular_cluster_items(trained, cluster, n):
+def _popular_cluster_items(trained, cluster, n, skip=15):
+    """Popular items of one taste cluster, skipping the blockbusters everyone likes."""
     members = np.flatnonzero(trained.data.item_clusters == cluster)
-    return members[np.argsort(-trained.data.item_popularity[members])][:n]
+    return members[np.argsort(-trained.data.item_popularity[members])][skip : skip + n]
 
 
 def test_recalculated_new_user_gets_recommendations_from_their_cluster(trained):

@@ -25,7 +25,14 @@ def test_planted_tastes_show_in_ratings():
     liked = d.user_likes_item(rows.user_ids, rows.item_ids)
     assert liked.mean() > 0.7
     assert rows.scores[rated & liked].mean() >= 4.0
-    assert rows.scores[rated & ~liked].mean() <= 2.7
+    percentile = np.argsort(np.argsort(d.item_popularity)) / 799
+    blockbuster = percentile[rows.item_ids] >= 0.97
+    assert rows.scores[rated & ~liked & ~blockbuster].mean() <= 2.8
+    # Blockbusters are liked outside their cluster too (what keeps popularity competitive).
+    assert rows.scores[rated & ~liked & blockbuster].mean() >= 3.4
+    flat = generate(500, 800, 20_000, seed=1, mainstream=0.0).interactions
+    flat_liked = d.user_likes_item(flat.user_ids, flat.item_ids)
+    assert flat.scores[(flat.kinds == KIND_RATING) & ~flat_liked].mean() <= 2.5
     assert set(np.unique(rows.kinds).tolist()) == {0, 1, 2, 3}
     assert np.all(rows.scores[rated] >= 0.5) and np.all(rows.scores[rated] <= 5.0)
     assert np.all(rows.scores[rated] * 2 == np.round(rows.scores[rated] * 2))
