@@ -94,10 +94,6 @@ def _relevant_idx(
     return u[known], np.where(i >= 0, i, -2)[known]
 
 
-def _test_users(rel_u: np.ndarray) -> np.ndarray:
-    return np.unique(rel_u)
-
-
 def evaluate_model(
     model: AlsModel,
     train: InteractionMatrix,
@@ -108,8 +104,10 @@ def evaluate_model(
     progress: Progress | None = None,
 ) -> Metrics:
     """Metrics of ``model`` (trained on ``train``) against the held-out ratings of ``split``."""
+    if model.user_index != train.user_index or model.item_index != train.item_index:
+        raise ValueError("model and train matrix must share the same id indexes")
     rel_u, rel_i = _relevant_idx(split, train, relevance_threshold)
-    users = _test_users(rel_u)
+    users = np.unique(rel_u)
     recommended = np.full((train.shape[0], k), -1, dtype=np.int64)
     for start in range(0, users.size, batch_size):
         batch = users[start : start + batch_size]
@@ -128,7 +126,7 @@ def evaluate_popularity(
 ) -> Metrics:
     """The most-popular baseline: items ranked by number of likes in TRAIN, minus seen items."""
     rel_u, rel_i = _relevant_idx(split, train, relevance_threshold)
-    users = _test_users(rel_u)
+    users = np.unique(rel_u)
     # Popularity as a 1-factor model lets implicit's top-k do the per-user seen filtering.
     pop = train.popularity().astype(np.float32)[:, None]
     ids, scores = topk(

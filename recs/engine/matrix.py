@@ -250,8 +250,10 @@ class Interactions:
         are dropped and counted in ``InteractionMatrix.dropped``.
         """
         weights = weights or ConfidenceWeights()
-        user_index = user_index or IdIndex.from_values(self.user_ids)
-        item_index = item_index or IdIndex.from_values(self.item_ids)
+        if user_index is None:  # not `or`: an empty IdIndex is falsy
+            user_index = IdIndex.from_values(self.user_ids)
+        if item_index is None:
+            item_index = IdIndex.from_values(self.item_ids)
         u = user_index.to_index(self.user_ids)
         i = item_index.to_index(self.item_ids)
         known = (u >= 0) & (i >= 0)

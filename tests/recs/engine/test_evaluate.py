@@ -88,3 +88,11 @@ def test_popularity_baseline_ranks_by_train_likes(trained):
     assert pop[top[0]] == pop.max()
     m = evaluate_popularity(trained.train, trained.split)
     assert 0 < m.ndcg < 1
+
+
+def test_model_and_matrix_with_different_indexes_are_refused(trained):
+    rows = trained.split.train
+    other = rows.subset(rows.item_ids != 0).to_matrix()  # its own, smaller item index
+    assert other.shape[1] == trained.train.shape[1] - 1
+    with pytest.raises(ValueError, match="same id indexes"):
+        evaluate_model(trained.model, other, trained.split)
