@@ -24,7 +24,7 @@ from implicit.cpu.als import AlternatingLeastSquares
 from implicit.cpu.topk import topk
 from threadpoolctl import threadpool_limits
 
-from .matrix import ConfidenceWeights, IdIndex, InteractionMatrix, isin_sorted
+from .matrix import ConfidenceWeights, IdIndex, InteractionMatrix, Interactions, isin_sorted
 from .progress import Progress, report
 
 _FILTERED = np.finfo(np.float32).min / 2  # implicit's topk marks filtered slots with -FLT_MAX
@@ -61,9 +61,10 @@ class AlsModel:
     """Trained factors plus the id maps and settings needed to serve them.
 
     All ``*_idx`` arguments and results are dense indices of ``user_index`` / ``item_index``;
-    convert with ``item_index.to_ids``. ``*_row`` arguments are 1 x n_items CSR rows of
-    like-weights built with ``weights`` (``InteractionMatrix.confidence`` rows), never raw
-    ratings.
+    convert with ``item_index.to_ids``. ``user_row_csr`` arguments of ``recalculate_user`` and
+    ``explain`` are 1 x n_items rows of like-weights built with ``weights`` (``confidence``
+    rows of ``user_matrix``), never raw ratings; ``recommend`` only uses its row's indices to
+    exclude items, so pass the ``seen`` row there.
     """
 
     user_factors: np.ndarray
@@ -85,6 +86,28 @@ class AlsModel:
     def n_items(self) -> int:
         return int(self.item_factors.shape[0])
 
+    def user_matrix(self, rows: Interactions, now: int | None = None) -> InteractionMatrix:
+        """One user's current interactions as a 1 x n_items matrix in this model's item space.
+
+        The serving path for users who are new or changed ratings since training:
+        ``m = model.user_matrix(rows)``, ``v = model.recalculate_user(m.confidence)``,
+        ``model.recommend_for_vector(v, n, exclude_idx=m.seen.indices)``. Films unknown to
+        the model are dropped (counted in ``m.dropped``).
+        """
+        single = Interactions(
+            np.zeros(len(rows), dtype=np.int64),
+            rows.item_ids,
+            rows.scores,
+            rows.kinds,
+            rows.timestamps,
+        )
+        return single.to_matrix(
+            self.weights,
+            now=now,
+            user_index=IdIndex(np.zeros(1, dtype=np.int64)),
+            item_index=self.item_index,
+        )
+
     def confidence(self, rows: sp.csr_matrix) -> sp.csr_matrix:
         """Like-weights -> ALS confidence ``1 + alpha * w`` (see module docstring)."""
         out = sp.csr_matrix(rows, dtype=np.float32, copy=True)
@@ -98,7 +121,11 @@ class AlsModel:
         return self.item_factors[np.asarray(item_idx)] @ np.asarray(user_vector, np.float32)
 
     def match_score(self, raw: np.ndarray | float) -> np.ndarray:
-        """Raw score -> calibrated 0..1 affinity (monotonic, Platt scaling fitted at train)."""
+        """Raw score -> calibrated 0..1 affinity for ``Movie.matchScore``.
+
+        Monotonic Platt scaling fitted at train time (see ``calibrate``): 0.5 means "as likely
+        to be a film this user likes as not", so it reads the same across users and models.
+        """
         a, b = self.calibration
         z = np.clip(a * np.asarray(raw, dtype=np.float64) + b, -50.0, 50.0)
         return 1.0 / (1.0 + np.exp(-z))

@@ -8,9 +8,10 @@ from recs.engine.matrix import Interactions
 
 def _new_user_row(model: AlsModel, item_ids, scores):
     rows = Interactions.ratings(
-        np.zeros(len(item_ids), np.int64), np.asarray(item_ids), np.asarray(scores, np.float32)
+        np.full(len(item_ids), 999_999), np.asarray(item_ids), np.asarray(scores, np.float32)
     )
-    m = rows.to_matrix(model.weights, item_index=model.item_index)
+    m = model.user_matrix(rows)
+    assert m.shape == (1, model.n_items)
     return m.confidence, m.seen
 
 
@@ -160,3 +161,19 @@ def test_recalculate_user_is_the_exact_hu_koren_volinsky_solve(trained):
     als.user_factors, als.item_factors = model.user_factors, model.item_factors
     theirs = als.recalculate_user(0, model.confidence(row))
     np.testing.assert_allclose(model.recalculate_user(row), theirs, rtol=1e-3, atol=1e-4)
+
+
+def test_user_matrix_drops_films_unknown_to_the_model(trained):
+    model = trained.model
+    known = model.item_index.to_ids(np.array([3, 4]))
+    rows = Interactions(
+        np.array([5, 5, 5]),
+        np.array([known[0], known[1], 10**9]),
+        np.array([5.0, 2.0, 5.0], np.float32),
+        np.zeros(3, np.int8),
+        np.zeros(3, np.int64),
+    )
+    m = model.user_matrix(rows)
+    assert m.dropped == 1
+    assert m.confidence.indices.tolist() == [3]  # the 2-star rating is seen, not liked
+    assert m.seen.indices.tolist() == [3, 4]
