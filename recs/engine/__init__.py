@@ -1,0 +1,1 @@
+"""Framework-free recommendation engine (numpy/scipy/implicit). Never imports Django."""

@@ -1,0 +1,168 @@
+"""Offline ranking metrics for a model and the most-popular baseline on the same split.
+
+Protocol: each test user gets a top-k list that excludes everything they interacted with in
+train (``InteractionMatrix.seen``); relevant = held-out ratings >= 4.0; only users with at
+least one relevant held-out item are averaged. Binary relevance throughout.
+
+Definitions (per user, averaged): precision@k = hits / k; recall@k = hits / n_relevant;
+NDCG@k = DCG / ideal DCG with gains 1/log2(rank + 2); MAP@k = sum over hit ranks of
+precision@rank / min(n_relevant, k). Coverage = distinct recommended items / catalogue size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from implicit.cpu.topk import topk
+
+from .als import AlsModel
+from .matrix import InteractionMatrix, isin_sorted
+from .progress import Progress, report
+from .split import RELEVANCE_THRESHOLD, Split
+
+
+@dataclass(frozen=True)
+class Metrics:
+    k: int
+    precision: float
+    recall: float
+    ndcg: float
+    map: float
+    coverage: float
+    n_users: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def ranking_metrics(
+    recommended: np.ndarray,
+    relevant_users: np.ndarray,
+    relevant_items: np.ndarray,
+    n_items: int,
+    k: int = 10,
+) -> Metrics:
+    """Metrics for top-k lists.
+
+    ``recommended``: (n_users, >=k) item indices, row ``u`` for user ``u``, -1 = empty slot.
+    ``relevant_users`` / ``relevant_items``: index pairs of relevant held-out items. Users
+    with no relevant pair are ignored.
+    """
+    recommended = np.asarray(recommended, dtype=np.int64)[:, :k]
+    rel_u = np.asarray(relevant_users, dtype=np.int64)
+    rel_i = np.asarray(relevant_items, dtype=np.int64)
+    rel_keys = np.unique(rel_u * np.int64(n_items) + rel_i)
+    n_rel = np.bincount(rel_keys // n_items, minlength=recommended.shape[0])
+    users = np.flatnonzero(n_rel > 0)
+    if users.size == 0:
+        return Metrics(k, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
+
+    recs = recommended[users]
+    keys = users[:, None] * np.int64(n_items) + recs
+    hits = isin_sorted(keys, rel_keys) & (recs >= 0)
+    n_rel_u = n_rel[users].astype(np.float64)
+    n_hits = hits.sum(axis=1)
+
+    discounts = 1.0 / np.log2(np.arange(recs.shape[1]) + 2.0)
+    dcg = (hits * discounts).sum(axis=1)
+    ideal = np.cumsum(np.r_[0.0, 1.0 / np.log2(np.arange(k) + 2.0)])
+    idcg = ideal[np.minimum(n_rel_u, k).astype(np.int64)]
+
+    precision_at_rank = np.cumsum(hits, axis=1) / np.arange(1, recs.shape[1] + 1)
+    ap = (precision_at_rank * hits).sum(axis=1) / np.minimum(n_rel_u, k)
+
+    shown = recs[recs >= 0]
+    return Metrics(
+        k=k,
+        precision=float(np.mean(n_hits / k)),
+        recall=float(np.mean(n_hits / n_rel_u)),
+        ndcg=float(np.mean(dcg / idcg)),
+        map=float(np.mean(ap)),
+        coverage=float(np.unique(shown).size / n_items) if n_items else 0.0,
+        n_users=int(users.size),
+    )
+
+
+def _relevant_idx(
+    split: Split, train: InteractionMatrix, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    users, items = split.relevant(threshold)
+    u = train.user_index.to_index(users)
+    i = train.item_index.to_index(items)
+    known = u >= 0  # an item unknown to the index can never be recommended: keep it as a miss
+    return u[known], np.where(i >= 0, i, -2)[known]
+
+
+def evaluate_model(
+    model: AlsModel,
+    train: InteractionMatrix,
+    split: Split,
+    k: int = 10,
+    relevance_threshold: float = RELEVANCE_THRESHOLD,
+    batch_size: int = 2048,
+    progress: Progress | None = None,
+) -> Metrics:
+    """Metrics of ``model`` (trained on ``train``) against the held-out ratings of ``split``."""
+    if model.user_index != train.user_index or model.item_index != train.item_index:
+        raise ValueError("model and train matrix must share the same id indexes")
+    rel_u, rel_i = _relevant_idx(split, train, relevance_threshold)
+    users = np.unique(rel_u)
+    recommended = np.full((train.shape[0], k), -1, dtype=np.int64)
+    for start in range(0, users.size, batch_size):
+        batch = users[start : start + batch_size]
+        ids, _ = model.recommend_batch(batch, train.seen[batch], n=k)
+        recommended[batch, : ids.shape[1]] = ids
+        report(progress, "evaluate", min(start + batch_size, users.size), users.size)
+    return _metrics_with_unknown(recommended, rel_u, rel_i, train.shape[1], k)
+
+
+def evaluate_popularity(
+    train: InteractionMatrix,
+    split: Split,
+    k: int = 10,
+    relevance_threshold: float = RELEVANCE_THRESHOLD,
+    progress: Progress | None = None,
+) -> Metrics:
+    """The most-popular baseline: items ranked by number of likes in TRAIN, minus seen items."""
+    rel_u, rel_i = _relevant_idx(split, train, relevance_threshold)
+    users = np.unique(rel_u)
+    # Popularity as a 1-factor model lets implicit's top-k do the per-user seen filtering.
+    pop = train.popularity().astype(np.float32)[:, None]
+    ids, scores = topk(
+        pop,
+        np.ones((users.size, 1), np.float32),
+        min(k, pop.shape[0]),
+        filter_query_items=train.seen[users],
+    )
+    ids = np.where(scores <= np.finfo(np.float32).min / 2, -1, ids)
+    recommended = np.full((train.shape[0], k), -1, dtype=np.int64)
+    recommended[users, : ids.shape[1]] = ids
+    report(progress, "baseline", 1, 1)
+    return _metrics_with_unknown(recommended, rel_u, rel_i, train.shape[1], k)
+
+
+def _metrics_with_unknown(
+    recommended: np.ndarray, rel_u: np.ndarray, rel_i: np.ndarray, n_items: int, k: int
+) -> Metrics:
+    """``ranking_metrics`` where unknown relevant items (index -2) count only as misses."""
+    unknown = rel_i < 0
+    if not unknown.any():
+        return ranking_metrics(recommended, rel_u, rel_i, n_items, k)
+    # Give each unknown relevant item its own phantom column past the catalogue.
+    phantom = n_items + np.arange(unknown.sum())
+    items = rel_i.copy()
+    items[unknown] = phantom
+    metrics = ranking_metrics(recommended, rel_u, items, n_items + int(unknown.sum()), k)
+    shown = recommended[recommended >= 0]
+    coverage = float(np.unique(shown).size / n_items) if n_items else 0.0
+    return Metrics(**{**metrics.as_dict(), "coverage": coverage})
+
+
+def compare(model_metrics: Metrics, baseline_metrics: Metrics) -> dict[str, dict[str, float]]:
+    """Side-by-side table: for each metric the model value, baseline value and ratio."""
+    table: dict[str, dict[str, float]] = {}
+    for name in ("precision", "recall", "ndcg", "map", "coverage"):
+        m, b = getattr(model_metrics, name), getattr(baseline_metrics, name)
+        table[name] = {"model": m, "baseline": b, "ratio": m / b if b else float("inf")}
+    return table

@@ -1,0 +1,85 @@
+"""Per-user random holdout of rated items, for offline evaluation and tuning.
+
+Only ratings are held out because only ratings say whether the user liked the film
+(relevance = held-out score >= ``RELEVANCE_THRESHOLD``). Every other interaction on a held-out
+(user, item) pair, e.g. a favourite of the same film, is removed from train too, otherwise the
+answer leaks into the training data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .matrix import KIND_RATING, IdIndex, Interactions, isin_sorted
+
+RELEVANCE_THRESHOLD = 4.0
+
+
+@dataclass
+class Split:
+    """Train rows plus held-out ratings (one row per held-out (user, item) pair)."""
+
+    train: Interactions
+    test_user_ids: np.ndarray
+    test_item_ids: np.ndarray
+    test_scores: np.ndarray
+
+    def relevant(self, threshold: float = RELEVANCE_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+        """(user_ids, item_ids) of held-out ratings that count as relevant."""
+        mask = self.test_scores >= threshold
+        return self.test_user_ids[mask], self.test_item_ids[mask]
+
+    @property
+    def n_test(self) -> int:
+        return int(self.test_user_ids.size)
+
+
+def _pair_keys(user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
+    """One int64 key per (user, item), comparable across row subsets of the same data."""
+    users = IdIndex.from_values(user_ids)
+    items = IdIndex.from_values(item_ids)
+    return users.to_index(user_ids) * np.int64(len(items)) + items.to_index(item_ids)
+
+
+def holdout_split(data: Interactions, fraction: float = 0.2, seed: int = 42) -> Split:
+    """Hold out ``round(fraction * n_rated)`` random rated items per user (seeded).
+
+    Each user keeps at least one rated item in train, so users with a single rating are
+    never tested. Apply again to ``split.train`` to carve a validation split for tuning
+    (see ``validation_split``).
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError("fraction must be in (0, 1)")
+    rng = np.random.default_rng(seed)
+    keys = _pair_keys(data.user_ids, data.item_ids)
+
+    rated = np.flatnonzero(data.kinds == KIND_RATING)
+    # One rating per (user, item): a duplicate rating left in train would leak the answer.
+    _, first = np.unique(keys[rated], return_index=True)
+    rated = rated[np.sort(first)]
+
+    users = data.user_ids[rated]
+    # Random order within each user: sort by (user, random key) and number rows per group.
+    order = np.lexsort((rng.random(rated.size), users))
+    sorted_users = users[order]
+    starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]])
+    counts = np.diff(np.r_[starts, sorted_users.size])
+    rank = np.arange(sorted_users.size) - np.repeat(starts, counts)
+    n_holdout = np.minimum(np.floor(fraction * counts + 0.5), counts - 1).astype(np.int64)
+    held = rated[order[rank < np.repeat(n_holdout, counts)]]
+    held.sort()
+
+    in_test = isin_sorted(keys, np.sort(keys[held]))
+    return Split(
+        train=data.subset(~in_test),
+        test_user_ids=data.user_ids[held],
+        test_item_ids=data.item_ids[held],
+        test_scores=data.scores[held],
+    )
+
+
+def validation_split(split: Split, fraction: float = 0.2, seed: int = 43) -> Split:
+    """Holdout carved from ``split.train`` only, so tuning never sees the test ratings."""
+    return holdout_split(split.train, fraction=fraction, seed=seed)

@@ -1,0 +1,69 @@
+import numpy as np
+
+from recs.engine.matrix import KIND_FAVOURITE, KIND_RATING, Interactions
+from recs.engine.split import holdout_split, validation_split
+from recs.engine.synthetic import generate
+
+
+def _pairs(user_ids, item_ids):
+    return set(zip(user_ids.tolist(), item_ids.tolist(), strict=True))
+
+
+def test_holds_out_rounded_fraction_of_each_users_ratings():
+    data = generate(300, 400, 12_000, seed=3).interactions
+    split = holdout_split(data, fraction=0.2, seed=1)
+    rated = data.kinds == KIND_RATING
+    n_rated = np.bincount(data.user_ids[rated], minlength=300)
+    expected = np.minimum(np.floor(0.2 * n_rated + 0.5), np.maximum(n_rated - 1, 0))
+    got = np.bincount(split.test_user_ids, minlength=300)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_only_ratings_are_held_out_and_nothing_leaks():
+    data = generate(300, 400, 12_000, seed=3).interactions
+    # A favourite on a rated pair must leave train together with the held-out rating.
+    extra = Interactions(
+        data.user_ids[data.kinds == KIND_RATING],
+        data.item_ids[data.kinds == KIND_RATING],
+        np.zeros(int((data.kinds == KIND_RATING).sum()), np.float32),
+        np.full(int((data.kinds == KIND_RATING).sum()), KIND_FAVOURITE, np.int8),
+        np.zeros(int((data.kinds == KIND_RATING).sum()), np.int64),
+    )
+    both = Interactions.concat([data, extra])
+    split = holdout_split(both, fraction=0.25, seed=5)
+    test = _pairs(split.test_user_ids, split.test_item_ids)
+    train = _pairs(split.train.user_ids, split.train.item_ids)
+    assert test and not (test & train)
+    assert len(test) == split.n_test  # one row per held-out pair
+    is_rating = data.kinds == KIND_RATING
+    rated = _pairs(data.user_ids[is_rating], data.item_ids[is_rating])
+    assert test <= rated
+    assert len(split.train) == len(both) - 2 * split.n_test
+
+
+def test_every_tested_user_keeps_a_training_rating():
+    data = generate(200, 300, 6_000, seed=4).interactions
+    split = holdout_split(data, fraction=0.9, seed=1)
+    train_raters = set(split.train.user_ids[split.train.kinds == KIND_RATING].tolist())
+    assert set(split.test_user_ids.tolist()) <= train_raters
+
+
+def test_seeded_determinism():
+    data = generate(200, 300, 6_000, seed=4).interactions
+    a = holdout_split(data, seed=11)
+    b = holdout_split(data, seed=11)
+    c = holdout_split(data, seed=12)
+    np.testing.assert_array_equal(a.test_item_ids, b.test_item_ids)
+    np.testing.assert_array_equal(a.train.item_ids, b.train.item_ids)
+    assert _pairs(a.test_user_ids, a.test_item_ids) != _pairs(c.test_user_ids, c.test_item_ids)
+
+
+def test_relevance_and_validation_split_stay_inside_train():
+    data = generate(200, 300, 6_000, seed=4).interactions
+    split = holdout_split(data, seed=1)
+    users, items = split.relevant()
+    assert users.size == items.size == int((split.test_scores >= 4.0).sum()) > 0
+    val = validation_split(split)
+    val_pairs = _pairs(val.test_user_ids, val.test_item_ids)
+    assert val_pairs <= _pairs(split.train.user_ids, split.train.item_ids)
+    assert not (val_pairs & _pairs(split.test_user_ids, split.test_item_ids))
