@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pytest
 
@@ -109,20 +107,3 @@ def test_unknown_kind_and_shape_mismatch_raise():
         _rows([1], [1], [5.0], [9])
     with pytest.raises(ValueError):
         Interactions(np.array([1, 2]), np.array([1]), np.array([5.0]), np.array([0]), np.array([0]))
-
-
-def test_one_million_rows_build_under_a_second():
-    rng = np.random.default_rng(0)
-    n = 1_000_000
-    rows = Interactions(
-        rng.integers(0, 6000, n),
-        rng.integers(0, 10000, n),
-        rng.integers(1, 11, n).astype(np.float32) / 2,
-        rng.choice(np.array([0, 1, 2, 3], np.int8), n, p=[0.85, 0.05, 0.06, 0.04]),
-        1_700_000_000 - rng.integers(0, 10**8, n),
-    )
-    start = time.perf_counter()
-    m = rows.to_matrix(ConfidenceWeights(half_life_days=365), now=1_700_000_000)
-    elapsed = time.perf_counter() - start
-    assert m.shape == (6000, 10000)
-    assert elapsed < 1.0, elapsed

@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 
 from recs.engine.matrix import KIND_RATING
@@ -49,10 +47,3 @@ def test_uses_given_item_genres():
     d = generate(200, 300, 5_000, seed=1, item_genres=genres, n_clusters=2)
     np.testing.assert_array_equal(d.item_genres, genres)
     np.testing.assert_array_equal(d.item_clusters, genres % 2)
-
-
-def test_one_million_interactions_in_a_few_seconds():
-    start = time.perf_counter()
-    d = generate(6000, 10_000, 1_000_000, seed=0)
-    assert len(d.interactions) == 1_000_000
-    assert time.perf_counter() - start < 5.0
