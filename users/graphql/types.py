@@ -8,6 +8,22 @@ from users import models
 from users.graphql.dataloaders import FavoriteGenresByUserLoader, RatingCountByUserLoader
 
 
+_SELF_KEY = "_users_signed_in_by_this_request"
+
+
+def mark_signed_in(context: object, user: models.User) -> None:
+    """A user this request just signed in (register, tokenAuth...): their own payload may show
+    private fields such as ``email`` though the request itself came in anonymous."""
+    context.__dict__.setdefault(_SELF_KEY, set()).add(user.pk)
+
+
+def is_self(info: graphene.ResolveInfo, user: models.User) -> bool:
+    current = viewer(info)
+    if current is not None and current.pk == user.pk:
+        return True
+    return user.pk in info.context.__dict__.get(_SELF_KEY, ())
+
+
 class User(DjangoObjectType):
     favorite_genres = graphene.List(
         graphene.NonNull(Genre), required=True, description="Cold-start genre preferences."
@@ -37,8 +53,7 @@ class User(DjangoObjectType):
 
     @staticmethod
     def resolve_email(root: models.User, info: graphene.ResolveInfo) -> str | None:
-        user = viewer(info)
-        return root.email if user is not None and user.pk == root.pk else None
+        return root.email if is_self(info, root) else None
 
 
 class AuthPayload(graphene.ObjectType):

@@ -28,7 +28,7 @@ class Register(graphene.Mutation):
         user = services.user_register(
             username=username, email=email, password=password, ip=client_ip(info.context)
         )
-        return auth_payload(user, services.auth_tokens_issue(user=user))
+        return auth_payload(info, user, services.auth_tokens_issue(user=user))
 
 
 class SetFavoriteGenres(graphene.Mutation):
@@ -61,7 +61,7 @@ class ChangePassword(graphene.Mutation):
         user = services.user_password_change(
             user=viewer(info), old_password=old_password, new_password=new_password
         )
-        return auth_payload(user, services.auth_tokens_issue(user=user))
+        return auth_payload(info, user, services.auth_tokens_issue(user=user))
 
 
 class DeleteAccount(graphene.Mutation):

@@ -24,7 +24,7 @@ class TokenAuth(graphene.Mutation):
         user, tokens = services.auth_login(
             identifier=username, password=password, ip=client_ip(info.context)
         )
-        return auth_payload(user, tokens)
+        return auth_payload(info, user, tokens)
 
 
 class RefreshToken(graphene.Mutation):
@@ -37,7 +37,7 @@ class RefreshToken(graphene.Mutation):
     @auth_errors
     def mutate(root: None, info: graphene.ResolveInfo, refresh: str) -> object:
         user, tokens = services.auth_tokens_refresh(refresh=refresh)
-        return auth_payload(user, tokens)
+        return auth_payload(info, user, tokens)
 
 
 class RevokeToken(graphene.Mutation):

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from movierec.graphql.errors import RateLimited, Unauthenticated
 from users.exceptions import AuthenticationError
-from users.graphql.types import AuthPayload
+from users.graphql.types import AuthPayload, mark_signed_in
 from users.models import User
 from users.throttling import RateLimitExceeded
 from users.tokens import TokenPair
@@ -31,5 +31,6 @@ def auth_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def auth_payload(user: User, tokens: TokenPair) -> AuthPayload:
+def auth_payload(info: Any, user: User, tokens: TokenPair) -> AuthPayload:
+    mark_signed_in(info.context, user)
     return AuthPayload(access=tokens.access, refresh=tokens.refresh, user=user)
