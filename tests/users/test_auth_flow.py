@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from tests.conftest import GraphQLClient
 from tests.factories import PASSWORD
 from tests.users.conftest import (
@@ -32,7 +31,12 @@ def test_register_signs_the_new_user_in(db: Any) -> None:
     assert payload["user"]["email"] == "Neo@matrix.io"  # domain part normalised
     assert user.check_password(STRONG_PASSWORD)
     me = GraphQLClient(payload["access"]).data(ME)["me"]
-    assert me == {"username": "Neo", "email": "Neo@matrix.io", "ratingCount": 0, "favoriteGenres": []}
+    assert me == {
+        "username": "Neo",
+        "email": "Neo@matrix.io",
+        "ratingCount": 0,
+        "favoriteGenres": [],
+    }
 
 
 def test_login_by_username_or_email_in_any_case(alice: Any) -> None:
@@ -187,3 +191,29 @@ def test_deactivation_kills_tokens_even_after_reactivation(alice: Any) -> None:
     assert error_code(GraphQLClient()(REFRESH, {"refresh": tokens["refresh"]})) == (
         "UNAUTHENTICATED"
     )
+
+
+def test_admin_password_change_and_deactivation_sign_the_user_out(alice: Any) -> None:
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    from users.admin import PasswordChangeSignsOutForm
+
+    tokens = login("alice")
+    form = PasswordChangeSignsOutForm(
+        alice, {"password1": STRONG_PASSWORD, "password2": STRONG_PASSWORD}
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    assert GraphQLClient(tokens["access"]).raw(ME).status_code == 401
+
+    tokens = login("alice", STRONG_PASSWORD)
+    alice.refresh_from_db()
+    alice.is_active = False
+
+    class _Form:
+        changed_data = ["is_active"]
+
+    site._registry[User].save_model(RequestFactory().post("/"), alice, _Form(), change=True)
+    User.objects.filter(pk=alice.pk).update(is_active=True)
+    assert GraphQLClient(tokens["access"]).raw(ME).status_code == 401

@@ -7,7 +7,6 @@ from movies.graphql.types import Genre
 from users import models
 from users.graphql.dataloaders import FavoriteGenresByUserLoader, RatingCountByUserLoader
 
-
 _SELF_KEY = "_users_signed_in_by_this_request"
 
 
