@@ -3,11 +3,15 @@
 import graphene
 
 from movies.graphql.schema import MovieQueries
-from users.graphql.schema import UserQueries
+from users.graphql.schema import UserMutations, UserQueries
 
 
 class Query(UserQueries, MovieQueries, graphene.ObjectType):
     pass
 
 
-schema = graphene.Schema(query=Query)
+class Mutation(UserMutations, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

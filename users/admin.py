@@ -1,7 +1,22 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db.models import F
+from django.http import HttpRequest
 
-from users.models import User
+from users.models import RevokedSession, User
+
+
+class PasswordChangeSignsOutForm(AdminPasswordChangeForm):
+    """A password set by staff ends every session of the user, as a self-service change does."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit:
+            User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+        return user
 
 
 @admin.register(User)
@@ -12,4 +27,20 @@ class UserAdmin(BaseUserAdmin):
     ordering = ("-date_joined",)
     filter_horizontal = ("favorite_genres", "groups", "user_permissions")
     fieldsets = (*BaseUserAdmin.fieldsets, ("Preferences", {"fields": ("favorite_genres",)}))
+    readonly_fields = ("token_version",)
     show_full_result_count = False
+    change_password_form = PasswordChangeSignsOutForm
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # Deactivating signs the user out everywhere; reactivating does not revive old tokens.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.token_version += 1
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(RevokedSession)
+class RevokedSessionAdmin(admin.ModelAdmin):
+    list_display = ("sid", "user", "reason", "revoked_at", "expires_at")
+    list_filter = ("reason",)
+    search_fields = ("sid", "user__username")
+    raw_id_fields = ("user",)

@@ -32,3 +32,27 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class RevokedSession(models.Model):
+    """A sign-in session ended early (logout, or a rotated refresh token used again).
+
+    Every token of one sign-in carries the same ``sid`` claim through refresh rotations, so one
+    row kills the session's current refresh token and its access tokens together. Rows are
+    useless once ``expires_at`` (the latest refresh expiry) has passed and are pruned then.
+    """
+
+    class Reason(models.TextChoices):
+        LOGOUT = "LOGOUT", "Logged out"
+        REUSE = "REUSE", "Rotated refresh token reused"
+
+    sid = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="revoked_sessions"
+    )
+    reason = models.CharField(max_length=8, choices=Reason.choices)
+    revoked_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.sid} ({self.reason})"

@@ -1,4 +1,10 @@
-"""The GraphQL endpoint: JWT authentication, limits, and contract-shaped errors."""
+"""The GraphQL endpoint: JWT authentication, limits, and contract-shaped errors.
+
+Authentication happens before anything executes: a present but unacceptable token (malformed,
+forged or ``alg: none``, expired, of a logged-out session, predating a password change or
+deactivation) answers 401 ``UNAUTHENTICATED`` and is never downgraded to anonymous. Then the
+per-viewer request limit (users, or client IP when anonymous) may answer 429 ``RATE_LIMITED``.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +16,49 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from graphene.validation import depth_limit_validator
 from graphene_django.views import GraphQLView, HttpError
+from graphql import GraphQLError, GraphQLOutputType
+from graphql.pyutils import Path
 from graphql.validation import specified_rules
 from graphql_sync_dataloaders import DeferredExecutionContext
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
+from users import throttling
+from users.authentication import JWTAuthentication
+
+
+class ExecutionContext(DeferredExecutionContext):
+    """graphql-sync-dataloaders 0.1.1 calls ``handle_field_error(error, return_type)``, but
+    graphql-core 3.2.14 added a required ``path``: without this shim every resolver error
+    became a TypeError (INTERNAL) instead of the error raised. The path is rebuilt from the
+    located error's own path, which is what graphql-core records it under."""
+
+    def handle_field_error(
+        self, error: GraphQLError, return_type: GraphQLOutputType, path: Path | None = None
+    ) -> None:
+        if path is None:
+            for key in error.path or ():
+                path = Path(path, key, None)
+        return super().handle_field_error(error, return_type, path)
 
 
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
     body = {"errors": [{"message": message, "extensions": {"code": str(code), **extra}}]}
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
+
+
+def _auth_failure(exc: Exception) -> HttpResponse:
+    detail = getattr(exc, "detail", None)
+    message, reason = "Invalid or expired token.", "invalid"
+    if isinstance(detail, dict) and isinstance(detail.get("detail"), str):
+        message = detail["detail"]
+        code = str(detail.get("code") or "")
+        reason = code.removeprefix("token_") or reason
+    response = _error_response(401, message, ErrorCode.UNAUTHENTICATED, reason=reason)
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
 
 
 class MovierecGraphQLView(GraphQLView):
@@ -32,7 +68,7 @@ class MovierecGraphQLView(GraphQLView):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
-        kwargs.setdefault("execution_context_class", DeferredExecutionContext)
+        kwargs.setdefault("execution_context_class", ExecutionContext)
         kwargs.setdefault(
             "validation_rules",
             [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)],
@@ -42,16 +78,29 @@ class MovierecGraphQLView(GraphQLView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Session cookies (admin) must not authenticate GraphQL: the endpoint is CSRF-exempt.
         request.user = AnonymousUser()
-        if request.META.get("HTTP_AUTHORIZATION"):
+        if request.META.get("HTTP_AUTHORIZATION", "").strip():
             try:
                 result = self.jwt_authentication.authenticate(request)
-            except (AuthenticationFailed, InvalidToken, TokenError):
-                return _error_response(401, "Invalid or expired token.", ErrorCode.UNAUTHENTICATED)
+            except (AuthenticationFailed, InvalidToken, TokenError) as exc:
+                return _auth_failure(exc)
             if result is None:
                 return _error_response(
                     401, "Unsupported Authorization header; use Bearer.", ErrorCode.UNAUTHENTICATED
                 )
             request.user = result[0]
+        viewer_key = (
+            f"user:{request.user.pk}"
+            if request.user.is_authenticated
+            else f"ip:{throttling.client_ip(request)}"
+        )
+        try:
+            throttling.hit("graphql", viewer_key)
+        except throttling.RateLimitExceeded as exc:
+            response = _error_response(
+                429, "Too many requests.", ErrorCode.RATE_LIMITED, retryAfter=exc.retry_after
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         return super().dispatch(request, *args, **kwargs)
 
     @staticmethod

@@ -86,6 +86,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Sign-in by username or email, both case-insensitive (users/backends.py).
+AUTHENTICATION_BACKENDS = ["users.backends.UsernameOrEmailBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -164,11 +167,12 @@ GRAPHQL_MAX_PAGE_SIZE = 100
 
 # --- REST + JWT -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": (
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-    ),
+    # simplejwt's, plus token_version and revoked-session checks (the same one GraphQL uses).
+    "DEFAULT_AUTHENTICATION_CLASSES": ("users.authentication.JWTAuthentication",),
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.AllowAny",),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Error bodies shaped like GraphQL errors: {"errors": [{"message", "extensions": {"code"}}]}.
+    "EXCEPTION_HANDLER": "users.api.errors.exception_handler",
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -207,7 +211,17 @@ RECS_CACHE_TTL = env.int("RECS_CACHE_TTL", default=600)
 TRENDING_CACHE_TTL = env.int("TRENDING_CACHE_TTL", default=300)
 
 # --- Abuse limits -----------------------------------------------------------------------------
+# Fixed windows counted in Redis (users/throttling.py). A rate is "<requests>/<window>", the
+# window in seconds or with a unit: "20/60", "5/5m", "10/1h".
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
+RATELIMIT_RATES = {
+    "login_ip": env("RATELIMIT_LOGIN_IP", default="20/1m"),  # every sign-in attempt, per IP
+    "login_account": env("RATELIMIT_LOGIN_ACCOUNT", default="5/5m"),  # failed ones, per account
+    "register_ip": env("RATELIMIT_REGISTER_IP", default="10/1h"),
+    "graphql": env("RATELIMIT_GRAPHQL", default="600/1m"),  # per viewer (user, or IP if anonymous)
+}
+# How many reverse proxies append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+RATELIMIT_NUM_PROXIES = env.int("RATELIMIT_NUM_PROXIES", default=0)
 
 # --- Logging (structlog renders both our events and stdlib records) ---------------------------
 import structlog  # noqa: E402

@@ -23,5 +23,7 @@ CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
+# Generous, so the suite never trips them; throttling tests override one rate at a time.
+RATELIMIT_RATES = {name: "100000/1m" for name in RATELIMIT_RATES}  # noqa: F405
 RECS_MODEL_DIR = Path(os.environ.get("RECS_MODEL_DIR", "/tmp")) / f"movierec-test-models{_suffix}"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

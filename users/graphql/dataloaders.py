@@ -1,5 +1,8 @@
+from django.db.models import Count
+
 from movierec.graphql.dataloaders import BaseLoader, group_by
 from movies.models import Genre
+from ratings.models import Rating
 from users.models import User
 
 
@@ -13,3 +16,19 @@ class FavoriteGenresByUserLoader(BaseLoader[int, list[Genre]]):
         )
         grouped = group_by(rows, "user_id")
         return [[row.genre for row in grouped.get(key, [])] for key in keys]
+
+
+class RatingCountByUserLoader(BaseLoader[int, int]):
+    """How many movies each user rated: one GROUP BY for every user on the page."""
+
+    context_key = "rating_count_by_user"
+
+    def batch_load(self, keys: list[int]) -> list[int]:
+        counts = dict(
+            Rating.objects.filter(user_id__in=keys)
+            .order_by()
+            .values("user_id")
+            .annotate(n=Count("id"))
+            .values_list("user_id", "n")
+        )
+        return [counts.get(key, 0) for key in keys]

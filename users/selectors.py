@@ -1,0 +1,96 @@
+"""Read-side queries for users and for deciding whether a token still stands."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.core.cache import cache
+from django.db.models import Q
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import UntypedToken
+
+from users.exceptions import TokenRejected
+from users.models import RevokedSession, User
+from users.tokens import SESSION_CLAIM, VERSION_CLAIM
+
+
+def user_get_by_login(*, identifier: str) -> User | None:
+    """The account signed in to as ``identifier``: a username, else an email (both any case).
+
+    Registration forbids ``@`` in usernames, so the two never compete; for older rows a
+    username match still wins.
+    """
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    lookup = Q(username__iexact=identifier)
+    if "@" in identifier:
+        lookup |= Q(email__iexact=identifier)
+    candidates = list(User.objects.filter(lookup)[:2])
+    for user in candidates:
+        if user.username.lower() == identifier.lower():
+            return user
+    return candidates[0] if candidates else None
+
+
+def user_get_public(*, username: str) -> User | None:
+    """A public profile: active accounts only, so deactivated ones look absent."""
+    return User.objects.filter(username__iexact=username, is_active=True).first()
+
+
+def revoked_session_cache_key(sid: str) -> str:
+    return f"auth:revoked-sid:{sid}"
+
+
+def _session_revoked(sid: str | None, source: Literal["cache", "db"]) -> bool:
+    if not sid:
+        return False
+    if source == "cache":
+        return bool(cache.get(revoked_session_cache_key(sid)))
+    return RevokedSession.objects.filter(sid=sid).exists()
+
+
+def user_for_token_payload(
+    payload: dict[str, Any], *, session_source: Literal["cache", "db"] = "db"
+) -> User:
+    """The active user a verified token speaks for, or :class:`TokenRejected`.
+
+    Access tokens are checked against the Redis copy of revoked sessions (no SQL per request;
+    they live minutes); refresh and verify calls read the database, which is the truth.
+    """
+    user_id = payload.get(api_settings.USER_ID_CLAIM)
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    if user is None or not user.is_active:
+        raise TokenRejected("User not found or inactive.", reason="user_inactive")
+    if payload.get(VERSION_CLAIM, 0) != user.token_version:
+        raise TokenRejected(
+            "Token predates a password change or deactivation; sign in again.",
+            reason="outdated",
+        )
+    if _session_revoked(payload.get(SESSION_CLAIM), session_source):
+        raise TokenRejected("Session has been revoked; sign in again.", reason="revoked")
+    return user
+
+
+def decode_token(raw: str, token_class: type = UntypedToken) -> Any:
+    """Decode and verify signature, algorithm, expiry and type; errors as TokenRejected."""
+    try:
+        return token_class(raw)
+    except ExpiredTokenError as exc:
+        raise TokenRejected("Token is expired.", reason="expired") from exc
+    except TokenError as exc:
+        if str(exc) == "Token is blacklisted":
+            raise TokenRejected("Token is blacklisted.", reason="blacklisted") from exc
+        raise TokenRejected("Token is invalid.", reason="invalid") from exc
+
+
+def auth_token_verify(*, token: str) -> User:
+    """Would this access or refresh token be accepted now? Returns its user, else raises."""
+    decoded = decode_token(token)
+    if decoded.get(api_settings.TOKEN_TYPE_CLAIM) == "refresh":
+        jti = decoded.get(api_settings.JTI_CLAIM)
+        if BlacklistedToken.objects.filter(token__jti=jti).exists():
+            raise TokenRejected("Token is blacklisted.", reason="blacklisted")
+    return user_for_token_payload(decoded.payload, session_source="db")

@@ -1,0 +1,251 @@
+"""Write-side operations on accounts and sessions; GraphQL and REST both call these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import password_validation, user_logged_in, user_login_failed
+from django.contrib.auth.models import update_last_login
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from movies import selectors as movie_selectors
+from users import throttling
+from users.exceptions import InvalidCredentials, TokenRejected
+from users.models import RevokedSession, User
+from users.selectors import (
+    decode_token,
+    revoked_session_cache_key,
+    user_for_token_payload,
+    user_get_by_login,
+)
+from users.tokens import SESSION_CLAIM, BlacklistedTokenError, RefreshToken, TokenPair
+
+_USERNAME_TAKEN = "A user with that username already exists."
+_EMAIL_TAKEN = "A user with that email address already exists."
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+def _password_errors(password: str, user: User) -> list[str]:
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str, ip: str | None = None) -> User:
+    """Create an account; every bad field is reported (username, email, password order).
+
+    Uniqueness is case-insensitive (checked here for clear messages, enforced by the
+    ``user_*_ci_unique`` constraints against races). ``ip`` enables the per-IP limit.
+    """
+    if ip is not None:
+        throttling.hit("register_ip", ip)
+    username = User.normalize_username(username.strip())
+    email = User.objects.normalize_email(email.strip())
+    user = User(username=username, email=email)
+    errors: dict[str, list[str]] = {}
+    try:
+        user.clean_fields(exclude=["password"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "username" not in errors:
+        if "@" in username:
+            errors["username"] = ["Usernames may not contain '@' (it marks an email at sign-in)."]
+        elif User.objects.filter(username__iexact=username).exists():
+            errors["username"] = [_USERNAME_TAKEN]
+    if "email" not in errors:
+        if not email:
+            errors["email"] = ["An email address is required."]
+        elif User.objects.filter(email__iexact=email).exists():
+            errors["email"] = [_EMAIL_TAKEN]
+    if password_errors := _password_errors(password, user):
+        errors["password"] = password_errors
+    if errors:
+        order = ["username", "email", "password"]
+        raise ValidationError(
+            {
+                k: errors[k]
+                for k in sorted(errors, key=lambda k: order.index(k) if k in order else 9)
+            }
+        )
+    user.set_password(password)
+    user.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        field = "email" if "email" in str(exc) else "username"
+        raise ValidationError(
+            {field: _EMAIL_TAKEN if field == "email" else _USERNAME_TAKEN}
+        ) from exc
+    return user
+
+
+@transaction.atomic
+def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
+    """Replace the cold-start genres; names match any case, unknown names are refused."""
+    by_name = {genre.name.lower(): genre for genre in movie_selectors.genre_list()}
+    wanted = list(dict.fromkeys(name.strip() for name in genres))
+    unknown = [name for name in wanted if name.lower() not in by_name]
+    if unknown:
+        raise ValidationError({"genres": f"Unknown genre(s): {', '.join(unknown)}."})
+    user.favorite_genres.set([by_name[name.lower()] for name in wanted])
+    return user
+
+
+def _bump_token_version(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+
+
+@transaction.atomic
+def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
+    """Set a new password; every token issued before stops working (token_version bump).
+
+    Wrong old passwords count against the account's sign-in failure limit, so a stolen access
+    token cannot be used to guess the password.
+    """
+    account_key = f"user:{user.pk}"
+    throttling.check("login_account", account_key)
+    if not user.check_password(old_password):
+        throttling.hit("login_account", account_key)
+        raise ValidationError({"old_password": "Your old password was entered incorrectly."})
+    if errors := _password_errors(new_password, user):
+        raise ValidationError({"new_password": errors})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _bump_token_version(user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Deactivate and sign out everywhere; reactivating later does not revive old tokens."""
+    User.objects.filter(pk=user.pk).update(is_active=False, token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["is_active", "token_version"])
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, password: str) -> None:
+    """Delete the account with its ratings, watchlist, playlists and sessions, all or nothing."""
+    if not user.check_password(password):
+        raise ValidationError({"password": "Incorrect password."})
+    # Ratings, watchlist, favourites, playlists (and their items) cascade in this transaction;
+    # outstanding tokens are kept (user set NULL) but name a user that no longer exists.
+    user.delete()
+
+
+# --- Sessions and tokens ----------------------------------------------------------------------
+def auth_tokens_issue(*, user: User) -> TokenPair:
+    """Start a new session for ``user`` (a fresh ``sid``)."""
+    return TokenPair.from_refresh(RefreshToken.for_user(user))
+
+
+@transaction.atomic
+def auth_login(*, identifier: str, password: str, ip: str | None = None) -> tuple[User, TokenPair]:
+    """Sign in by username or email; limited per IP (all attempts) and per account (failures).
+
+    The per-account counter is keyed by the account when it exists, so alternating between
+    its username and email does not double the attempts.
+    """
+    if ip is not None:
+        throttling.hit("login_ip", ip)
+    user = user_get_by_login(identifier=identifier)
+    account_key = f"user:{user.pk}" if user else f"login:{identifier.strip().lower()}"
+    throttling.check("login_account", account_key)
+    if user is None:
+        User().set_password(password)  # same hashing cost as a real check: no user enumeration
+    if user is None or not user.check_password(password) or not user.is_active:
+        throttling.hit("login_account", account_key)
+        user_login_failed.send(sender=__name__, credentials={"username": identifier})
+        raise InvalidCredentials()
+    throttling.reset("login_account", account_key)
+    if api_settings.UPDATE_LAST_LOGIN:
+        update_last_login(None, user)
+    user_logged_in.send(sender=user.__class__, request=None, user=user)
+    return user, auth_tokens_issue(user=user)
+
+
+@transaction.atomic
+def auth_tokens_refresh(*, refresh: str) -> tuple[User, TokenPair]:
+    """Rotate: the given refresh token is blacklisted and a successor issued (same session).
+
+    Two concurrent refreshes with one token cannot both succeed: the blacklist row is unique,
+    so the second sees it already exists and is refused.
+    """
+    token = decode_token(refresh, RefreshToken)
+    user = user_for_token_payload(token.payload, session_source="db")
+    _, created = token.blacklist()
+    if not created:
+        raise TokenRejected("Token is blacklisted.", reason="blacklisted")
+    token.rotate(user)
+    return user, TokenPair.from_refresh(token)
+
+
+@transaction.atomic
+def auth_token_revoke(*, refresh: str) -> None:
+    """Log out: blacklist the refresh token and end its session, access tokens included.
+
+    A refresh token already rotated away still belongs to the session, so it ends it too:
+    a client that lost track of its latest token can still sign out.
+    """
+    try:
+        token = decode_token(refresh, RefreshToken)
+        payload = token.payload
+        token.blacklist()
+    except TokenRejected as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, BlacklistedTokenError):
+            raise
+        payload = cause.payload
+    user_id = payload.get(api_settings.USER_ID_CLAIM)
+    user = User.objects.filter(pk=user_id).first()
+    if sid := payload.get(SESSION_CLAIM):
+        session_revoke(
+            sid=sid,
+            user=user,
+            reason=RevokedSession.Reason.LOGOUT,
+            expires_at=datetime_from_epoch(payload["exp"]),
+        )
+
+
+def session_revoke(
+    *, sid: str, user: User | None, reason: str, expires_at: datetime
+) -> RevokedSession:
+    """Record the session as ended (the truth, in the database) and mirror it into Redis for
+    the per-request access-token check; rows whose tokens have all expired are pruned."""
+    now = timezone.now()
+    RevokedSession.objects.filter(expires_at__lt=now).delete()
+    session, _ = RevokedSession.objects.get_or_create(
+        sid=sid, defaults={"user": user, "reason": reason, "expires_at": expires_at}
+    )
+    # Set now rather than on commit: if the transaction rolls back, the session's access tokens
+    # merely die a few minutes early, while a late mirror would let them live on meanwhile.
+    ttl = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
+    cache.set(revoked_session_cache_key(sid), 1, timeout=ttl)
+    return session
+
+
+__all__ = [
+    "auth_login",
+    "auth_token_revoke",
+    "auth_tokens_issue",
+    "auth_tokens_refresh",
+    "session_revoke",
+    "user_deactivate",
+    "user_delete",
+    "user_favorite_genres_set",
+    "user_password_change",
+    "user_register",
+]

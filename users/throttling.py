@@ -1,0 +1,116 @@
+"""Redis-backed fixed-window rate limits for sign-in, registration and the GraphQL endpoint.
+
+One counter per (scope, key) lives in the cache's Redis under the cache key prefix, created
+with the window as its TTL (SET NX EX, then INCR, in one round trip), so every web process
+shares it and it expires by itself. A Redis outage fails open: limits are a defence, not a
+dependency. Rates come from ``settings.RATELIMIT_RATES`` and are read on every call, so tests
+can override one scope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+logger = structlog.get_logger(__name__)
+
+_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]*)\s*$")
+
+
+class RateLimitExceeded(Exception):
+    """Too many requests in the current window; retry after ``retry_after`` seconds."""
+
+    def __init__(self, scope: str, retry_after: int) -> None:
+        super().__init__(f"Rate limit {scope!r} exceeded; retry after {retry_after}s.")
+        self.scope = scope
+        self.retry_after = max(1, retry_after)
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    window: int  # seconds
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """``"20/60"``, ``"5/5m"``, ``"10/1h"``, ``"100/d"``: requests per window."""
+        match = _RATE_RE.match(text.lower())
+        if not match or match.group(3) not in _UNITS:
+            raise ValueError(f"Invalid rate {text!r}; expected e.g. '20/1m'.")
+        limit, count, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
+        return cls(limit=limit, window=count * _UNITS[unit])
+
+
+def rate_for(scope: str) -> Rate:
+    return Rate.parse(settings.RATELIMIT_RATES[scope])
+
+
+def _key(scope: str, key: str) -> str:
+    # Hashed so that identifiers typed by clients never become raw Redis key material.
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return cache.make_key(f"ratelimit:{scope}:{digest}")
+
+
+def hit(scope: str, key: str) -> None:
+    """Count one event; raise :class:`RateLimitExceeded` once the window's limit is passed."""
+    if not settings.RATELIMIT_ENABLED:
+        return
+    rate = rate_for(scope)
+    redis_key = _key(scope, key)
+    try:
+        pipe = get_redis_connection("default").pipeline(transaction=True)
+        pipe.set(redis_key, 0, ex=rate.window, nx=True)
+        pipe.incr(redis_key)
+        pipe.ttl(redis_key)
+        _, count, ttl = pipe.execute()
+    except RedisError:
+        logger.warning("ratelimit.redis_unavailable", scope=scope)
+        return
+    if count > rate.limit:
+        raise RateLimitExceeded(scope, ttl if ttl and ttl > 0 else rate.window)
+
+
+def check(scope: str, key: str) -> None:
+    """Raise if the limit is already reached, without counting (for failure-only counters)."""
+    if not settings.RATELIMIT_ENABLED:
+        return
+    rate = rate_for(scope)
+    redis_key = _key(scope, key)
+    try:
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        pipe.get(redis_key)
+        pipe.ttl(redis_key)
+        count, ttl = pipe.execute()
+    except RedisError:
+        logger.warning("ratelimit.redis_unavailable", scope=scope)
+        return
+    if count is not None and int(count) >= rate.limit:
+        raise RateLimitExceeded(scope, ttl if ttl and ttl > 0 else rate.window)
+
+
+def reset(scope: str, key: str) -> None:
+    """Forget a counter (a successful sign-in clears the account's failures)."""
+    try:
+        get_redis_connection("default").delete(_key(scope, key))
+    except RedisError:
+        logger.warning("ratelimit.redis_unavailable", scope=scope)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address: REMOTE_ADDR, or the hop our ``RATELIMIT_NUM_PROXIES`` proxies saw."""
+    proxies = settings.RATELIMIT_NUM_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
