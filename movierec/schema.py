@@ -3,11 +3,17 @@
 import graphene
 
 from movies.graphql.schema import MovieQueries
+from playlists.graphql.schema import PlaylistMutations, PlaylistQueries
+from ratings.graphql.schema import RatingMutations, RatingQueries
 from users.graphql.schema import UserQueries
 
 
-class Query(UserQueries, MovieQueries, graphene.ObjectType):
+class Query(UserQueries, MovieQueries, RatingQueries, PlaylistQueries, graphene.ObjectType):
     pass
 
 
-schema = graphene.Schema(query=Query)
+class Mutation(RatingMutations, PlaylistMutations, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)
