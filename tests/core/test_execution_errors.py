@@ -30,3 +30,26 @@ def test_field_errors_are_collected_with_their_code_and_path(operation):
     assert {f["extensions"]["code"] for f in formatted} == {"NOT_FOUND"}
     assert len(formatted) == operation.count("boom")
     assert all(f["path"][0] in {"boom", "a", "b"} for f in formatted)
+
+
+class _Color(graphene.Enum):
+    RED = "RED"
+
+
+class _EnumQuery(graphene.ObjectType):
+    paint = graphene.String(color=_Color(required=True))
+
+    @staticmethod
+    def resolve_paint(root, info, color):
+        return str(color)
+
+
+def test_unknown_enum_value_in_a_variable_is_bad_user_input():
+    result = graphene.Schema(query=_EnumQuery).execute(
+        "query($c: _Color!) { paint(color: $c) }",
+        variables={"c": "BLUE"},
+        execution_context_class=DeferredExecutionContext,
+    )
+    formatted = format_error(result.errors[0])
+    assert formatted["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "BLUE" in formatted["message"]

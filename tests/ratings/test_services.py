@@ -38,9 +38,7 @@ def test_half_star_scores_are_stored(score):
 
 def test_review_longer_than_the_limit_is_rejected():
     with pytest.raises(ValidationError) as exc:
-        services.rating_set(
-            user=UserFactory(), movie=MovieFactory(), score=4, review="x" * 5001
-        )
+        services.rating_set(user=UserFactory(), movie=MovieFactory(), score=4, review="x" * 5001)
     assert list(exc.value.error_dict) == ["review"]
     assert Rating.objects.count() == 0
 
