@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from movies.models import Credit, Genre, Keyword, Movie, Person
 from playlists.models import Playlist, PlaylistItem
-from ratings.models import Rating, WatchlistEntry
+from ratings.models import Favorite, Rating, WatchlistEntry
 from users.models import User
 
 PASSWORD = "correct horse battery"
@@ -116,3 +116,11 @@ class PlaylistItemFactory(factory.django.DjangoModelFactory):
     playlist = factory.SubFactory(PlaylistFactory)
     movie = factory.SubFactory(MovieFactory)
     position = factory.Sequence(lambda n: n)
+
+
+class FavoriteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Favorite
+
+    user = factory.SubFactory(UserFactory)
+    movie = factory.SubFactory(MovieFactory)

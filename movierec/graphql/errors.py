@@ -102,9 +102,10 @@ def format_error(error: Exception) -> dict[str, Any]:
     if isinstance(error, GraphQLError):
         formatted: dict[str, Any] = dict(error.formatted)
         original = error.original_error
-        if original is None or isinstance(original, ApiError):
+        # A plain GraphQLError inside (e.g. an unknown enum value in a variable) is input too.
+        if original is None or isinstance(original, GraphQLError):
             ext = dict(formatted.get("extensions") or {})
-            if original is not None:
+            if isinstance(original, ApiError):
                 ext.update(original.extensions or {})
                 formatted["message"] = original.message
             # Syntax, unknown-field and variable-coercion errors are the client's input.

@@ -16,32 +16,15 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from graphene.validation import depth_limit_validator
 from graphene_django.views import GraphQLView, HttpError
-from graphql import GraphQLError, GraphQLOutputType
-from graphql.pyutils import Path
 from graphql.validation import specified_rules
-from graphql_sync_dataloaders import DeferredExecutionContext
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
 from users import throttling
 from users.authentication import JWTAuthentication
-
-
-class ExecutionContext(DeferredExecutionContext):
-    """graphql-sync-dataloaders 0.1.1 calls ``handle_field_error(error, return_type)``, but
-    graphql-core 3.2.14 added a required ``path``: without this shim every resolver error
-    became a TypeError (INTERNAL) instead of the error raised. The path is rebuilt from the
-    located error's own path, which is what graphql-core records it under."""
-
-    def handle_field_error(
-        self, error: GraphQLError, return_type: GraphQLOutputType, path: Path | None = None
-    ) -> None:
-        if path is None:
-            for key in error.path or ():
-                path = Path(path, key, None)
-        return super().handle_field_error(error, return_type, path)
 
 
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
@@ -68,7 +51,7 @@ class MovierecGraphQLView(GraphQLView):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
-        kwargs.setdefault("execution_context_class", ExecutionContext)
+        kwargs.setdefault("execution_context_class", DeferredExecutionContext)
         kwargs.setdefault(
             "validation_rules",
             [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)],

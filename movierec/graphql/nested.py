@@ -1,0 +1,103 @@
+"""Keyset pagination of a child list for a whole page of parents in one query.
+
+``playlists { items(first: 10) }`` must not run one query per playlist: a window function
+(``ROW_NUMBER() OVER (PARTITION BY parent ORDER BY ...)``) numbers each parent's children and
+keeps the first ``first + 1`` of every partition, which also tells whether a next page exists.
+Cursors are the same as :func:`movierec.graphql.pagination.paginate`'s, so a client can go
+on paging one parent's list with ``after``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
+from graphql_sync_dataloaders import SyncFuture
+
+from movierec.graphql.pagination import (
+    OrderKey,
+    Page,
+    _after_filter,
+    _value_of,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
+
+
+def validate_page_args(order: Sequence[OrderKey], first: int | None, after: str | None) -> None:
+    """Raise BAD_USER_INPUT for bad ``first``/``after`` before any loader runs.
+
+    Loaders dispatch outside the resolver, so their arguments are checked up front.
+    """
+    page_size(first)
+    if after:
+        decode_cursor(after, len(order) + 1)
+
+
+def paginate_per_parent(
+    queryset: QuerySet,
+    *,
+    parent_field: str,
+    parent_ids: Iterable[Hashable],
+    order: Sequence[OrderKey],
+    first: int | None,
+    after: str | None,
+) -> dict[Any, Page]:
+    """One :class:`Page` per parent id (empty pages included); ``total_count`` is left None.
+
+    Counts come from a separate grouped COUNT loader, so that the caller can share it with
+    fields such as ``itemCount``.
+    """
+    keys = [*order, OrderKey("pk")]
+    size = page_size(first)
+    ordering = [
+        F(k.field).desc(nulls_last=True) if k.descending else F(k.field).asc(nulls_last=True)
+        for k in keys
+    ]
+    ids = list(parent_ids)
+    qs = queryset.filter(**{f"{parent_field}__in": ids})
+    if after:
+        qs = qs.filter(_after_filter(keys, decode_cursor(after, len(keys))))
+    qs = (
+        qs.annotate(
+            _row=Window(RowNumber(), partition_by=[F(parent_field)], order_by=ordering),
+        )
+        .filter(_row__lte=size + 1)
+        .order_by(parent_field, *ordering)
+    )
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in qs:
+        grouped[_value_of(row, parent_field)].append(row)
+    pages = {}
+    for parent_id in ids:
+        rows = grouped.get(parent_id, [])
+        has_next = len(rows) > size
+        rows = rows[:size]
+        cursors = [encode_cursor([_value_of(r, k.field) for k in keys]) for r in rows]
+        pages[parent_id] = Page(rows, cursors, has_next, None)
+    return pages
+
+
+def then(future: SyncFuture, fn: Callable[[Any], Any]) -> SyncFuture | Any:
+    """``fn(result)`` of a loader future, as a future the deferred executor can wait on.
+
+    ``SyncFuture`` has no ``then``; the new future inherits the loader's dispatch callback so
+    the executor still runs the batch.
+    """
+    if future.done():
+        return fn(future.result())
+    chained = SyncFuture()
+    chained.deferred_callback = future.deferred_callback
+
+    def _done() -> None:
+        try:
+            chained.set_result(fn(future.result()))
+        except Exception as exc:  # delivered to the field as its error
+            chained.set_exception(exc)
+
+    future.add_done_callback(_done)
+    return chained

@@ -1,0 +1,81 @@
+"""Per-request loaders for ratings and for the movie/user edges of ratings and playlists."""
+
+from __future__ import annotations
+
+from movierec.graphql.dataloaders import BaseLoader
+from movierec.graphql.nested import paginate_per_parent
+from movierec.graphql.pagination import OrderKey, Page
+from movies.models import Movie
+from ratings import selectors
+from ratings.models import Rating
+from users.models import User
+
+#: Reviews under a movie: newest change first.
+REVIEW_ORDER = (OrderKey("updated_at", descending=True),)
+
+
+class MovieByIdLoader(BaseLoader[int, Movie | None]):
+    """``Rating.movie``, ``PlaylistItem.movie``, ``SavedMovie.movie``."""
+
+    context_key = "lists.movie_by_id"
+
+    def batch_load(self, keys: list[int]) -> list[Movie | None]:
+        movies = selectors.movies_by_ids(movie_ids=keys)
+        return [movies.get(key) for key in keys]
+
+
+class UserByIdLoader(BaseLoader[int, User | None]):
+    """``Rating.user`` and ``Playlist.owner``."""
+
+    context_key = "lists.user_by_id"
+
+    def batch_load(self, keys: list[int]) -> list[User | None]:
+        users = selectors.users_by_ids(user_ids=keys)
+        return [users.get(key) for key in keys]
+
+
+class MyRatingByMovieLoader(BaseLoader[int, Rating | None]):
+    """``Movie.myRating``: the viewer's ratings of every movie on the page in one query."""
+
+    context_key = "lists.my_rating_by_movie"
+
+    def batch_load(self, keys: list[int]) -> list[Rating | None]:
+        if self.viewer is None:
+            return [None] * len(keys)
+        ratings = selectors.ratings_of_user_for_movies(user=self.viewer, movie_ids=keys)
+        return [ratings.get(key) for key in keys]
+
+
+class ReviewCountByMovieLoader(BaseLoader[int, int]):
+    """``Movie.reviews.totalCount`` for a page of movies: one grouped COUNT."""
+
+    context_key = "lists.review_count_by_movie"
+
+    def batch_load(self, keys: list[int]) -> list[int]:
+        counts = selectors.review_counts_for_movies(movie_ids=keys)
+        return [counts.get(key, 0) for key in keys]
+
+
+class ReviewPageByMovieLoader(BaseLoader[tuple[int, int | None, str | None], Page]):
+    """``Movie.reviews(first, after)``: the first page of every movie's reviews in one query.
+
+    Keys are ``(movie_id, first, after)``; one windowed query per distinct ``(first, after)``.
+    """
+
+    context_key = "lists.review_page_by_movie"
+
+    def batch_load(self, keys: list[tuple[int, int | None, str | None]]) -> list[Page]:
+        pages: dict[tuple[int, int | None, str | None], Page] = {}
+        for first, after in {(first, after) for _, first, after in keys}:
+            movie_ids = {movie_id for movie_id, f, a in keys if (f, a) == (first, after)}
+            per_movie = paginate_per_parent(
+                selectors.review_list(),
+                parent_field="movie_id",
+                parent_ids=movie_ids,
+                order=REVIEW_ORDER,
+                first=first,
+                after=after,
+            )
+            for movie_id, page in per_movie.items():
+                pages[(movie_id, first, after)] = page
+        return [pages[key] for key in keys]
