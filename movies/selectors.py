@@ -142,9 +142,12 @@ class MovieFilters:
             raise ValidationError(
                 {"search": f"Search text may be at most {SEARCH_MAX_LENGTH} characters."}
             )
-        if self.year_from is not None and self.year_to is not None:
-            if self.year_from > self.year_to:
-                raise ValidationError({"year_from": "`yearFrom` must not be after `yearTo`."})
+        if (
+            self.year_from is not None
+            and self.year_to is not None
+            and self.year_from > self.year_to
+        ):
+            raise ValidationError({"year_from": "`yearFrom` must not be after `yearTo`."})
         if self.min_rating is not None and not 0 <= self.min_rating <= 5:
             raise ValidationError({"min_rating": "`minRating` must be between 0 and 5."})
 

@@ -13,12 +13,12 @@ from django.http.response import HttpResponseBadRequest
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, Lexer, Source, TokenKind, parse, validate
 from graphql.validation import specified_rules
-from graphql_sync_dataloaders import DeferredExecutionContext
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from movierec.graphql.errors import ErrorCode, format_error
+from movierec.graphql.execution import MovierecExecutionContext
 from movierec.graphql.middleware import MutationRollbackMiddleware
 from movierec.graphql.validation import query_limits_rule
 
@@ -58,7 +58,7 @@ class MovierecGraphQLView(GraphQLView):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
-        kwargs.setdefault("execution_context_class", DeferredExecutionContext)
+        kwargs.setdefault("execution_context_class", MovierecExecutionContext)
         kwargs.setdefault("validation_rules", list(specified_rules))
         super().__init__(**kwargs)
 
