@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
@@ -98,8 +103,10 @@ def movie_search(queryset: QuerySet[Movie], text: str) -> QuerySet[Movie]:
     lower-cased title, which tolerates typos ("godfater"). Annotations:
 
     * ``search_exact``: 1 when the title (or original title) equals the text, else 0;
-    * ``search_score``: ts_rank_cd over the weighted vector plus the title's word similarity,
-      as double precision so keyset cursors compare exactly.
+    * ``search_score``: ts_rank_cd over the weighted vector, plus the title's word similarity
+      (typos, partial words) and whole-title similarity (so "godfather" prefers "The
+      Godfather" to "The Godfather Part III"), as double precision so keyset cursors
+      compare exactly.
 
     Order by ``-search_exact, -search_score, -popularity`` for relevance.
     """
@@ -121,7 +128,10 @@ def movie_search(queryset: QuerySet[Movie], text: str) -> QuerySet[Movie]:
             output_field=IntegerField(),
         ),
         search_score=Cast(
-            rank + TrigramWordSimilarity(Value(needle), Lower("title")), FloatField()
+            rank
+            + TrigramWordSimilarity(Value(needle), Lower("title"))
+            + TrigramSimilarity(Lower("title"), Value(needle)),
+            FloatField(),
         ),
     )
 

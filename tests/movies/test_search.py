@@ -38,6 +38,17 @@ def test_exact_title_ranks_first_even_when_less_popular(catalogue):
     assert _search("Heat") == ["Heat", "Heat Wave", "Summer Days"]
 
 
+def test_closest_whole_title_wins_among_equal_word_matches():
+    MovieFactory(title="The Godfather Part III", popularity=500)
+    MovieFactory(title="The Godfather", popularity=1)
+    MovieFactory(title="The Godfather Part II", popularity=300)
+    assert _search("godfather") == [
+        "The Godfather",
+        "The Godfather Part II",
+        "The Godfather Part III",
+    ]
+
+
 def test_prefix_of_the_last_word_matches_as_you_type(catalogue):
     assert _search("godf") == ["The Godfather", "The Godfather Part II"]
     assert _search("the godfather par")[0] == "The Godfather Part II"
