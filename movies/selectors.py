@@ -1,9 +1,191 @@
-"""Read-side queries for movies; GraphQL resolvers and other apps call these."""
+"""Read-side queries for movies; GraphQL resolvers and other apps call these.
 
-from django.db.models import QuerySet
+Search is PostgreSQL full-text over the generated ``Movie.search_vector`` (title and original
+title weight A, keywords B, overview C; GIN index ``movie_search_gin``) OR'ed with pg_trgm
+word similarity on ``lower(title)`` (GIN index ``movie_title_trgm``) for typos. Both branches
+are index-backed, so PostgreSQL answers with a BitmapOr of the two indexes (docs/search.md).
+"""
 
-from movies.models import Genre
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Lower, NullIf
+
+from movies.models import Genre, Movie
+
+SEARCH_MAX_LENGTH = 200
+# Words of the search text: letters/digits only, so the tsquery we build is always well formed.
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def genre_list() -> QuerySet[Genre]:
     return Genre.objects.order_by("name")
+
+
+def genre_list_by_names(names: Sequence[str]) -> list[Genre]:
+    """Genres named ``names`` (case-insensitively); an unknown name is a ValidationError."""
+    wanted = {name.strip().lower(): name for name in names}
+    found = {
+        g.lower_name: g
+        for g in Genre.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=wanted)
+    }
+    unknown = [original for key, original in wanted.items() if key not in found]
+    if unknown:
+        raise ValidationError({"genres": f"Unknown genre: {', '.join(sorted(unknown))}."})
+    return [found[key] for key in wanted]
+
+
+def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | None:
+    """One movie by primary key or TMDb id; None when there is none."""
+    if (pk is None) == (tmdb_id is None):
+        raise ValidationError({"id": "Give exactly one of `id` and `tmdbId`."})
+    lookup = {"pk": pk} if pk is not None else {"tmdb_id": tmdb_id}
+    return Movie.objects.filter(**lookup).first()
+
+
+def with_community_average(queryset: QuerySet[Movie]) -> QuerySet[Movie]:
+    """Annotate ``community_average_value``: rating_sum / rating_count, NULL when unrated.
+
+    Read from the counters the ratings service maintains; never an aggregate over ratings.
+    """
+    return queryset.annotate(
+        # A fixed scale in SQL, so the value in a keyset cursor equals the one compared.
+        community_average_value=Cast(
+            F("rating_sum") / NullIf(F("rating_count"), Value(0)),
+            DecimalField(max_digits=20, decimal_places=10),
+        )
+    )
+
+
+def search_tsquery_text(text: str) -> str | None:
+    """The raw ``to_tsquery`` text for search-as-you-type: every word, the last as a prefix.
+
+    Built only from ``\\w+`` words, each quoted, so user input can never inject tsquery
+    syntax. None when the text has no words.
+    """
+    words = _WORD.findall(text.lower())[:16]
+    if not words:
+        return None
+    terms = [f"'{w}'" for w in words[:-1]] + [f"'{words[-1]}':*"]
+    return " & ".join(terms)
+
+
+def movie_search(queryset: QuerySet[Movie], text: str) -> QuerySet[Movie]:
+    """Movies of ``queryset`` matching ``text``, annotated for relevance ordering.
+
+    A movie matches when its search vector matches the prefix tsquery, or when the text is
+    word-similar (pg_trgm ``<%``, threshold ``pg_trgm.word_similarity_threshold``) to its
+    lower-cased title, which tolerates typos ("godfater"). Annotations:
+
+    * ``search_exact``: 1 when the title (or original title) equals the text, else 0;
+    * ``search_score``: ts_rank_cd over the weighted vector, plus the title's word similarity
+      (typos, partial words) and whole-title similarity (so "godfather" prefers "The
+      Godfather" to "The Godfather Part III"), as double precision so keyset cursors
+      compare exactly.
+
+    Order by ``-search_exact, -search_score, -popularity`` for relevance.
+    """
+    text = text.strip()
+    needle = text.lower()
+    raw = search_tsquery_text(text)
+    trigram = TrigramWordSimilar(Lower("title"), Value(needle))
+    if raw is None:
+        matches: Q | TrigramWordSimilar = trigram
+        rank = Value(0.0)
+    else:
+        query = SearchQuery(raw, search_type="raw", config="english")
+        matches = Q(search_vector=query) | Q(trigram)
+        rank = SearchRank(F("search_vector"), query, cover_density=True)
+    return queryset.filter(matches).annotate(
+        search_exact=Case(
+            When(Q(title__iexact=text) | Q(original_title__iexact=text), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        search_score=Cast(
+            rank
+            + TrigramWordSimilarity(Value(needle), Lower("title"))
+            + TrigramSimilarity(Lower("title"), Value(needle)),
+            FloatField(),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class MovieFilters:
+    """The catalogue filters a client may combine (all optional)."""
+
+    search: str | None = None
+    genres: Sequence[str] | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    min_rating: float | None = None
+    language: str | None = None
+
+    def clean(self) -> None:
+        if self.search is not None and len(self.search) > SEARCH_MAX_LENGTH:
+            raise ValidationError(
+                {"search": f"Search text may be at most {SEARCH_MAX_LENGTH} characters."}
+            )
+        if (
+            self.year_from is not None
+            and self.year_to is not None
+            and self.year_from > self.year_to
+        ):
+            raise ValidationError({"year_from": "`yearFrom` must not be after `yearTo`."})
+        if self.min_rating is not None and not 0 <= self.min_rating <= 5:
+            raise ValidationError({"min_rating": "`minRating` must be between 0 and 5."})
+
+    @property
+    def has_search(self) -> bool:
+        return bool(self.search and self.search.strip())
+
+
+def movie_list(*, filters: MovieFilters) -> QuerySet[Movie]:
+    """The filtered catalogue, annotated with ``community_average_value`` (and search ranks).
+
+    Genres narrow: a movie must have every genre given. Unknown genres, an inverted year
+    range and similar mistakes raise ``ValidationError`` with the offending field.
+    """
+    filters.clean()
+    queryset = with_community_average(Movie.objects.all())
+    if filters.genres:
+        for genre in genre_list_by_names(filters.genres):
+            through = Movie.genres.through.objects.filter(movie_id=OuterRef("pk"), genre=genre)
+            queryset = queryset.filter(Exists(through))
+    if filters.year_from is not None:
+        queryset = queryset.filter(year__gte=filters.year_from)
+    if filters.year_to is not None:
+        queryset = queryset.filter(year__lte=filters.year_to)
+    if filters.language:
+        queryset = queryset.filter(original_language=filters.language.strip().lower())
+    if filters.min_rating is not None:
+        queryset = queryset.filter(community_average_value__gte=Decimal(str(filters.min_rating)))
+    if filters.has_search:
+        queryset = movie_search(queryset, filters.search or "")
+    return queryset

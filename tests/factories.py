@@ -71,6 +71,15 @@ class MovieFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.genres.set(extracted)
 
+    @factory.post_generation
+    def keywords(self, create, extracted, **kwargs):
+        """Keyword names or rows; also fills keywords_text, which search indexes."""
+        if create and extracted:
+            rows = [k if isinstance(k, Keyword) else KeywordFactory(name=k) for k in extracted]
+            self.keywords.set(rows)
+            self.keywords_text = " ".join(k.name for k in rows)
+            Movie.objects.filter(pk=self.pk).update(keywords_text=self.keywords_text)
+
 
 class CreditFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -13,9 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
-from graphene.validation import depth_limit_validator
+from django.http.response import HttpResponseBadRequest
 from graphene_django.views import GraphQLView, HttpError
+from graphql import ExecutionResult, GraphQLError, Lexer, Source, TokenKind, parse, validate
 from graphql.validation import specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -23,6 +25,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
+from movierec.graphql.validation import query_limits_rule
 from users import throttling
 from users.authentication import JWTAuthentication
 
@@ -44,18 +47,38 @@ def _auth_failure(exc: Exception) -> HttpResponse:
     return response
 
 
+def _bad_request(message: str) -> HttpError:
+    return HttpError(HttpResponseBadRequest(message), message)
+
+
+def _token_count_exceeds(query: str, limit: int) -> bool:
+    lexer = Lexer(Source(query))
+    count = 0
+    try:
+        while lexer.advance().kind != TokenKind.EOF:
+            count += 1
+            if count > limit:
+                return True
+    except GraphQLError:
+        return False
+    return False
+
+
 class MovierecGraphQLView(GraphQLView):
-    """Reads ``Authorization: Bearer``; a bad token is an error, never anonymous."""
+    """Reads ``Authorization: Bearer``; a bad token is an error, never anonymous.
+
+    Before graphql-core's spec validation (whose overlapping-fields rule is quadratic in the
+    number of fields) it enforces the cheap static limits: body size, token count, then depth,
+    aliases and cost (:mod:`movierec.graphql.validation`). One operation per request: a JSON
+    array (batch) body is refused as bad input.
+    """
 
     jwt_authentication = JWTAuthentication()
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
         kwargs.setdefault("execution_context_class", DeferredExecutionContext)
-        kwargs.setdefault(
-            "validation_rules",
-            [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)],
-        )
+        kwargs.setdefault("validation_rules", list(specified_rules))
         super().__init__(**kwargs)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -84,7 +107,73 @@ class MovierecGraphQLView(GraphQLView):
             )
             response["Retry-After"] = str(exc.retry_after)
             return response
+        if request.method == "POST":
+            try:
+                request.body  # noqa: B018 - Django enforces DATA_UPLOAD_MAX_MEMORY_SIZE on read
+            except RequestDataTooBig:
+                return _error_response(
+                    413,
+                    f"Request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                    ErrorCode.BAD_USER_INPUT,
+                )
         return super().dispatch(request, *args, **kwargs)
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if self.get_content_type(request) == "application/json" and not self.batch:
+            try:
+                body = json.loads(request.body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise _bad_request("POST body sent invalid JSON.") from exc
+            if isinstance(body, list):
+                raise _bad_request(
+                    "Batched operations are not supported; send one operation per request."
+                )
+            if not isinstance(body, dict):
+                raise _bad_request(
+                    'The body must be a JSON object {"query": ..., "variables": ...}.'
+                )
+            return body
+        return super().parse_body(request)
+
+    @staticmethod
+    def get_graphql_params(request: HttpRequest, data: Any) -> tuple[Any, Any, Any, Any]:
+        query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
+        if query is not None and not isinstance(query, str):
+            raise _bad_request("`query` must be a string.")
+        if variables is not None and not isinstance(variables, dict):
+            raise _bad_request("`variables` must be a JSON object.")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise _bad_request("`operationName` must be a string.")
+        return query, variables, operation_name, id_
+
+    def execute_graphql_request(
+        self,
+        request: HttpRequest,
+        data: Any,
+        query: str | None,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        show_graphiql: bool = False,
+    ) -> ExecutionResult | None:
+        if query:
+            if _token_count_exceeds(query, settings.GRAPHQL_MAX_TOKENS):
+                error = GraphQLError(
+                    f"The query has more than {settings.GRAPHQL_MAX_TOKENS} tokens.",
+                    extensions={"code": str(ErrorCode.QUERY_TOO_COMPLEX)},
+                )
+                return ExecutionResult(data=None, errors=[error])
+            try:
+                document = parse(query)
+            except GraphQLError as error:
+                return ExecutionResult(data=None, errors=[error])
+            limit_errors = validate(
+                self.schema.graphql_schema, document, [query_limits_rule(variables=variables)]
+            )
+            if limit_errors:
+                return ExecutionResult(data=None, errors=limit_errors)
+        return super().execute_graphql_request(
+            request, data, query, variables, operation_name, show_graphiql
+        )
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:

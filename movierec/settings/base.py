@@ -159,9 +159,12 @@ GRAPHENE = {
     "SCHEMA_INDENT": 2,
 }
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
-GRAPHQL_MAX_COMPLEXITY = env.int("GRAPHQL_MAX_COMPLEXITY", default=5000)
+# Roughly the number of objects a query may return: 100 playlists x 20 items x their movies fits.
+GRAPHQL_MAX_COMPLEXITY = env.int("GRAPHQL_MAX_COMPLEXITY", default=20000)
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
 GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=10)
+# Lexical tokens per document, checked before spec validation (whose cost grows quadratically).
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 GRAPHQL_MAX_PAGE_SIZE = 100
 

@@ -1,14 +1,80 @@
+"""Catalogue queries: one movie, the searchable/filterable movie list, and genres."""
+
+from __future__ import annotations
+
+from typing import Any
+
 import graphene
 
-from movies import selectors
-from movies.graphql.types import Genre
+from movierec.graphql.errors import BadUserInput
+from movierec.graphql.ids import decode_global_id
+from movierec.graphql.pagination import connection_from_page, paginate
+from movies import models, selectors
+from movies.graphql.filters import MovieOrder, movie_order_keys
+from movies.graphql.types import Genre, Movie, MovieConnection
 
 
 class MovieQueries(graphene.ObjectType):
+    movie = graphene.Field(
+        Movie,
+        id=graphene.ID(description="The movie's global ID."),
+        tmdb_id=graphene.Int(description="The movie's TMDb id."),
+        description="One movie by `id` or by `tmdbId` (exactly one); null when there is none.",
+    )
+    movies = graphene.Field(
+        MovieConnection,
+        required=True,
+        first=graphene.Int(description="Page size: 20 by default, at most 100."),
+        after=graphene.String(description="The `endCursor` of the previous page."),
+        search=graphene.String(
+            description=(
+                "Full-text search over title, original title, keywords and overview; the last "
+                "word matches as a prefix and titles tolerate typos."
+            )
+        ),
+        genres=graphene.List(
+            graphene.NonNull(graphene.String),
+            description="Genre names; a movie must have all of them. Unknown names are an error.",
+        ),
+        year_from=graphene.Int(description="Released in or after this year."),
+        year_to=graphene.Int(description="Released in or before this year."),
+        min_rating=graphene.Float(
+            description="Minimum community average (0 to 5); excludes unrated movies."
+        ),
+        language=graphene.String(description="Original language, ISO 639-1 (e.g. 'fr')."),
+        order_by=MovieOrder(
+            description="Sort order: RELEVANCE by default with `search`, else POPULARITY."
+        ),
+        description="The catalogue, filtered, searched and sorted, as a Relay connection.",
+    )
     genres = graphene.List(
         graphene.NonNull(Genre), required=True, description="All genres, by name."
     )
 
     @staticmethod
-    def resolve_genres(root: None, info: graphene.ResolveInfo) -> list:
+    def resolve_movie(
+        root: None, info: graphene.ResolveInfo, id: str | None = None, tmdb_id: int | None = None
+    ) -> models.Movie | None:
+        if (id is None) == (tmdb_id is None):
+            raise BadUserInput("Give exactly one of `id` and `tmdbId`.", field="id")
+        pk = decode_global_id(id, type_name="Movie") if id is not None else None
+        return selectors.movie_get(pk=pk, tmdb_id=tmdb_id)
+
+    @staticmethod
+    def resolve_movies(
+        root: None,
+        info: graphene.ResolveInfo,
+        first: int | None = None,
+        after: str | None = None,
+        order_by: Any = None,
+        **filter_args: Any,
+    ) -> Any:
+        filters = selectors.MovieFilters(**filter_args)
+        queryset = selectors.movie_list(filters=filters)
+        order = movie_order_keys(order_by, has_search=filters.has_search)
+        page = paginate(queryset, order=order, first=first, after=after)
+        return connection_from_page(MovieConnection, page)
+
+    @staticmethod
+    def resolve_genres(root: None, info: graphene.ResolveInfo) -> list[models.Genre]:
         return list(selectors.genre_list())
