@@ -141,8 +141,12 @@ def user_delete(*, user: User, password: str) -> None:
     """Delete the account with its ratings, watchlist, playlists and sessions, all or nothing."""
     if not user.check_password(password):
         raise ValidationError({"password": "Incorrect password."})
-    # Ratings, watchlist, favourites, playlists (and their items) cascade in this transaction;
-    # outstanding tokens are kept (user set NULL) but name a user that no longer exists.
+    from ratings.services import rating_delete_all_for_user
+
+    # Ratings leave the community averages first; watchlist, favourites, playlists (and their
+    # items) cascade in this transaction; outstanding tokens are kept (user set NULL) but name
+    # a user that no longer exists.
+    rating_delete_all_for_user(user=user)
     user.delete()
 
 

@@ -123,6 +123,24 @@ def test_delete_account_removes_ratings_and_playlists(
     assert user_api_client.raw(ME).status_code == 401  # its tokens die with it
 
 
+def test_delete_account_takes_its_ratings_out_of_community_ratings(
+    user: User, user_api_client: GraphQLClient
+) -> None:
+    from decimal import Decimal
+
+    from ratings.services import rating_set
+    from tests.factories import MovieFactory, UserFactory
+
+    movie = MovieFactory()
+    rating_set(user=user, movie=movie, score=5.0)
+    rating_set(user=UserFactory(), movie=movie, score=2.0)
+
+    user_api_client.data(DELETE_ACCOUNT, {"password": PASSWORD})
+
+    movie.refresh_from_db()
+    assert (movie.rating_count, movie.rating_sum) == (1, Decimal("2.0"))
+
+
 def test_delete_account_needs_the_password(user: User, user_api_client: GraphQLClient) -> None:
     RatingFactory(user=user)
     error = user_api_client.error(DELETE_ACCOUNT, {"password": "wrong"})
