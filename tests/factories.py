@@ -100,6 +100,17 @@ class RatingFactory(factory.django.DjangoModelFactory):
     movie = factory.SubFactory(MovieFactory)
     score = Decimal("4.0")
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Keep the movie's community rating consistent, as ratings.services does."""
+        from django.db.models import F
+
+        rating = super()._create(model_class, *args, **kwargs)
+        Movie.objects.filter(pk=rating.movie_id).update(
+            rating_count=F("rating_count") + 1, rating_sum=F("rating_sum") + rating.score
+        )
+        return rating
+
 
 class WatchlistEntryFactory(factory.django.DjangoModelFactory):
     class Meta:
