@@ -3,11 +3,16 @@
 import graphene
 
 from movies.graphql.schema import MovieQueries
+from movies.graphql.sync import SyncMutations, SyncQueries
 from users.graphql.schema import UserQueries
 
 
-class Query(UserQueries, MovieQueries, graphene.ObjectType):
+class Query(UserQueries, MovieQueries, SyncQueries, graphene.ObjectType):
     pass
 
 
-schema = graphene.Schema(query=Query)
+class Mutation(SyncMutations, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)
