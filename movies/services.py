@@ -270,14 +270,19 @@ def genres_upsert(*, genres: Iterable[TmdbGenre]) -> tuple[dict[int, int], Upser
         for tid, name in Genre.objects.filter(tmdb_id__in=wanted).values_list("tmdb_id", "name")
     }
     unclaimed = {wanted[tid]: tid for tid in wanted if tid not in existing}
+    claimed = set()
     for genre in Genre.objects.filter(tmdb_id__isnull=True, name__in=list(unclaimed)):
         genre.tmdb_id = unclaimed[genre.name]
         genre.save(update_fields=["tmdb_id"])
         existing[genre.tmdb_id] = genre.name
+        claimed.add(genre.tmdb_id)
     to_write = []
     for tid, name in sorted(wanted.items()):
         if existing.get(tid) == name:
-            result.unchanged += 1
+            if tid in claimed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
             continue
         if tid in existing:
             result.updated += 1
@@ -823,7 +828,7 @@ def popular_sync(
     task_id: str = "",
 ) -> SyncRun:
     """Store the full details of the movies on TMDb's first ``pages`` popular pages."""
-    pages = pages or settings.TMDB_POPULAR_PAGES
+    pages = settings.TMDB_POPULAR_PAGES if pages is None else pages
     if not 1 <= pages <= 500:
         raise ValidationError({"pages": "Pages must be between 1 and 500."})
     client = client or tmdb_client_from_settings()
