@@ -33,7 +33,6 @@ SYNC_TASK_OPTIONS: dict[str, Any] = {
     "soft_time_limit": 540,
     "time_limit": 600,
     "ignore_result": True,
-    "queue": "sync",
 }
 
 

@@ -266,9 +266,7 @@ def test_concurrent_syncs_do_not_duplicate(transactional_db, tmdb_server, sync_c
     assert statuses.count(SyncRun.Status.SUCCEEDED) >= 2
     assert Movie.objects.count() == CATALOGUE_SIZE
     assert Movie.objects.values("tmdb_id").distinct().count() == CATALOGUE_SIZE
-    dupes = (
-        Credit.objects.values("movie", "person", "kind", "character", "job").distinct().count()
-    )
+    dupes = Credit.objects.values("movie", "person", "kind", "character", "job").distinct().count()
     assert dupes == Credit.objects.count()
     _assert_matches_catalogue(sync_catalogue)
 
