@@ -628,10 +628,12 @@ def sync_chunk_run(
     index: int,
     tmdb_ids: Sequence[int],
     client: TmdbClient | None = None,
+    fetched: tuple[list[TmdbMovieDetail], UpsertResult] | None = None,
 ) -> UpsertResult | None:
     """Fetch and store one chunk of a run, count it, and close the run if it was the last.
 
-    Returns None when the chunk had already been counted (a redelivered message).
+    ``fetched`` is the chunk's :func:`movie_details_fetch` result when the caller prefetched
+    it. Returns None when the chunk had already been counted (a redelivered message).
     """
     run = SyncRun.objects.get(pk=run_id)
     if run.status != SyncRun.Status.RUNNING:
@@ -640,8 +642,10 @@ def sync_chunk_run(
         if len(run.chunks_done) >= run.chunks_total:
             sync_run_finish(run_id=run_id)
         return None
-    client = client or tmdb_client_from_settings()
-    details, failures = movie_details_fetch(client=client, tmdb_ids=tmdb_ids)
+    if fetched is None:
+        client = client or tmdb_client_from_settings()
+        fetched = movie_details_fetch(client=client, tmdb_ids=tmdb_ids)
+    details, failures = fetched
 
     def write() -> tuple[UpsertResult, bool]:
         with transaction.atomic():
@@ -751,15 +755,26 @@ def _execute(
     done = total - sum(len(ids) for _, ids in pending)
     if progress:
         progress(done, total)
-    for index, ids in pending:
-        try:
-            sync_chunk_run(run_id=run.pk, index=index, tmdb_ids=ids, client=client)
-        except Exception as exc:
-            sync_run_fail(run=run, error=exc)
-            raise
-        done += len(ids)
-        if progress:
-            progress(done, total)
+    # In-process: fetch the next chunk while this one is written (HTTP and PostgreSQL overlap).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tmdb-prefetch") as prefetcher:
+
+        def prefetch(ids: list[int]) -> Any:
+            return prefetcher.submit(movie_details_fetch, client=client, tmdb_ids=ids)
+
+        upcoming = prefetch(pending[0][1])
+        for position, (index, ids) in enumerate(pending):
+            try:
+                fetched = upcoming.result()
+                if position + 1 < len(pending):
+                    upcoming = prefetch(pending[position + 1][1])
+                sync_chunk_run(run_id=run.pk, index=index, tmdb_ids=ids, fetched=fetched)
+            except Exception as exc:
+                upcoming.cancel()
+                sync_run_fail(run=run, error=exc)
+                raise
+            done += len(ids)
+            if progress:
+                progress(done, total)
     run.refresh_from_db()
     return run
 
