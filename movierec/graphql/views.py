@@ -10,6 +10,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from graphene.validation import depth_limit_validator
 from graphene_django.views import GraphQLView, HttpError
+from graphql import GraphQLError, GraphQLOutputType
+from graphql.pyutils import Path
 from graphql.validation import specified_rules
 from graphql_sync_dataloaders import DeferredExecutionContext
 from rest_framework.exceptions import AuthenticationFailed
@@ -18,6 +20,20 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
+
+
+class ExecutionContext(DeferredExecutionContext):
+    """graphql-sync-dataloaders 0.1.1 calls ``handle_field_error(error, return_type)``, but
+    graphql-core 3.2.14 also needs the field's path: rebuilt here from the located error, or
+    every resolver error would become a TypeError (INTERNAL)."""
+
+    def handle_field_error(
+        self, error: GraphQLError, return_type: GraphQLOutputType, path: Path | None = None
+    ) -> None:
+        if path is None:
+            for key in error.path or ():
+                path = Path(path, key, None)
+        super().handle_field_error(error, return_type, path)  # type: ignore[arg-type]
 
 
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
@@ -32,7 +48,7 @@ class MovierecGraphQLView(GraphQLView):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
-        kwargs.setdefault("execution_context_class", DeferredExecutionContext)
+        kwargs.setdefault("execution_context_class", ExecutionContext)
         kwargs.setdefault(
             "validation_rules",
             [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)],

@@ -32,6 +32,11 @@ SyncStatus = graphene.Enum(
 )
 
 
+def _value(member: Any) -> Any:
+    """Graphene 3 passes enum arguments as enum members; services take the plain value."""
+    return getattr(member, "value", member)
+
+
 class SyncErrorSample(graphene.ObjectType):
     tmdb_id = graphene.Int(description="The movie that failed; null for list-level errors.")
     error = graphene.String(required=True, description="What went wrong.")
@@ -115,7 +120,7 @@ class SyncQueries(graphene.ObjectType):
         kind: str | None = None,
     ) -> Any:
         page = paginate(
-            services.sync_run_list(kind=kind),
+            services.sync_run_list(kind=_value(kind)),
             order=[OrderKey("started_at", descending=True)],
             first=first,
             after=after,
@@ -165,7 +170,7 @@ class SyncTmdb(graphene.Mutation):
     ) -> SyncTmdbPayload:
         from tasks.sync import sync_enqueue
 
-        kinds = [k for k in (kinds or []) if k != services.KIND_MOVIE]
+        kinds = [_value(k) for k in (kinds or []) if _value(k) != services.KIND_MOVIE]
         tmdb_ids = tmdb_ids or []
         if not kinds and not tmdb_ids:
             raise BadUserInput("Give at least one job kind or TMDb id.", field="kinds")
