@@ -5,8 +5,13 @@ Idempotent: a second start finds everything in place and returns at once.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import TextIO
 
@@ -15,24 +20,44 @@ from django.db import transaction
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password-123"
 
-# A small real catalogue, used until the TMDb dev-server sync provides a large one.
-_SEED_MOVIES = [
-    (238, "The Godfather", date(1972, 3, 14), ["Drama", "Crime"]),
-    (680, "Pulp Fiction", date(1994, 9, 10), ["Thriller", "Crime"]),
-    (155, "The Dark Knight", date(2008, 7, 16), ["Drama", "Action", "Crime", "Thriller"]),
-    (550, "Fight Club", date(1999, 10, 15), ["Drama"]),
-    (13, "Forrest Gump", date(1994, 6, 23), ["Comedy", "Drama", "Romance"]),
-    (603, "The Matrix", date(1999, 3, 30), ["Action", "Science Fiction"]),
-    (27205, "Inception", date(2010, 7, 15), ["Action", "Science Fiction", "Adventure"]),
-    (157336, "Interstellar", date(2014, 11, 5), ["Adventure", "Drama", "Science Fiction"]),
-    (
-        122,
-        "The Lord of the Rings: The Return of the King",
-        date(2003, 12, 1),
-        ["Adventure", "Fantasy", "Action"],
-    ),
-    (949, "Heat", date(1995, 12, 15), ["Crime", "Drama", "Action"]),
-]
+#: Size of the demo catalogue served by the TMDb dev server, and the popular pages synced from it.
+DEV_TMDB_MOVIES = 3000
+DEV_TMDB_SEED = 42
+DEMO_POPULAR_PAGES = 150  # 20 movies a page: the whole dev catalogue
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tmdb_devserver_start(
+    *, movies: int = DEV_TMDB_MOVIES, seed: int = DEV_TMDB_SEED, timeout: float = 30.0
+) -> tuple[subprocess.Popen, str]:
+    """Start the TMDb dev server as a subprocess on a free port; return it and its API root.
+
+    Used by ``runstack`` when no TMDb credentials are configured, so the demo, the worker and
+    beat all sync from a local, deterministic TMDb.
+    """
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "movies.tmdb.devserver", "--port", str(port),
+         "--movies", str(movies), "--seed", str(seed)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/3"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"TMDb dev server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/configuration", timeout=1):
+                return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"TMDb dev server did not answer at {url} within {timeout:.0f}s")
 
 
 @dataclass
@@ -43,21 +68,18 @@ class DemoSummary:
         return "demo data: " + (", ".join(self.created) if self.created else "already in place")
 
 
-@transaction.atomic
-def demo_catalogue_seed() -> int:
-    from movies.models import Genre, Movie
+def demo_catalogue_seed(
+    *, pages: int = DEMO_POPULAR_PAGES, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Fill an empty catalogue by a real sync from TMDB_API_URL: genres, then the popular
+    pages with every movie in full. Returns the movies created (0 when another run held the
+    lock or everything was already there)."""
+    from movies import services
 
-    created = 0
-    for tmdb_id, title, released, genre_names in _SEED_MOVIES:
-        movie, was_created = Movie.objects.get_or_create(
-            tmdb_id=tmdb_id,
-            defaults={"title": title, "original_title": title, "release_date": released,
-                      "year": released.year, "popularity": 100.0 - created},
-        )  # fmt: skip
-        genres = [Genre.objects.get_or_create(name=name)[0] for name in genre_names]
-        movie.genres.set(genres)
-        created += was_created
-    return created
+    client = services.tmdb_client_from_settings()
+    services.genres_sync(client=client)
+    run = services.popular_sync(pages=pages, client=client, progress=progress)
+    return run.created
 
 
 @transaction.atomic
@@ -82,7 +104,16 @@ def demo_ensure(out: TextIO | None = None) -> DemoSummary:
 
     summary = DemoSummary()
     if not Movie.objects.exists():
-        summary.created.append(f"{demo_catalogue_seed()} movies")
+        from rich.console import Console
+        from rich.progress import Progress
+
+        started = time.monotonic()
+        with Progress(console=Console(stderr=True)) as bar:
+            task = bar.add_task("demo catalogue", total=None)
+            created = demo_catalogue_seed(
+                progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        summary.created.append(f"{created} movies synced in {time.monotonic() - started:.1f}s")
     if demo_user_ensure():
         summary.created.append(f"user {DEMO_USERNAME}")
     return summary

@@ -3,16 +3,21 @@
 import graphene
 
 from movies.graphql.schema import MovieQueries
+from movies.graphql.sync import SyncMutations, SyncQueries
 from playlists.graphql.schema import PlaylistMutations, PlaylistQueries
 from ratings.graphql.schema import RatingMutations, RatingQueries
 from users.graphql.schema import UserMutations, UserQueries
 
 
-class Query(UserQueries, MovieQueries, RatingQueries, PlaylistQueries, graphene.ObjectType):
+class Query(
+    UserQueries, MovieQueries, RatingQueries, PlaylistQueries, SyncQueries, graphene.ObjectType
+):
     pass
 
 
-class Mutation(UserMutations, RatingMutations, PlaylistMutations, graphene.ObjectType):
+class Mutation(
+    UserMutations, RatingMutations, PlaylistMutations, SyncMutations, graphene.ObjectType
+):
     pass
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from movies.models import Credit, Genre, Keyword, Movie, Person, SyncRun, TrendingEntry
@@ -44,7 +46,14 @@ class MovieAdmin(admin.ModelAdmin):
     search_fields = ("title", "original_title", "=tmdb_id", "=imdb_id")
     raw_id_fields = ("keywords",)
     filter_horizontal = ("genres",)
-    readonly_fields = ("rating_count", "rating_sum", "created_at", "updated_at", "last_synced_at")
+    readonly_fields = (
+        "rating_count",
+        "rating_sum",
+        "created_at",
+        "updated_at",
+        "last_synced_at",
+        "content_hash",
+    )
     exclude = ("search_vector",)
     inlines = (CreditInline,)
     show_full_result_count = False
@@ -60,16 +69,37 @@ class TrendingEntryAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
+    """Read-only history of sync runs; schedules are edited under "Periodic tasks"."""
+
     list_display = (
         "kind",
         "status",
         "started_at",
-        "finished_at",
+        "duration",
+        "progress",
         "created",
         "updated",
         "unchanged",
         "failed",
     )
     list_filter = ("kind", "status")
+    search_fields = ("=task_id",)
+    date_hierarchy = "started_at"
     readonly_fields = [f.name for f in SyncRun._meta.fields]
     show_full_result_count = False
+
+    @admin.display(description="duration")
+    def duration(self, run: SyncRun) -> str:
+        if run.finished_at is None:
+            return "-"
+        return f"{(run.finished_at - run.started_at).total_seconds():.1f}s"
+
+    @admin.display(description="chunks")
+    def progress(self, run: SyncRun) -> str:
+        return f"{len(run.chunks_done)}/{run.chunks_total}" if run.chunks_total else "-"
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

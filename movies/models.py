@@ -66,6 +66,8 @@ class Movie(models.Model):
     rating_count = models.PositiveIntegerField(default=0)
     rating_sum = models.DecimalField(max_digits=12, decimal_places=1, default=0)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of the last TMDb payload stored; an identical payload is counted "unchanged".
+    content_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_vector = models.GeneratedField(
@@ -176,6 +178,14 @@ class SyncRun(models.Model):
     error_samples = models.JSONField(default=list, blank=True)
     # For incremental runs: the upper bound of the window this run covered.
     cursor = models.DateTimeField(null=True, blank=True)
+    # The Celery task that started the run: a redelivered task resumes its run, not a new one.
+    task_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Fan-out bookkeeping: chunks planned and the indexes already counted, so a chunk that is
+    # redelivered after its commit is not counted twice and the last chunk closes the run.
+    chunks_total = models.PositiveIntegerField(default=0)
+    # The TMDb ids the run planned to fetch, in order (the trending rank for trending runs).
+    tmdb_ids = models.JSONField(default=list, blank=True)
+    chunks_done = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ("-started_at",)

@@ -36,7 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Lower, NullIf
 
-from movies.models import Genre, Movie
+from movies.models import Genre, Movie, SyncRun
 
 SEARCH_MAX_LENGTH = 200
 # Words of the search text: letters/digits only, so the tsquery we build is always well formed.
@@ -189,3 +189,9 @@ def movie_list(*, filters: MovieFilters) -> QuerySet[Movie]:
     if filters.has_search:
         queryset = movie_search(queryset, filters.search or "")
     return queryset
+
+
+def sync_run_list(*, kind: str | None = None) -> QuerySet[SyncRun]:
+    """Sync runs for operators, newest first."""
+    runs = SyncRun.objects.all()
+    return runs.filter(kind=kind) if kind else runs

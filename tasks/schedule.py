@@ -1,4 +1,36 @@
 """The default beat schedule. django-celery-beat copies it into the database at start,
-where operators can edit it in the admin."""
+where operators can edit it in the admin (Periodic tasks).
 
-BEAT_SCHEDULE: dict = {}
+Times are UTC and spread out so the daily jobs do not compete for TMDb's rate limit.
+"""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE: dict = {
+    "sync-trending-day": {
+        "task": "tasks.sync.trending_sync",
+        "schedule": crontab(minute=5),  # hourly
+        "kwargs": {"window": "day"},
+    },
+    "sync-trending-week": {
+        "task": "tasks.sync.trending_sync",
+        "schedule": crontab(minute=35),  # hourly
+        "kwargs": {"window": "week"},
+    },
+    "sync-changes": {
+        "task": "tasks.sync.changes_sync",
+        "schedule": crontab(hour=3, minute=15),  # daily
+    },
+    "sync-genres": {
+        "task": "tasks.sync.genres_sync",
+        "schedule": crontab(hour=2, minute=45, day_of_week=1),  # weekly, Mondays
+    },
+    "sync-popular": {
+        "task": "tasks.sync.popular_sync",
+        "schedule": crontab(hour=1, minute=30),  # daily; pages from TMDB_POPULAR_PAGES
+    },
+    "sync-stale": {
+        "task": "tasks.sync.stale_refresh",
+        "schedule": crontab(hour=4, minute=30),  # daily; days from TMDB_STALE_DAYS
+    },
+}

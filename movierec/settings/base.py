@@ -144,9 +144,17 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Longer than the slowest acks_late task, so a running task is not redelivered while alive.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Unacked messages of a dead worker are restored by a live one every interval * throttle seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}  # filled by tasks.schedule (imported below)
+# The default periodic jobs; the DatabaseScheduler copies them into the admin-editable tables.
+from tasks.schedule import BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- GraphQL ----------------------------------------------------------------------------------
@@ -202,6 +210,16 @@ TMDB_IMAGE_BASE_URL = env("TMDB_IMAGE_BASE_URL", default="https://image.tmdb.org
 TMDB_POSTER_SIZE = env("TMDB_POSTER_SIZE", default="w500")
 TMDB_BACKDROP_SIZE = env("TMDB_BACKDROP_SIZE", default="w1280")
 TMDB_RATE_LIMIT = env.float("TMDB_RATE_LIMIT", default=40.0)  # requests/second, shared by workers
+TMDB_RATE_BURST = env.int("TMDB_RATE_BURST", default=0)  # 0: one second's worth of requests
+# Sync (movies.services): movies per fan-out chunk, concurrent detail requests per chunk, how
+# long a job's lock may live (longer than any run), and the defaults of the scheduled jobs.
+TMDB_SYNC_CHUNK_SIZE = env.int("TMDB_SYNC_CHUNK_SIZE", default=100)
+TMDB_SYNC_THREADS = env.int("TMDB_SYNC_THREADS", default=8)
+TMDB_SYNC_LOCK_TIMEOUT = env.int("TMDB_SYNC_LOCK_TIMEOUT", default=2 * 3600)
+TMDB_POPULAR_PAGES = env.int("TMDB_POPULAR_PAGES", default=25)
+TMDB_TRENDING_PAGES = env.int("TMDB_TRENDING_PAGES", default=5)
+TMDB_STALE_DAYS = env.int("TMDB_STALE_DAYS", default=7)
+TMDB_STALE_LIMIT = env.int("TMDB_STALE_LIMIT", default=10_000)
 
 # --- Recommendations --------------------------------------------------------------------------
 RECS_MODEL_DIR = Path(env("RECS_MODEL_DIR", default=str(BASE_DIR / "var" / "models")))

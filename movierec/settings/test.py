@@ -20,7 +20,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["TEST"] = {"NAME": f"test_movierec{_suffix}"}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}"
-CELERY_TASK_ALWAYS_EAGER = True
+# Subprocess workers started by the redelivery test turn this off through the environment.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 # Generous, so the suite never trips them; throttling tests override one rate at a time.

@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -28,10 +29,24 @@ class Command(BaseCommand):
         started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database migrated")
+        children: dict[str, subprocess.Popen] = {}
+        if not (settings.TMDB_API_KEY or settings.TMDB_READ_TOKEN):
+            # No TMDb credentials: serve a local TMDb and point this process, the worker and
+            # beat at it (children inherit the environment). It has no rate limit.
+            from movierec.demo import tmdb_devserver_start
+
+            children["tmdb-dev"], url = tmdb_devserver_start()
+            os.environ.update(TMDB_API_URL=url, TMDB_RATE_LIMIT="0")
+            settings.TMDB_API_URL, settings.TMDB_RATE_LIMIT = url, 0.0
+            self.stdout.write(f"no TMDb key configured: TMDb dev server on {url}")
         if not options["no_demo"]:
             from movierec.demo import demo_ensure
 
-            self.stdout.write(str(demo_ensure(self.stdout)))
+            try:
+                self.stdout.write(str(demo_ensure(self.stdout)))
+            except BaseException:
+                self._stop(children)  # never leave the dev server running behind us
+                raise
 
         python = sys.executable
         bind = f"{options['host']}:{options['port']}"
@@ -42,7 +57,7 @@ class Command(BaseCommand):
                        "--concurrency", "2", "--loglevel", "INFO"],
             "beat": [python, "-m", "celery", "-A", "movierec", "beat", "--loglevel", "INFO"],
         }  # fmt: skip
-        children = {name: subprocess.Popen(cmd) for name, cmd in procs.items()}
+        children.update({name: subprocess.Popen(cmd) for name, cmd in procs.items()})
         url = f"http://{bind}"
         self._wait_for_web(url)
         from movierec.demo import DEMO_PASSWORD, DEMO_USERNAME
@@ -92,4 +107,4 @@ class Command(BaseCommand):
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        self.stdout.write("stopped web, worker and beat")
+        self.stdout.write(f"stopped {', '.join(children)}")

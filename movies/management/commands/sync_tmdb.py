@@ -1,0 +1,158 @@
+"""``sync_tmdb``: run TMDb sync jobs now, in this process, or enqueue them with ``--async``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from movies import services
+from movies.models import SyncRun
+
+
+class Command(BaseCommand):
+    help = (
+        "Sync movie metadata from TMDb (TMDB_API_URL) now, or enqueue the jobs with --async. "
+        "--all runs genres, trending (day and week), popular and changes."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--genres", action="store_true", help="Sync the genre list.")
+        parser.add_argument("--trending", action="store_true", help="Trending, day and week.")
+        parser.add_argument("--popular", action="store_true", help="Popular movies in full.")
+        parser.add_argument(
+            "--pages", type=int, default=None, help="Popular pages (default TMDB_POPULAR_PAGES)."
+        )
+        parser.add_argument(
+            "--movie", type=int, nargs="+", default=[], metavar="TMDB_ID", help="Movies in full."
+        )
+        parser.add_argument("--changes", action="store_true", help="Incremental (/movie/changes).")
+        parser.add_argument(
+            "--stale", type=int, default=None, metavar="DAYS", help="Refresh movies older than N."
+        )
+        parser.add_argument(
+            "--all", action="store_true", help="Genres, trending, popular and changes."
+        )
+        parser.add_argument("--async", action="store_true", dest="run_async", help="Enqueue.")
+        parser.add_argument("--dry-run", action="store_true", help="List the jobs, run nothing.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        kinds: list[str] = []
+        if options["genres"] or options["all"]:
+            kinds.append(services.KIND_GENRES)
+        if options["trending"] or options["all"]:
+            kinds += [services.KIND_TRENDING_DAY, services.KIND_TRENDING_WEEK]
+        if options["popular"] or options["all"]:
+            kinds.append(services.KIND_POPULAR)
+        if options["changes"] or options["all"]:
+            kinds.append(services.KIND_CHANGES)
+        if options["stale"] is not None:
+            kinds.append(services.KIND_STALE)
+        movie_ids: list[int] = options["movie"]
+        if options["pages"] is not None and not 1 <= options["pages"] <= 500:
+            raise CommandError("--pages must be between 1 and 500.")
+        if any(tmdb_id < 1 for tmdb_id in movie_ids):
+            raise CommandError("TMDb ids are positive integers.")
+        if not kinds and not movie_ids:
+            raise CommandError(
+                "Nothing to do: give --genres, --trending, --popular, --movie, --changes, "
+                "--stale or --all."
+            )
+        jobs = kinds + [f"movie {tmdb_id}" for tmdb_id in movie_ids]
+        if options["dry_run"]:
+            self.stdout.write(f"would sync against {settings.TMDB_API_URL}: {', '.join(jobs)}")
+            return
+        if options["run_async"]:
+            self._enqueue(kinds, movie_ids, options)
+        else:
+            self._run(kinds, movie_ids, options)
+
+    def _enqueue(self, kinds: list[str], movie_ids: list[int], options: dict[str, Any]) -> None:
+        from tasks.sync import sync_enqueue
+
+        try:
+            enqueued = sync_enqueue(
+                kinds=kinds, tmdb_ids=movie_ids, pages=options["pages"], days=options["stale"]
+            )
+        except ValidationError as exc:
+            raise CommandError(str(exc)) from exc
+        for job in enqueued:
+            label = f"{job.kind} {job.tmdb_id}" if job.tmdb_id else job.kind
+            self.stdout.write(f"enqueued {label}: task {job.task_id}")
+        self.stdout.write(f"sync_tmdb: enqueued {len(enqueued)} jobs on the sync queue")
+
+    def _run(self, kinds: list[str], movie_ids: list[int], options: dict[str, Any]) -> None:
+        started = time.monotonic()
+        client = services.tmdb_client_from_settings()
+        jobs: list[tuple[str, Callable[..., SyncRun]]] = []
+        for kind in kinds:
+            jobs.append((kind, self._job(kind, options)))
+        for tmdb_id in movie_ids:
+            jobs.append((f"movie {tmdb_id}", self._movie_job(tmdb_id)))
+        runs: list[SyncRun] = []
+        with Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),  # stdout keeps the summary lines
+        ) as bar:
+            for label, job in jobs:
+                task = bar.add_task(label, total=None)
+
+                def progress(done: int, total: int, task: Any = task) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                try:
+                    run = job(progress, client=client)
+                except Exception as exc:
+                    raise CommandError(f"{label} failed: {exc}") from exc
+                runs.append(run)
+                self.stdout.write(self._line(label, run))
+        created = sum(r.created for r in runs)
+        updated = sum(r.updated for r in runs)
+        unchanged = sum(r.unchanged for r in runs)
+        failed = sum(r.failed for r in runs)
+        skipped = sum(r.status == SyncRun.Status.SKIPPED for r in runs)
+        self.stdout.write(
+            f"sync_tmdb: {len(runs)} jobs ({skipped} skipped), {created} created, "
+            f"{updated} updated, {unchanged} unchanged, {failed} failed, "
+            f"{client.stats.requests} requests in {time.monotonic() - started:.1f}s"
+        )
+
+    @staticmethod
+    def _movie_job(tmdb_id: int) -> Callable[..., SyncRun]:
+        return lambda progress, **kw: services.movie_sync(tmdb_id=tmdb_id, **kw)
+
+    @staticmethod
+    def _job(kind: str, options: dict[str, Any]) -> Callable[..., SyncRun]:
+        if kind == services.KIND_GENRES:
+            return lambda progress, **kw: services.genres_sync(**kw)
+        if kind in (services.KIND_TRENDING_DAY, services.KIND_TRENDING_WEEK):
+            window = "day" if kind == services.KIND_TRENDING_DAY else "week"
+            return lambda progress, **kw: services.trending_sync(
+                window=window, progress=progress, **kw
+            )
+        if kind == services.KIND_POPULAR:
+            return lambda progress, **kw: services.popular_sync(
+                pages=options["pages"], progress=progress, **kw
+            )
+        if kind == services.KIND_CHANGES:
+            return lambda progress, **kw: services.changes_sync(progress=progress, **kw)
+        return lambda progress, **kw: services.stale_refresh(
+            days=options["stale"], progress=progress, **kw
+        )
+
+    @staticmethod
+    def _line(label: str, run: SyncRun) -> str:
+        seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
+        return (
+            f"{label}: {run.status}, {run.created} created, {run.updated} updated, "
+            f"{run.unchanged} unchanged, {run.failed} failed in {seconds:.1f}s"
+        )

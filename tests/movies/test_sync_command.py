@@ -1,0 +1,69 @@
+"""``sync_tmdb``, in process against the dev server, and with ``--async``."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from movies.models import Genre, Movie, SyncRun, TrendingEntry
+from tests.movies.sync_fixtures import CATALOGUE_SIZE, PAGES
+
+
+def _call(*args: str) -> str:
+    out = io.StringIO()
+    call_command("sync_tmdb", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_runs_jobs_in_process_with_a_summary(db, tmdb_server):
+    out = _call("--genres", "--popular", "--pages", "2", "--movie", "603", "238")
+
+    assert "genres: succeeded, 19 created" in out
+    assert "popular: succeeded, 40 created, 0 updated, 0 unchanged, 0 failed" in out
+    summary = out.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"sync_tmdb: 4 jobs \(0 skipped\), \d+ created, 0 updated, \d+ unchanged, 0 failed, "
+        r"\d+ requests in \d+\.\ds",
+        summary,
+    ), summary
+    assert Genre.objects.count() == 19
+    assert Movie.objects.filter(tmdb_id__in=[603, 238]).count() == 2
+    assert SyncRun.objects.filter(kind="movie").count() == 2
+
+
+def test_all_runs_every_default_job(db, tmdb_server, settings):
+    settings.TMDB_POPULAR_PAGES = PAGES
+    settings.TMDB_TRENDING_PAGES = 1
+
+    out = _call("--all")
+
+    kinds = set(SyncRun.objects.values_list("kind", flat=True))
+    assert kinds == {"genres", "trending_day", "trending_week", "popular", "changes"}
+    assert Movie.objects.count() == CATALOGUE_SIZE
+    assert TrendingEntry.objects.count() == 40
+    assert "sync_tmdb: 5 jobs (0 skipped)" in out
+
+
+def test_async_enqueues(db, tmdb_server, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        out = _call("--changes", "--movie", "603", "--async")
+
+    assert re.search(r"enqueued changes: task [0-9a-f-]{36}", out)
+    assert re.search(r"enqueued movie 603: task [0-9a-f-]{36}", out)
+    assert out.strip().endswith("sync_tmdb: enqueued 2 jobs on the sync queue")
+    assert set(SyncRun.objects.values_list("kind", flat=True)) == {"changes", "movie"}
+
+
+def test_dry_run_lists_jobs(db, tmdb_server):
+    out = _call("--trending", "--stale", "7", "--dry-run")
+    assert out.strip().endswith("trending_day, trending_week, stale")
+    assert not SyncRun.objects.exists()
+
+
+@pytest.mark.parametrize("args", [(), ("--popular", "--pages", "0"), ("--movie", "-3")])
+def test_bad_arguments_are_command_errors(db, args):
+    with pytest.raises(CommandError):
+        call_command("sync_tmdb", *args, stdout=io.StringIO())
