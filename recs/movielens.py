@@ -301,6 +301,7 @@ def _ratings_upsert(
             """
         )
         flags = [row[0] for row in cursor.fetchall()]
+        cursor.execute("DROP TABLE ml_rating_import")  # inside a caller's transaction too
     _report(progress, "write ratings", len(latest), len(latest))
     result.ratings_inserted += sum(flags)
     result.ratings_updated += len(flags) - sum(flags)
