@@ -3,7 +3,8 @@
 No model instance or per-row tuple is ever built: one ``COPY (SELECT ...) TO STDOUT`` in
 PostgreSQL's binary format streams every source (ratings, favourites, watchlist entries,
 playlist items by their playlist's owner) as fixed-width rows, which numpy reads in place
-with a structured big-endian dtype. A million interactions take well under a second.
+with a structured big-endian dtype. A million interactions take about a second,
+most of it PostgreSQL's own scan (see bench/recs_train.py).
 """
 
 from __future__ import annotations
