@@ -116,4 +116,12 @@ def demo_ensure(out: TextIO | None = None) -> DemoSummary:
         summary.created.append(f"{created} movies synced in {time.monotonic() - started:.1f}s")
     if demo_user_ensure():
         summary.created.append(f"user {DEMO_USERNAME}")
+    from recs.demo import demo_model_ensure, demo_users_seed
+
+    if seeded := demo_users_seed():
+        summary.created.append(f"{seeded} demo users with ratings")
+    if version := demo_model_ensure():
+        summary.created.append(
+            f"model v{version.pk} ({version.metrics.get('ndcg@10', 0):.3f} ndcg@10)"
+        )
     return summary

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from recs.models import ModelVersion
+from recs.models import ModelVersion, TuningRun
 
 
 @admin.register(ModelVersion)
@@ -16,3 +16,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def ndcg(self, obj: ModelVersion) -> str:
         value = (obj.metrics or {}).get("ndcg@10")
         return f"{value:.4f}" if isinstance(value, int | float) else "-"
+
+
+@admin.register(TuningRun)
+class TuningRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "best_ndcg", "best_params")
+    readonly_fields = ("best_params", "best_ndcg", "trials", "data_counts", "seconds", "created_at")

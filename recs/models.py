@@ -39,3 +39,21 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"model v{self.pk} ({self.status})"
+
+
+class TuningRun(models.Model):
+    """One hyper-parameter search. The newest run's winner is the default for training
+    (``recs.services.recs_params_default``) unless ``RECS_USE_TUNED_PARAMS`` is off."""
+
+    best_params = models.JSONField(default=dict)
+    best_ndcg = models.FloatField(help_text="Validation NDCG@10 of the winner.")
+    trials = models.JSONField(default=list, blank=True, help_text="One row per tried combination.")
+    data_counts = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"tuning run {self.pk} (ndcg@10 {self.best_ndcg:.4f})"

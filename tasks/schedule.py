@@ -33,4 +33,12 @@ BEAT_SCHEDULE: dict = {
         "task": "tasks.sync.stale_refresh",
         "schedule": crontab(hour=4, minute=30),  # daily; days from TMDB_STALE_DAYS
     },
+    "recs-retrain-nightly": {
+        "task": "tasks.training.recs_model_train",
+        "schedule": crontab(hour=5, minute=0),  # daily, after the night's TMDb syncs
+    },
+    "recs-retrain-if-needed": {
+        "task": "tasks.training.recs_retrain_if_needed",
+        "schedule": crontab(minute=50),  # hourly
+    },
 }

@@ -223,10 +223,38 @@ TMDB_STALE_LIMIT = env.int("TMDB_STALE_LIMIT", default=10_000)
 
 # --- Recommendations --------------------------------------------------------------------------
 RECS_MODEL_DIR = Path(env("RECS_MODEL_DIR", default=str(BASE_DIR / "var" / "models")))
+# ALS hyper-parameters; defaults are the engine's tuned ones (recs.engine.als.AlsParams).
+# A stored tuning run (recs_tune / `manage.py tune_model`) overrides factors, regularization
+# and alpha unless RECS_USE_TUNED_PARAMS is false.
 RECS_FACTORS = env.int("RECS_FACTORS", default=64)
-RECS_REGULARIZATION = env.float("RECS_REGULARIZATION", default=10.0)
-RECS_ALPHA = env.float("RECS_ALPHA", default=10.0)
+RECS_REGULARIZATION = env.float("RECS_REGULARIZATION", default=50.0)
+RECS_ALPHA = env.float("RECS_ALPHA", default=5.0)
 RECS_ITERATIONS = env.int("RECS_ITERATIONS", default=15)
+RECS_NUM_THREADS = env.int("RECS_NUM_THREADS", default=0)  # 0: every core of the ml worker
+RECS_USE_TUNED_PARAMS = env.bool("RECS_USE_TUNED_PARAMS", default=True)
+RECS_TUNE_MAX_TRIALS = env.int("RECS_TUNE_MAX_TRIALS", default=24)
+# Interaction -> confidence (recs.engine.matrix.ConfidenceWeights): ratings below the
+# threshold are not likes; the other kinds have fixed weights; optional half-life decay.
+RECS_WEIGHT_RATING_THRESHOLD = env.float("RECS_WEIGHT_RATING_THRESHOLD", default=3.0)
+RECS_WEIGHT_FAVORITE = env.float("RECS_WEIGHT_FAVORITE", default=1.0)
+RECS_WEIGHT_WATCHLIST = env.float("RECS_WEIGHT_WATCHLIST", default=0.5)
+RECS_WEIGHT_PLAYLIST = env.float("RECS_WEIGHT_PLAYLIST", default=0.6)
+RECS_HALF_LIFE_DAYS = env.float("RECS_HALF_LIFE_DAYS", default=None)
+# Offline evaluation: share of each user's ratings held out, ranking cut-off, split seed.
+RECS_TEST_FRACTION = env.float("RECS_TEST_FRACTION", default=0.2)
+RECS_EVAL_K = 10
+RECS_SPLIT_SEED = env.int("RECS_SPLIT_SEED", default=42)
+# Promotion gate: NDCG@10 must beat popularity by this factor, and may fall at most this
+# relative margin below the active model's.
+RECS_MIN_BASELINE_LIFT = env.float("RECS_MIN_BASELINE_LIFT", default=1.0)
+RECS_PROMOTION_MARGIN = env.float("RECS_PROMOTION_MARGIN", default=0.05)
+# Training refuses smaller data sets; retrain-if-needed waits for this much new feedback.
+RECS_MIN_TRAIN_INTERACTIONS = env.int("RECS_MIN_TRAIN_INTERACTIONS", default=100)
+RECS_RETRAIN_MIN_NEW_FEEDBACK = env.int("RECS_RETRAIN_MIN_NEW_FEEDBACK", default=1000)
+# Celery limits of the training task; the lock outlives the hard limit.
+RECS_TRAIN_SOFT_TIME_LIMIT = env.int("RECS_TRAIN_SOFT_TIME_LIMIT", default=2 * 3600)
+RECS_TRAIN_TIME_LIMIT = env.int("RECS_TRAIN_TIME_LIMIT", default=2 * 3600 + 300)
+RECS_TRAIN_LOCK_TIMEOUT = env.int("RECS_TRAIN_LOCK_TIMEOUT", default=2 * 3600 + 600)
 RECS_MIN_FEEDBACK = env.int("RECS_MIN_FEEDBACK", default=5)
 RECS_CACHE_TTL = env.int("RECS_CACHE_TTL", default=600)
 TRENDING_CACHE_TTL = env.int("TRENDING_CACHE_TTL", default=300)

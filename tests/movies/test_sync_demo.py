@@ -17,7 +17,10 @@ def test_demo_catalogue_is_synced_from_the_dev_server_once(db, tmdb_server, sync
         sync_catalogue.popular_ids()[:60]
     )
     assert Genre.objects.count() == 19
-    assert str(demo.demo_ensure()) in ("demo data: user demo", "demo data: already in place")
+    first = str(demo.demo_ensure())
+    assert first.startswith("demo data: user demo, ")
+    assert "demo users with ratings" in first and "ndcg@10" in first
+    assert str(demo.demo_ensure()) == "demo data: already in place"
     assert demo.demo_catalogue_seed(pages=3) == 0
     assert Movie.objects.count() == 60
 

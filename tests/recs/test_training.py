@@ -1,0 +1,274 @@
+"""recs.services on a planted-taste dataset in the database: train, gate, activate, fail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from recs import services
+from recs.engine import artifacts
+from recs.engine.als import AlsParams
+from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+from recs.extract import feedback_count_since, interactions_extract
+from recs.models import ModelVersion, TuningRun
+from tests.factories import (
+    MovieFactory,
+    PlaylistFactory,
+    PlaylistItemFactory,
+    RatingFactory,
+    UserFactory,
+)
+
+METRIC_KEYS = {"precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "test_users"}
+
+
+def _train_active(django_capture_on_commit_callbacks) -> ModelVersion:
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.recs_model_promote_if_better(services.recs_model_train())
+
+
+def test_extract_reads_every_kind_into_arrays(db):
+    user, other = UserFactory(), UserFactory()
+    a, b, c = MovieFactory(), MovieFactory(), MovieFactory()
+    RatingFactory(user=user, movie=a, score=Decimal("4.5"))
+    RatingFactory(user=other, movie=a, score=Decimal("1.0"))
+    user.favorites.create(movie=b)
+    other.watchlist.create(movie=c)
+    mine, also_mine = PlaylistFactory(owner=user), PlaylistFactory(owner=user)
+    PlaylistItemFactory(playlist=mine, movie=c, position=0)
+    PlaylistItemFactory(playlist=also_mine, movie=c, position=0)  # same film twice: one row
+
+    extracted = interactions_extract()
+    rows = extracted.interactions
+    got = sorted(
+        zip(
+            rows.user_ids.tolist(),
+            rows.item_ids.tolist(),
+            rows.scores.tolist(),
+            rows.kinds.tolist(),
+            strict=True,
+        )
+    )
+    assert got == sorted(
+        [
+            (user.pk, a.pk, 4.5, KIND_RATING),
+            (other.pk, a.pk, 1.0, KIND_RATING),
+            (user.pk, b.pk, 0.0, KIND_FAVOURITE),
+            (other.pk, c.pk, 0.0, KIND_WATCHLIST),
+            (user.pk, c.pk, 0.0, KIND_PLAYLIST),
+        ]
+    )
+    assert rows.user_ids.dtype == np.int64 and rows.scores.dtype == np.float32
+    assert np.all(rows.timestamps <= extracted.now)
+    assert np.all(rows.timestamps > extracted.now - 3600)
+    assert extracted.counts() == {
+        "interactions": 5, "ratings": 2, "favorites": 1, "watchlist": 1, "playlist_items": 1,
+        "users": 2, "movies": 3,
+    }  # fmt: skip
+
+
+def test_extract_of_an_empty_database_is_empty(db):
+    assert len(interactions_extract().interactions) == 0
+
+
+def test_trained_model_beats_popularity_and_is_activated(
+    planted, django_capture_on_commit_callbacks
+):
+    version = _train_active(django_capture_on_commit_callbacks)
+
+    assert version.status == ModelVersion.Status.ACTIVE
+    assert version.activated_at is not None
+    assert set(version.metrics) == METRIC_KEYS == set(version.baseline_metrics)
+    assert version.metrics["ndcg@10"] >= 1.3 * version.baseline_metrics["ndcg@10"]
+    assert version.note.startswith("ndcg@10 ")
+    assert "beats popularity" in version.note
+    assert {"extract", "build", "fit", "evaluate", "publish"} <= set(version.timings)
+    assert version.data_counts["interactions"] == 15_000
+    assert version.params["regularization"] == 50.0 and version.params["factors"] == 64
+    assert version.data_cutoff is not None
+    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == version.pk
+
+    from django.conf import settings
+
+    model = artifacts.load(settings.RECS_MODEL_DIR / version.artifact_path)
+    assert not version.artifact_path.startswith("/")
+    assert set(model.item_index.to_array().tolist()) == set(planted.movie_pks.tolist())
+    assert set(model.user_index.to_array().tolist()) == set(planted.user_pks.tolist())
+
+
+def test_model_that_loses_to_popularity_is_rejected_and_the_old_one_keeps_serving(
+    planted, django_capture_on_commit_callbacks
+):
+    good = _train_active(django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        bad = services.recs_model_train(params=AlsParams(factors=1, iterations=1))
+        bad = services.recs_model_promote_if_better(bad)
+
+    assert bad.status == ModelVersion.Status.REJECTED
+    assert "does not beat the popularity baseline" in bad.note
+    assert bad.metrics["ndcg@10"] < bad.baseline_metrics["ndcg@10"]
+    good.refresh_from_db()
+    assert good.status == ModelVersion.Status.ACTIVE
+    assert services.recs_model_active() == good
+    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == good.pk
+
+
+def test_model_too_far_below_the_active_one_is_rejected(
+    planted, django_capture_on_commit_callbacks
+):
+    good = _train_active(django_capture_on_commit_callbacks)
+
+    weaker = services.recs_model_promote_if_better(
+        services.recs_model_train(params=AlsParams(factors=4))
+    )
+
+    assert weaker.metrics["ndcg@10"] > weaker.baseline_metrics["ndcg@10"]  # beats popularity
+    assert weaker.status == ModelVersion.Status.REJECTED
+    assert f"more than 5% below the active v{good.pk}" in weaker.note
+    assert services.recs_model_active() == good
+
+
+def test_equal_retrain_replaces_the_active_model(planted, django_capture_on_commit_callbacks):
+    first = _train_active(django_capture_on_commit_callbacks)
+    second = _train_active(django_capture_on_commit_callbacks)
+
+    first.refresh_from_db()
+    assert second.status == ModelVersion.Status.ACTIVE
+    assert first.status == ModelVersion.Status.RETIRED
+    assert f"within 5% of active v{first.pk}" in second.note
+    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == second.pk
+    assert second.artifact_path != first.artifact_path
+
+
+def test_failed_training_leaves_the_active_model_untouched(
+    planted, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    good = _train_active(django_capture_on_commit_callbacks)
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("storage went away")
+    settings.RECS_MODEL_DIR = blocker  # publishing cannot create the artifact directory
+
+    with pytest.raises(OSError):
+        services.recs_model_train()
+
+    failed = ModelVersion.objects.exclude(pk=good.pk).get()
+    assert failed.status == ModelVersion.Status.FAILED
+    assert "not-a-directory" in failed.error
+    assert failed.artifact_path == ""
+    assert {"extract", "fit", "evaluate"} <= set(failed.timings)
+    good.refresh_from_db()
+    assert good.status == ModelVersion.Status.ACTIVE
+    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == good.pk
+
+
+def test_training_on_too_little_data_fails_with_the_reason(db, model_dir):
+    RatingFactory()
+
+    with pytest.raises(ValidationError, match="only 1 interactions"):
+        services.recs_model_train()
+
+    version = ModelVersion.objects.get()
+    assert version.status == ModelVersion.Status.FAILED
+    assert "RECS_MIN_TRAIN_INTERACTIONS" in version.error
+    assert services.recs_model_active() is None
+
+
+def test_retired_model_can_be_activated_again_but_a_failed_one_cannot(
+    planted, django_capture_on_commit_callbacks
+):
+    first = _train_active(django_capture_on_commit_callbacks)
+    second = _train_active(django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.recs_model_activate(first)
+    assert services.recs_model_active() == first
+    second.refresh_from_db()
+    assert second.status == ModelVersion.Status.RETIRED
+    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == first.pk
+
+    broken = ModelVersion.objects.create(status=ModelVersion.Status.FAILED, error="boom")
+    with pytest.raises(ValidationError):
+        services.recs_model_activate(broken)
+    assert services.recs_model_active() == first
+
+
+def test_damaged_artifact_is_never_activated(planted, settings):
+    version = services.recs_model_train()
+    (settings.RECS_MODEL_DIR / version.artifact_path / "model.npz").write_bytes(b"garbage")
+
+    with pytest.raises(ValidationError, match="not loadable"):
+        services.recs_model_activate(version)
+    version.refresh_from_db()
+    assert version.status == ModelVersion.Status.READY
+    assert services.recs_model_active() is None
+
+
+def test_abandoned_training_rows_are_marked_failed(planted, settings):
+    stale = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
+    ModelVersion.objects.filter(pk=stale.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.RECS_TRAIN_LOCK_TIMEOUT + 60)
+    )
+
+    services.recs_model_train()
+
+    stale.refresh_from_db()
+    assert stale.status == ModelVersion.Status.FAILED
+    assert stale.error.startswith("abandoned")
+
+
+def test_retrain_waits_for_enough_new_feedback(
+    planted, settings, django_capture_on_commit_callbacks
+):
+    settings.RECS_RETRAIN_MIN_NEW_FEEDBACK = 3
+    active = _train_active(django_capture_on_commit_callbacks)
+
+    waiting = services.recs_retrain_if_needed()
+    assert waiting.version is None
+    assert waiting.new_feedback == 0
+    assert waiting.reason == f"0 new interactions since v{active.pk}; waiting for 3"
+
+    newcomer = UserFactory()
+    for movie_pk in planted.movie_pks[:3].tolist():
+        RatingFactory(user=newcomer, movie_id=movie_pk, score=Decimal("5.0"))
+    assert feedback_count_since(active.data_cutoff) == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = services.recs_retrain_if_needed()
+    assert decision.new_feedback == 3
+    assert decision.version is not None and decision.version.pk != active.pk
+    assert decision.version.status == ModelVersion.Status.ACTIVE
+    assert decision.version.data_counts["interactions"] == 15_003
+
+
+def test_tuning_stores_the_winner_as_the_training_default(planted, settings):
+    assert services.recs_params_default().factors == 64
+
+    run = services.recs_tune(
+        grid={"factors": [2, 32], "regularization": [50.0], "alpha": [5.0]}, max_trials=None
+    )
+
+    assert TuningRun.objects.get() == run
+    assert len(run.trials) == 2
+    assert run.best_params["factors"] == 32  # 2 factors cannot separate 8 taste clusters
+    assert run.best_ndcg == max(t["ndcg"] for t in run.trials)
+    assert services.recs_params_default().factors == 32
+    assert services.recs_model_train().params["factors"] == 32
+
+    settings.RECS_USE_TUNED_PARAMS = False
+    assert services.recs_params_default().factors == 64
+
+
+def test_train_with_tune_records_a_tuning_run(planted, settings):
+    settings.RECS_TUNE_MAX_TRIALS = 2
+    version = services.recs_model_train(tune=True)
+    assert TuningRun.objects.count() == 1
+    assert version.params == TuningRun.objects.get().best_params
+    assert len(TuningRun.objects.get().trials) == 2
+    assert "tune" in version.timings
