@@ -3,10 +3,11 @@
 import graphene
 
 from movies.graphql.schema import MovieQueries
+from recs.graphql.schema import RecommendationQueries
 from users.graphql.schema import UserQueries
 
 
-class Query(UserQueries, MovieQueries, graphene.ObjectType):
+class Query(UserQueries, MovieQueries, RecommendationQueries, graphene.ObjectType):
     pass
 
 

@@ -24,4 +24,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RECS_MODEL_DIR = Path(os.environ.get("RECS_MODEL_DIR", "/tmp")) / f"movierec-test-models{_suffix}"  # noqa: F405
+# Every request re-checks the active model version, so no test sees a model of an earlier one.
+RECS_VERSION_CHECK_SECONDS = 0.0
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,139 @@
+"""A planted catalogue (taste clusters by genre) and models trained on it and activated.
+
+Four genres are four taste clusters: each planted user rates a dozen films of one genre
+4.5-5 stars and two films of another genre 1.5 stars, so a model trained on them must
+recommend a Crime fan Crime films.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from movies.models import Genre, Movie
+from ratings.models import Rating
+from recs import serving
+from recs.engine import artifacts
+from recs.engine.als import AlsParams, train
+from recs.engine.matrix import Interactions
+from recs.models import ModelVersion
+from tests.factories import GenreFactory, MovieFactory, UserFactory
+from users.models import User
+
+GENRES = ("Crime", "Comedy", "Drama", "Horror")
+MOVIES_PER_GENRE = 40
+USERS_PER_GENRE = 25
+TEST_PARAMS = AlsParams(factors=16, regularization=2.0, alpha=5.0, iterations=12)
+
+
+@dataclass
+class Planted:
+    genres: dict[str, Genre]
+    movies: dict[str, list[Movie]]  # by genre, most popular first
+    users: dict[str, list[User]]  # planted fans by genre
+
+    def ids(self, genre: str) -> set[int]:
+        return {m.pk for m in self.movies[genre]}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry() -> Any:
+    """No test sees the model another test loaded into this process."""
+    serving.registry.reset()
+    yield
+    serving.registry.reset()
+
+
+@pytest.fixture
+def planted(db: Any) -> Planted:
+    rng = np.random.default_rng(3)
+    genres = {name: GenreFactory(name=name) for name in GENRES}
+    movies: dict[str, list[Movie]] = {}
+    for g, name in enumerate(GENRES):
+        movies[name] = [
+            MovieFactory(
+                title=f"{name} {i}", popularity=float(1000 - 10 * i - g), genres=[genres[name]]
+            )
+            for i in range(MOVIES_PER_GENRE)
+        ]
+    users: dict[str, list[User]] = {name: [] for name in GENRES}
+    ratings: list[Rating] = []
+    for g, name in enumerate(GENRES):
+        other = GENRES[(g + 1) % len(GENRES)]
+        for _ in range(USERS_PER_GENRE):
+            fan = UserFactory()
+            users[name].append(fan)
+            # Popular films are rated more often, as in real data.
+            weights = 1.0 / np.arange(1, MOVIES_PER_GENRE + 1)
+            liked = rng.choice(MOVIES_PER_GENRE, 12, replace=False, p=weights / weights.sum())
+            for i in liked:
+                score = Decimal("5.0") if rng.random() < 0.6 else Decimal("4.5")
+                ratings.append(Rating(user=fan, movie=movies[name][i], score=score))
+            for i in rng.choice(MOVIES_PER_GENRE, 2, replace=False):
+                ratings.append(Rating(user=fan, movie=movies[other][i], score=Decimal("1.5")))
+    Rating.objects.bulk_create(ratings)
+    return Planted(genres, movies, users)
+
+
+def all_interactions() -> Interactions:
+    """Every rating in the database as engine rows (the trainer's extract does more)."""
+    rows = list(Rating.objects.values_list("user_id", "movie_id", "score", "updated_at"))
+    return Interactions.ratings(
+        np.array([r[0] for r in rows], dtype=np.int64),
+        np.array([r[1] for r in rows], dtype=np.int64),
+        np.array([float(r[2]) for r in rows], dtype=np.float32),
+        np.array([int(r[3].timestamp()) for r in rows], dtype=np.int64),
+    )
+
+
+def activate_new_model(
+    rows: Interactions | None = None, *, params: AlsParams = TEST_PARAMS, publish: bool = True
+) -> ModelVersion:
+    """Train on ``rows`` (default: every rating), save under RECS_MODEL_DIR and make it the
+    single active version, as the trainer does; ``publish`` also sets the Redis key."""
+    rows = all_interactions() if rows is None else rows
+    model = train(rows.to_matrix(), params)
+    relative = f"test-{uuid.uuid4().hex}"
+    artifacts.save(model, settings.RECS_MODEL_DIR / relative)
+    ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(
+        status=ModelVersion.Status.RETIRED
+    )
+    version = ModelVersion.objects.create(
+        status=ModelVersion.Status.ACTIVE,
+        artifact_path=relative,
+        params=params.to_dict(),
+        activated_at=timezone.now(),
+    )
+    if publish:
+        cache.set(serving.ACTIVE_VERSION_KEY, version.pk, timeout=None)
+    return version
+
+
+@pytest.fixture
+def model_dirs() -> Any:
+    """Removes the artifacts a test wrote."""
+    before = set(settings.RECS_MODEL_DIR.glob("test-*")) if settings.RECS_MODEL_DIR.exists() else set()
+    yield
+    for path in set(settings.RECS_MODEL_DIR.glob("test-*")) - before:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def active_model(planted: Planted, model_dirs: Any) -> ModelVersion:
+    return activate_new_model()
+
+
+def rate(user: User, movies: list[Movie], score: str = "5.0") -> None:
+    """Rate as the ratings service will: write, then tell serving on commit."""
+    for movie in movies:
+        Rating.objects.update_or_create(user=user, movie=movie, defaults={"score": Decimal(score)})
+    serving.recs_user_feedback_changed(user.pk)
