@@ -19,7 +19,6 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Sum
@@ -465,7 +464,7 @@ def similar_movie_ids(movie_ids: Sequence[int], *, n: int) -> dict[int, list[int
     active = serving.active_model()
     version = active.version if active is not None else 0
     keys = {movie_id: f"recs:v{version}:similar:{movie_id}:n{n}" for movie_id in movie_ids}
-    hits = cache.get_many(list(keys.values()))
+    hits = serving.cache_get_many(list(keys.values()))
     result = {mid: hits[key] for mid, key in keys.items() if key in hits}
     todo = [mid for mid in movie_ids if mid not in result]
     content: list[int] = []
@@ -482,7 +481,9 @@ def similar_movie_ids(movie_ids: Sequence[int], *, n: int) -> dict[int, list[int
         content = todo
     result.update(_content_similar(content, n))
     if todo:
-        cache.set_many({keys[mid]: result[mid] for mid in todo}, timeout=settings.RECS_CACHE_TTL)
+        serving.cache_set_many(
+            {keys[mid]: result[mid] for mid in todo}, timeout=settings.RECS_CACHE_TTL
+        )
     return result
 
 

@@ -19,13 +19,15 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 import structlog
 from django.conf import settings
 from django.core.cache import cache
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 from recs.engine import artifacts
 from recs.engine.als import AlsModel
@@ -85,7 +87,7 @@ class ModelRegistry:
 
     @staticmethod
     def _wanted_version() -> int | None:
-        cached = cache.get(ACTIVE_VERSION_KEY)
+        cached = cache_get(ACTIVE_VERSION_KEY)
         if cached is not None:
             return int(cached) or None
         version = (
@@ -93,7 +95,7 @@ class ModelRegistry:
             .values_list("pk", flat=True)
             .first()
         )
-        cache.add(ACTIVE_VERSION_KEY, version or 0, timeout=_DB_VERSION_TTL)
+        cache_add(ACTIVE_VERSION_KEY, version or 0, timeout=_DB_VERSION_TTL)
         return version
 
     def _load(self, wanted: int | None) -> ActiveModel | None:
@@ -160,6 +162,65 @@ def active_model() -> ActiveModel | None:
 # ------------------------------------------------------------------ cache helpers
 
 
+class CacheGuard:
+    """Cache calls that degrade to "no cache" on a Redis error, without paying for it twice.
+
+    django-redis already swallows errors (``IGNORE_EXCEPTIONS``), but every call still
+    retries the connection with back-off (a second or more per call while Redis is down).
+    After one failure this process skips Redis for ``RECS_CACHE_RETRY_SECONDS``.
+    """
+
+    def __init__(self) -> None:
+        self._skip_until = 0.0
+
+    def reset(self) -> None:
+        self._skip_until = 0.0
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._skip_until
+
+    def call(self, method: str, *args: Any, default: Any = None, **kwargs: Any) -> Any:
+        if not self.available:
+            return default
+        # The raw django-redis client raises instead of swallowing, so failures are seen.
+        backend = getattr(cache, "client", cache)
+        try:
+            return getattr(backend, method)(*args, **kwargs)
+        except (ConnectionInterrupted, RedisError, OSError) as exc:
+            self._skip_until = time.monotonic() + settings.RECS_CACHE_RETRY_SECONDS
+            logger.warning(
+                "recs.cache_unavailable",
+                error=str(exc)[:200],
+                retry_in_seconds=settings.RECS_CACHE_RETRY_SECONDS,
+            )
+            return default
+
+
+guard = CacheGuard()
+
+
+def cache_get(key: str) -> Any:
+    return guard.call("get", key)
+
+
+def cache_set(key: str, value: Any, timeout: float | None) -> None:
+    guard.call("set", key, value, timeout=timeout)
+
+
+def cache_add(key: str, value: Any, timeout: float | None) -> bool:
+    return bool(guard.call("add", key, value, timeout=timeout, default=False))
+
+
+def cache_get_many(keys: list[str]) -> dict[str, Any]:
+    return guard.call("get_many", keys, default={}) or {}
+
+
+def cache_set_many(values: dict[str, Any], timeout: float | None) -> None:
+    if values:
+        guard.call("set_many", values, timeout=timeout)
+
+
 def _generation_key(user_id: int) -> str:
     return f"recs:u{user_id}:gen"
 
@@ -167,35 +228,33 @@ def _generation_key(user_id: int) -> str:
 def user_generation(user_id: int) -> str | None:
     """The user's current cache generation; None when Redis is unavailable."""
     key = _generation_key(user_id)
-    generation = cache.get(key)
+    generation = cache_get(key)
     if generation is None:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(key)
-        if generation is None:
-            logger.warning("recs.cache_unavailable", user_id=user_id)
+        cache_add(key, uuid.uuid4().hex, timeout=None)
+        generation = cache_get(key)
     return generation
 
 
 def recs_user_feedback_changed(user_id: int) -> None:
     """Invalidate every cached entry of one user (call on commit after any feedback change:
     rating, watchlist, favourite, playlist item, favourite genres)."""
-    cache.set(_generation_key(user_id), uuid.uuid4().hex, timeout=None)
+    cache_set(_generation_key(user_id), uuid.uuid4().hex, timeout=None)
 
 
 def trending_version() -> int:
     """The value the TMDb trending sync bumps; part of every trending cache key."""
-    value = cache.get(TRENDING_VERSION_KEY)
+    value = cache_get(TRENDING_VERSION_KEY)
     return int(value) if value is not None else 0
 
 
 def cached(key: str | None, ttl: int, compute: Callable[[], T]) -> T:
     """``compute()`` through the cache; ``key=None`` means caching is off for this call."""
-    if key is None:
+    if key is None or not guard.available:
         return compute()
-    value = cache.get(key)
+    value = cache_get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, timeout=ttl)
+        cache_set(key, value, timeout=ttl)
     return value
 
 

@@ -49,31 +49,41 @@ class Planted:
 def _fresh_registry() -> Any:
     """No test sees the model another test loaded into this process."""
     serving.registry.reset()
+    serving.guard.reset()
     yield
     serving.registry.reset()
+    serving.guard.reset()
 
 
 @pytest.fixture
 def planted(db: Any) -> Planted:
     rng = np.random.default_rng(3)
     genres = {name: GenreFactory(name=name) for name in GENRES}
+    # Bulk inserts: this fixture runs for most recs tests and must stay well under a second.
     movies: dict[str, list[Movie]] = {}
     for g, name in enumerate(GENRES):
-        movies[name] = [
-            MovieFactory(
-                title=f"{name} {i}", popularity=float(1000 - 10 * i - g), genres=[genres[name]]
-            )
+        movies[name] = Movie.objects.bulk_create(
+            MovieFactory.build(title=f"{name} {i}", popularity=float(1000 - 10 * i - g))
             for i in range(MOVIES_PER_GENRE)
-        ]
-    users: dict[str, list[User]] = {name: [] for name in GENRES}
+        )
+    Movie.genres.through.objects.bulk_create(
+        Movie.genres.through(movie_id=movie.pk, genre_id=genres[name].pk)
+        for name in GENRES
+        for movie in movies[name]
+    )
+    fans = User.objects.bulk_create(
+        UserFactory.build(username=f"fan-{name.lower()}-{u}", password="!")
+        for name in GENRES
+        for u in range(USERS_PER_GENRE)
+    )
+    users: dict[str, list[User]] = {
+        name: fans[g * USERS_PER_GENRE : (g + 1) * USERS_PER_GENRE] for g, name in enumerate(GENRES)
+    }
     ratings: list[Rating] = []
+    weights = 1.0 / np.arange(1, MOVIES_PER_GENRE + 1)  # popular films are rated more often
     for g, name in enumerate(GENRES):
         other = GENRES[(g + 1) % len(GENRES)]
-        for _ in range(USERS_PER_GENRE):
-            fan = UserFactory()
-            users[name].append(fan)
-            # Popular films are rated more often, as in real data.
-            weights = 1.0 / np.arange(1, MOVIES_PER_GENRE + 1)
+        for fan in users[name]:
             liked = rng.choice(MOVIES_PER_GENRE, 12, replace=False, p=weights / weights.sum())
             for i in liked:
                 score = Decimal("5.0") if rng.random() < 0.6 else Decimal("4.5")
@@ -121,9 +131,10 @@ def activate_new_model(
 @pytest.fixture
 def model_dirs() -> Any:
     """Removes the artifacts a test wrote."""
-    before = set(settings.RECS_MODEL_DIR.glob("test-*")) if settings.RECS_MODEL_DIR.exists() else set()
+    root = settings.RECS_MODEL_DIR
+    before = set(root.glob("test-*")) if root.exists() else set()
     yield
-    for path in set(settings.RECS_MODEL_DIR.glob("test-*")) - before:
+    for path in set(root.glob("test-*")) - before:
         shutil.rmtree(path, ignore_errors=True)
 
 

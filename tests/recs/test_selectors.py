@@ -92,9 +92,7 @@ def test_without_a_model_feedback_users_get_fallbacks(planted, user):
 # ---------------------------------------------------------------- personalized
 
 
-def test_enough_feedback_gives_recommendations_from_the_taste_cluster(
-    planted, active_model, user
-):
+def test_enough_feedback_gives_recommendations_from_the_taste_cluster(planted, active_model, user):
     liked = planted.movies["Crime"][5:12]
     rate(user, liked)
     recs = selectors.recommendations_for_user(user, n=10)
