@@ -13,6 +13,9 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
+from graphql import GraphQLError, GraphQLOutputType
+from graphql.pyutils import Path
+from graphql_sync_dataloaders import DeferredExecutionContext as _DeferredExecutionContext
 from graphql_sync_dataloaders import SyncDataLoader
 
 K = TypeVar("K", bound=Hashable)
@@ -53,3 +56,21 @@ def group_by(rows: Iterable[Any], key: str) -> dict[Any, list[Any]]:
     for row in rows:
         grouped[getattr(row, key)].append(row)
     return grouped
+
+
+class DeferredExecutionContext(_DeferredExecutionContext):
+    """graphql-sync-dataloaders' executor, adapted to graphql-core >= 3.2.7.
+
+    graphql-core added a ``path`` argument to ``handle_field_error`` (it now records where
+    each error happened); graphql-sync-dataloaders 0.1.1 still calls it without one, which
+    turned every resolver error into a TypeError (an INTERNAL error instead of the
+    resolver's own code). The path is rebuilt from the located error when it is missing.
+    """
+
+    def handle_field_error(
+        self, error: GraphQLError, return_type: GraphQLOutputType, path: Path | None = None
+    ) -> None:
+        if path is None:
+            for key in error.path or ():
+                path = Path(path, key, None)
+        return super().handle_field_error(error, return_type, path)

@@ -11,11 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from graphene.validation import depth_limit_validator
 from graphene_django.views import GraphQLView, HttpError
 from graphql.validation import specified_rules
-from graphql_sync_dataloaders import DeferredExecutionContext
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
 
