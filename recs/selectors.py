@@ -245,14 +245,13 @@ def _personalized(
     scores = model.match_score(raw)
     movie_ids = model.item_index.to_ids(idx).tolist()
     existing = Movie.objects.in_bulk(movie_ids)
+    keep = [k for k, movie_id in enumerate(movie_ids) if movie_id in existing][: builder.missing]
+    # Films deleted since training are skipped; the rest are explained in one solve.
+    explained = model.explain_batch(user.confidence, idx[keep], n=BECAUSE_SIZE)
     picked: list[tuple[int, float, list[int]]] = []
-    for movie_id, i, score in zip(movie_ids, idx.tolist(), scores.tolist(), strict=True):
-        if len(picked) >= builder.missing:
-            break
-        if movie_id in existing:  # films deleted since training are skipped
-            explained = [j for j, _ in model.explain(user.confidence, i, n=BECAUSE_SIZE)]
-            because = model.item_index.to_ids(np.asarray(explained, dtype=np.int64)).tolist()
-            picked.append((movie_id, float(score), because))
+    for k, reasons in zip(keep, explained, strict=True):
+        because = model.item_index.to_ids(np.asarray([j for j, _ in reasons], np.int64))
+        picked.append((movie_ids[k], float(scores[k]), because.tolist()))
     wanted = {j for _, _, because in picked for j in because} - set(existing)
     movies = {**existing, **Movie.objects.in_bulk(wanted)} if wanted else existing
     for movie_id, score, because_ids in picked:
@@ -279,7 +278,7 @@ def _genre_fallback(builder: _Builder, genre_ids: Sequence[int]) -> None:
         Movie.objects.filter(genres__in=genre_ids)
         .exclude(pk__in=builder.taken)
         .annotate(
-            matched_genres=ArrayAgg("genres__name", distinct=True, ordering="genres__name"),
+            matched_genres=ArrayAgg("genres__name", distinct=True, order_by="genres__name"),
             weighted=ExpressionWrapper(
                 F("popularity") * (1.0 + 0.5 * (matched - 1)), output_field=FloatField()
             ),
