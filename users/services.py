@@ -100,6 +100,9 @@ def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
     if unknown:
         raise ValidationError({"genres": f"Unknown genre(s): {', '.join(unknown)}."})
     user.favorite_genres.set([by_name[name.lower()] for name in wanted])
+    from ratings.services import feedback_changed_notify  # ratings imports users: import late
+
+    feedback_changed_notify(user_id=user.pk, movie_id=None)
     return user
 
 

@@ -258,6 +258,14 @@ RECS_TRAIN_LOCK_TIMEOUT = env.int("RECS_TRAIN_LOCK_TIMEOUT", default=2 * 3600 + 
 RECS_MIN_FEEDBACK = env.int("RECS_MIN_FEEDBACK", default=5)
 RECS_CACHE_TTL = env.int("RECS_CACHE_TTL", default=600)
 TRENDING_CACHE_TTL = env.int("TRENDING_CACHE_TTL", default=300)
+# Serving: how often a web process asks Redis whether a new model was activated (seconds).
+RECS_VERSION_CHECK_SECONDS = env.float("RECS_VERSION_CHECK_SECONDS", default=5.0)
+# After a Redis error, serving computes without the cache for this long (no per-call retries).
+RECS_CACHE_RETRY_SECONDS = env.float("RECS_CACHE_RETRY_SECONDS", default=10.0)
+# Films already on the viewer's watchlist are not recommended back (they know about them).
+RECS_EXCLUDE_WATCHLIST = env.bool("RECS_EXCLUDE_WATCHLIST", default=True)
+# Share of TMDb's trending rank in `trending` (the rest is our users' recent rating activity).
+TRENDING_TMDB_WEIGHT = env.float("TRENDING_TMDB_WEIGHT", default=0.5)
 
 # --- Abuse limits -----------------------------------------------------------------------------
 # Fixed windows counted in Redis (users/throttling.py). A rate is "<requests>/<window>", the

@@ -18,6 +18,7 @@ from movies.graphql.dataloaders import (
     KeywordsByMovieLoader,
 )
 from ratings.graphql.types import resolve_movie_my_rating, resolve_movie_reviews
+from recs.graphql import movie_fields
 
 
 def image_url(path: str, size: str) -> str | None:
@@ -236,6 +237,12 @@ class Movie(DjangoObjectType):
         description="Ratings with a written review, newest first.",
         resolver=resolve_movie_reviews,
     )
+
+    # --- recommendations: similar movies and the viewer's affinity (recs.graphql) -------------
+    similar = movie_fields.similar_field()
+    match_score = movie_fields.match_score_field()
+    resolve_similar = staticmethod(movie_fields.resolve_similar)
+    resolve_match_score = staticmethod(movie_fields.resolve_match_score)
 
 
 MovieConnection = Movie._meta.connection

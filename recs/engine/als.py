@@ -238,6 +238,26 @@ class AlsModel:
         order = np.argsort(-contrib, kind="stable")[:n]
         return [(int(items[j]), float(contrib[j])) for j in order if contrib[j] > 0]
 
+    def explain_batch(
+        self, user_row_csr: sp.csr_matrix, item_idx: np.ndarray, n: int = 3
+    ) -> list[list[tuple[int, float]]]:
+        """``explain`` for several items with one factorisation of the user's system.
+
+        Serving explains a whole list at once; this solves ``W_u Y_items^T`` in one call
+        instead of re-factorising per item. Same results as ``explain``, item by item.
+        """
+        item_idx = np.asarray(item_idx, dtype=np.int64)
+        factor, items, conf = self._user_system(user_row_csr)
+        if items.size == 0:
+            return [[] for _ in range(item_idx.size)]
+        weighted = scipy.linalg.cho_solve(factor, self.item_factors[item_idx].astype(np.float64).T)
+        contrib = (self.item_factors[items].astype(np.float64) @ weighted) * conf[:, None]
+        result = []
+        for column in contrib.T:
+            order = np.argsort(-column, kind="stable")[:n]
+            result.append([(int(items[j]), float(column[j])) for j in order if column[j] > 0])
+        return result
+
     # ---------------------------------------------------------- item similarity
 
     def _normed_items(self) -> np.ndarray:

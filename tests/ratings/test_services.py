@@ -83,10 +83,10 @@ def calls():
     def listener(user_id, movie_id):
         seen.append((user_id, movie_id))
 
-    services.on_rating_changed(listener)
-    services.on_rating_changed(listener)  # registering twice is a no-op
+    services.on_feedback_changed(listener)
+    services.on_feedback_changed(listener)  # registering twice is a no-op
     yield seen
-    services.off_rating_changed(listener)
+    services.off_feedback_changed(listener)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -121,12 +121,12 @@ def test_a_failing_listener_does_not_break_the_write_or_other_listeners(calls):
     def broken(user_id, movie_id):
         raise RuntimeError("listener bug")
 
-    services.on_rating_changed(broken)
+    services.on_feedback_changed(broken)
     try:
         user, movie = UserFactory(), MovieFactory()
         services.rating_set(user=user, movie=movie, score=3)
     finally:
-        services.off_rating_changed(broken)
+        services.off_feedback_changed(broken)
     assert Rating.objects.count() == 1
     assert (user.pk, movie.pk) in calls
 

@@ -1,88 +1,154 @@
-"""A planted-taste dataset loaded into the database, and a temporary model directory."""
+"""A planted catalogue (taste clusters by genre) and models trained on it and activated.
+
+Four genres are four taste clusters: each planted user rates a dozen films of one genre
+4.5-5 stars and two films of another genre 1.5 stars, so a model trained on them must
+recommend a Crime fan Crime films.
+"""
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 
-from playlists.models import Playlist, PlaylistItem
-from ratings.models import Favorite, Rating, WatchlistEntry
-from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
-from recs.engine.synthetic import SyntheticData, generate
-from tests.factories import MovieFactory, UserFactory
+from movies.models import Genre, Movie
+from ratings.models import Rating
+from recs import serving
+from recs.engine import artifacts
+from recs.engine.als import AlsParams, train
+from recs.engine.matrix import Interactions
+from recs.models import ModelVersion
+from tests.factories import GenreFactory, MovieFactory, UserFactory
 from users.models import User
 
-N_USERS, N_MOVIES, N_INTERACTIONS = 300, 400, 15_000
+GENRES = ("Crime", "Comedy", "Drama", "Horror")
+MOVIES_PER_GENRE = 40
+USERS_PER_GENRE = 25
+TEST_PARAMS = AlsParams(factors=16, regularization=2.0, alpha=5.0, iterations=12)
 
 
 @dataclass
 class Planted:
-    data: SyntheticData
-    user_pks: np.ndarray  # synthetic user index -> User pk
-    movie_pks: np.ndarray  # synthetic item index -> Movie pk
+    genres: dict[str, Genre]
+    movies: dict[str, list[Movie]]  # by genre, most popular first
+    users: dict[str, list[User]]  # planted fans by genre
+
+    def ids(self, genre: str) -> set[int]:
+        return {m.pk for m in self.movies[genre]}
 
 
-def planted_load(
-    n_users: int = N_USERS, n_movies: int = N_MOVIES, n: int = N_INTERACTIONS
-) -> Planted:
-    """Generate planted interactions and bulk-insert them as real rows of every kind."""
-    data = generate(n_users, n_movies, n, seed=3)
-    users = User.objects.bulk_create(
-        [UserFactory.build(username=f"planted{i}") for i in range(n_users)]
+@pytest.fixture(autouse=True)
+def _fresh_registry() -> Any:
+    """No test sees the model another test loaded into this process."""
+    serving.registry.reset()
+    serving.guard.reset()
+    yield
+    serving.registry.reset()
+    serving.guard.reset()
+
+
+@pytest.fixture
+def planted(db: Any) -> Planted:
+    rng = np.random.default_rng(3)
+    genres = {name: GenreFactory(name=name) for name in GENRES}
+    # Bulk inserts: this fixture runs for most recs tests and must stay well under a second.
+    movies: dict[str, list[Movie]] = {}
+    for g, name in enumerate(GENRES):
+        movies[name] = Movie.objects.bulk_create(
+            MovieFactory.build(title=f"{name} {i}", popularity=float(1000 - 10 * i - g))
+            for i in range(MOVIES_PER_GENRE)
+        )
+    Movie.genres.through.objects.bulk_create(
+        Movie.genres.through(movie_id=movie.pk, genre_id=genres[name].pk)
+        for name in GENRES
+        for movie in movies[name]
     )
-    movies = MovieFactory._meta.model.objects.bulk_create(
-        [MovieFactory.build() for _ in range(n_movies)]
+    fans = User.objects.bulk_create(
+        UserFactory.build(username=f"fan-{name.lower()}-{u}", password="!")
+        for name in GENRES
+        for u in range(USERS_PER_GENRE)
     )
-    user_pks = np.array([u.pk for u in users])
-    movie_pks = np.array([m.pk for m in movies])
-    rows = data.interactions
-    u = user_pks[rows.user_ids].tolist()
-    m = movie_pks[rows.item_ids].tolist()
-    ratings, favorites, watchlist, listed = [], [], [], {}
-    for user, movie, kind, score in zip(
-        u, m, rows.kinds.tolist(), rows.scores.tolist(), strict=True
-    ):
-        if kind == KIND_RATING:
-            ratings.append(Rating(user_id=user, movie_id=movie, score=Decimal(f"{score:.1f}")))
-        elif kind == KIND_FAVOURITE:
-            favorites.append(Favorite(user_id=user, movie_id=movie))
-        elif kind == KIND_WATCHLIST:
-            watchlist.append(WatchlistEntry(user_id=user, movie_id=movie))
-        else:
-            assert kind == KIND_PLAYLIST
-            listed.setdefault(user, []).append(movie)
+    users: dict[str, list[User]] = {
+        name: fans[g * USERS_PER_GENRE : (g + 1) * USERS_PER_GENRE] for g, name in enumerate(GENRES)
+    }
+    ratings: list[Rating] = []
+    weights = 1.0 / np.arange(1, MOVIES_PER_GENRE + 1)  # popular films are rated more often
+    for g, name in enumerate(GENRES):
+        other = GENRES[(g + 1) % len(GENRES)]
+        for fan in users[name]:
+            liked = rng.choice(MOVIES_PER_GENRE, 12, replace=False, p=weights / weights.sum())
+            for i in liked:
+                score = Decimal("5.0") if rng.random() < 0.6 else Decimal("4.5")
+                ratings.append(Rating(user=fan, movie=movies[name][i], score=score))
+            for i in rng.choice(MOVIES_PER_GENRE, 2, replace=False):
+                ratings.append(Rating(user=fan, movie=movies[other][i], score=Decimal("1.5")))
     Rating.objects.bulk_create(ratings)
-    Favorite.objects.bulk_create(favorites)
-    WatchlistEntry.objects.bulk_create(watchlist)
-    playlists = Playlist.objects.bulk_create(
-        [Playlist(owner_id=user, title="Mine") for user in listed]
+    return Planted(genres, movies, users)
+
+
+def all_interactions() -> Interactions:
+    """Every rating in the database as engine rows (the trainer's extract does more)."""
+    rows = list(Rating.objects.values_list("user_id", "movie_id", "score", "updated_at"))
+    return Interactions.ratings(
+        np.array([r[0] for r in rows], dtype=np.int64),
+        np.array([r[1] for r in rows], dtype=np.int64),
+        np.array([float(r[2]) for r in rows], dtype=np.float32),
+        np.array([int(r[3].timestamp()) for r in rows], dtype=np.int64),
     )
-    PlaylistItem.objects.bulk_create(
-        [
-            PlaylistItem(playlist=p, movie_id=movie, position=pos)
-            for p, user in zip(playlists, listed, strict=True)
-            for pos, movie in enumerate(listed[user])
-        ]
+
+
+def activate_new_model(
+    rows: Interactions | None = None, *, params: AlsParams = TEST_PARAMS, publish: bool = True
+) -> ModelVersion:
+    """Train on ``rows`` (default: every rating), save under RECS_MODEL_DIR and make it the
+    single active version, as the trainer does; ``publish`` also sets the Redis key."""
+    rows = all_interactions() if rows is None else rows
+    model = train(rows.to_matrix(), params)
+    relative = f"test-{uuid.uuid4().hex}"
+    artifacts.save(model, settings.RECS_MODEL_DIR / relative)
+    ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(
+        status=ModelVersion.Status.RETIRED
     )
-    return Planted(data, user_pks, movie_pks)
+    version = ModelVersion.objects.create(
+        status=ModelVersion.Status.ACTIVE,
+        artifact_path=relative,
+        params=params.to_dict(),
+        activated_at=timezone.now(),
+    )
+    if publish:
+        cache.set(serving.ACTIVE_VERSION_KEY, version.pk, timeout=None)
+    return version
 
 
 @pytest.fixture
-def model_dir(settings: Any, tmp_path: Any) -> Any:
-    settings.RECS_MODEL_DIR = tmp_path / "models"
-    return settings.RECS_MODEL_DIR
+def model_dirs() -> Any:
+    """Removes the artifacts a test wrote."""
+    root = settings.RECS_MODEL_DIR
+    before = set(root.glob("test-*")) if root.exists() else set()
+    yield
+    for path in set(root.glob("test-*")) - before:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
-def planted(db: Any, model_dir: Any) -> Planted:
-    return planted_load()
+def active_model(planted: Planted, model_dirs: Any) -> ModelVersion:
+    return activate_new_model()
 
 
-@pytest.fixture
-def planted_committed(transactional_db: Any, model_dir: Any) -> Planted:
-    """The same data committed, for tests where other threads (workers) read it."""
-    return planted_load()
+def rate(user: User, movies: list[Movie], score: str = "5.0") -> None:
+    """Rate through the ratings service, whose on-commit hook tells serving (recs.apps)."""
+    from django.test import TestCase
+
+    from ratings.services import rating_set
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for movie in movies:
+            rating_set(user=user, movie=movie, score=Decimal(score))

@@ -177,3 +177,17 @@ def test_user_matrix_drops_films_unknown_to_the_model(trained):
     assert m.dropped == 1
     assert m.confidence.indices.tolist() == [3]  # the 2-star rating is seen, not liked
     assert m.seen.indices.tolist() == [3, 4]
+
+
+def test_explain_batch_matches_explain_item_by_item(trained):
+    model = trained.model
+    row = trained.train.confidence[11]
+    ids, _ = model.recommend(11, trained.train.seen[11], n=8)
+    batch = model.explain_batch(row, ids, n=3)
+    assert len(batch) == 8
+    for item, reasons in zip(ids, batch, strict=True):
+        single = model.explain(row, int(item), n=3)
+        assert [i for i, _ in reasons] == [i for i, _ in single]
+        np.testing.assert_allclose([c for _, c in reasons], [c for _, c in single], rtol=1e-6)
+    empty = sp.csr_matrix((1, model.n_items), dtype=np.float32)
+    assert model.explain_batch(empty, ids[:2]) == [[], []]

@@ -1,0 +1,32 @@
+"""Per-request loaders for the recommendation fields of ``Movie``: one batch per page."""
+
+from movierec.graphql.dataloaders import BaseLoader
+from movies.models import Movie
+from recs import selectors
+
+
+class MatchScoreLoader(BaseLoader[int, float | None]):
+    """The viewer's vector is computed once; every movie of the page is scored at once."""
+
+    context_key = "recs_match_score"
+
+    def batch_load(self, keys: list[int]) -> list[float | None]:
+        scores = selectors.match_scores_for_user(self.viewer, keys)
+        return [scores[key] for key in keys]
+
+
+class SimilarMoviesLoader(BaseLoader[tuple[int, int], list[Movie]]):
+    """Keys are (movie id, first); one movie query for every list of the page."""
+
+    context_key = "recs_similar_movies"
+
+    def batch_load(self, keys: list[tuple[int, int]]) -> list[list[Movie]]:
+        by_size: dict[int, list[int]] = {}
+        for movie_id, first in keys:
+            by_size.setdefault(first, []).append(movie_id)
+        similar: dict[tuple[int, int], list[int]] = {}
+        for first, movie_ids in by_size.items():
+            for movie_id, ids in selectors.similar_movie_ids(movie_ids, n=first).items():
+                similar[(movie_id, first)] = ids
+        movies = Movie.objects.in_bulk({i for ids in similar.values() for i in ids})
+        return [[movies[i] for i in similar[key] if i in movies] for key in keys]

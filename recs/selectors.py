@@ -1,0 +1,519 @@
+"""Read side of recommendations: top-N lists, trending, similar movies and match scores.
+
+Every function answers from the active model (``recs.serving``) when there is one and
+falls back to catalogue signals (favourite genres, trending, popularity) when there is not,
+so lists are never empty while the catalogue is not. Results are cached in Redis with
+versioned keys; a Redis outage only means computing without the cache.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Sum
+from django.db.models.functions import TruncDay, TruncHour
+from django.utils import timezone
+
+from movies.models import Genre, Movie, TrendingEntry
+from ratings.models import Rating
+from recs import serving
+from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+from recs.user_feedback import UserFeedback
+
+#: How many trending movies are ranked and cached per window (the largest page).
+TRENDING_LIST_SIZE = 100
+#: Explanations per personalized recommendation.
+BECAUSE_SIZE = 3
+# Personalized candidates beyond ``n``: films deleted since training are dropped.
+_MARGIN = 10
+
+
+class RecSource(enum.StrEnum):
+    PERSONALIZED = "PERSONALIZED"
+    POPULAR = "POPULAR"
+    TRENDING = "TRENDING"
+    GENRE = "GENRE"
+
+
+class TrendWindow(enum.StrEnum):
+    DAY = TrendingEntry.Window.DAY.value
+    WEEK = TrendingEntry.Window.WEEK.value
+
+
+@dataclass(frozen=True)
+class Rec:
+    """One recommendation: the movie, a 0..1 score, where it came from and why."""
+
+    movie: Movie
+    score: float
+    source: RecSource
+    because: list[Movie]
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A recommendation by ids (what the cache holds)."""
+
+    movie_id: int
+    score: float
+    source: str
+    because_ids: tuple[int, ...]
+    reason: str
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def genre_by_name(name: str) -> Genre:
+    """The genre called ``name`` (case-insensitive); unknown -> ValidationError on genre."""
+    genre = Genre.objects.filter(name__iexact=name.strip()).first()
+    if genre is None:
+        raise ValidationError({"genre": f"Unknown genre: {name!r}."})
+    return genre
+
+
+def recommendation_user_get(user_id: int) -> Any:
+    """The active user whose list a staff member asked for (DoesNotExist -> NOT_FOUND)."""
+    return get_user_model().objects.get(pk=user_id, is_active=True)
+
+
+def _stars(score: float) -> str:
+    text = f"{score:g}"
+    return f"{text} star" if score == 1 else f"{text} stars"
+
+
+def _join(titles: Sequence[str]) -> str:
+    if len(titles) <= 1:
+        return "".join(titles)
+    return f"{', '.join(titles[:-1])} and {titles[-1]}"
+
+
+def _personal_reason(because: Sequence[Movie], feedback: UserFeedback) -> str:
+    """One human sentence naming the viewer's own movies behind a recommendation."""
+    if not because:
+        return "Picked for your taste"
+    if len(because) == 1:
+        movie = because[0]
+        strongest = feedback.strongest(movie.pk)
+        kind, score = strongest if strongest else (KIND_FAVOURITE, 0.0)
+        if kind == KIND_RATING:
+            return f"Because you rated {movie.title} {_stars(score)}"
+        if kind == KIND_WATCHLIST:
+            return f"Because {movie.title} is on your watchlist"
+        if kind == KIND_PLAYLIST:
+            return f"Because you added {movie.title} to a playlist"
+        return f"Because you liked {movie.title}"
+    return f"Because you liked {_join([m.title for m in because[:2]])}"
+
+
+def _window_phrase(window: str) -> str:
+    return "today" if window == TrendWindow.DAY else "this week"
+
+
+# ----------------------------------------------------------------------------- trending
+
+
+def _trending_compute(window: str) -> tuple[list[tuple[int, float]], list[int]]:
+    """(movies with a trending signal and their blended 0..1 score, the list filled up to
+    ``TRENDING_LIST_SIZE`` from popularity)."""
+    now = timezone.now()
+    if window == TrendWindow.DAY:
+        span, trunc, half_life_hours = timedelta(days=1), TruncHour, 6.0
+    else:
+        span, trunc, half_life_hours = timedelta(days=7), TruncDay, 48.0
+
+    # Our users' activity: ratings in the window, weighted by score and halved per half-life.
+    activity: dict[int, float] = defaultdict(float)
+    buckets = (
+        Rating.objects.filter(updated_at__gte=now - span)
+        .annotate(bucket=trunc("updated_at"))
+        .values("movie_id", "bucket")
+        .annotate(total=Sum("score"))
+        .order_by()
+    )
+    for row in buckets:
+        age_hours = max((now - row["bucket"]).total_seconds(), 0.0) / 3600
+        decay = 0.5 ** (age_hours / half_life_hours)
+        activity[row["movie_id"]] += float(row["total"]) / 5.0 * decay
+    top_activity = max(activity.values(), default=0.0)
+
+    # TMDb's trending rank: 1.0 for the first place down to 1/N for the last.
+    ranks = dict(TrendingEntry.objects.filter(window=window).values_list("movie_id", "rank"))
+    worst = max(ranks.values(), default=0)
+
+    weight = settings.TRENDING_TMDB_WEIGHT
+    blended: dict[int, float] = {}
+    for movie_id in set(activity) | set(ranks):
+        tmdb = (worst - ranks[movie_id] + 1) / worst if movie_id in ranks else 0.0
+        ours = activity.get(movie_id, 0.0) / top_activity if top_activity else 0.0
+        blended[movie_id] = weight * tmdb + (1.0 - weight) * ours
+    signal = sorted(blended.items(), key=lambda kv: (-kv[1], kv[0]))[:TRENDING_LIST_SIZE]
+    signal = [(movie_id, round(score, 6)) for movie_id, score in signal if score > 0]
+
+    filled = [movie_id for movie_id, _ in signal]
+    if len(filled) < TRENDING_LIST_SIZE:
+        filled += list(
+            Movie.objects.exclude(pk__in=filled)
+            .order_by("-popularity", "pk")
+            .values_list("pk", flat=True)[: TRENDING_LIST_SIZE - len(filled)]
+        )
+    return signal, filled
+
+
+def _trending(window: str) -> tuple[list[tuple[int, float]], list[int]]:
+    key = f"recs:trending:t{serving.trending_version()}:{window}"
+    return serving.cached(key, settings.TRENDING_CACHE_TTL, lambda: _trending_compute(window))
+
+
+def _movies_in_order(ids: Iterable[int]) -> list[Movie]:
+    ids = list(ids)
+    found = Movie.objects.in_bulk(ids)
+    return [found[i] for i in ids if i in found]
+
+
+def trending_movies(*, window: str = TrendWindow.WEEK, n: int) -> list[Movie]:
+    """What is hot now: TMDb's trending rank blended with our users' recent ratings
+    (weight ``TRENDING_TMDB_WEIGHT``), topped up by popularity; never empty while the
+    catalogue is not."""
+    if n <= 0:
+        return []
+    _, filled = _trending(TrendWindow(window))
+    return _movies_in_order(filled[:n])
+
+
+# ----------------------------------------------------------------- recommendations
+
+
+class _Builder:
+    """Accumulates entries without duplicates or excluded films, up to ``n``."""
+
+    def __init__(self, n: int, taken: set[int]) -> None:
+        self.n = n
+        self.taken = set(taken)
+        self.entries: list[_Entry] = []
+        self.movies: dict[int, Movie] = {}
+
+    @property
+    def missing(self) -> int:
+        return self.n - len(self.entries)
+
+    def add(self, entry: _Entry, movie: Movie | None = None) -> None:
+        if self.missing <= 0 or entry.movie_id in self.taken:
+            return
+        self.taken.add(entry.movie_id)
+        self.entries.append(entry)
+        if movie is not None:
+            self.movies[movie.pk] = movie
+
+
+def _personalized(
+    builder: _Builder, active: serving.ActiveModel, feedback: UserFeedback, genre: Genre | None
+) -> None:
+    model = active.model
+    user = serving.user_vector(model, feedback)
+    if user.is_empty:
+        return
+    exclude = model.item_index.to_index(np.fromiter(builder.taken, dtype=np.int64))
+    exclude = exclude[exclude >= 0]
+    allowed = None
+    if genre is not None:
+        genre_movies = np.fromiter(
+            Movie.genres.through.objects.filter(genre_id=genre.pk).values_list(
+                "movie_id", flat=True
+            ),
+            dtype=np.int64,
+        )
+        allowed = model.item_index.to_index(genre_movies)
+        allowed = allowed[allowed >= 0]
+    idx, raw = model.recommend_for_vector(
+        user.vector, builder.missing + _MARGIN, exclude_idx=exclude, allowed_items_idx=allowed
+    )
+    if idx.size == 0:
+        return
+    scores = model.match_score(raw)
+    movie_ids = model.item_index.to_ids(idx).tolist()
+    existing = Movie.objects.in_bulk(movie_ids)
+    keep = [k for k, movie_id in enumerate(movie_ids) if movie_id in existing][: builder.missing]
+    # Films deleted since training are skipped; the rest are explained in one solve.
+    explained = model.explain_batch(user.confidence, idx[keep], n=BECAUSE_SIZE)
+    picked: list[tuple[int, float, list[int]]] = []
+    for k, reasons in zip(keep, explained, strict=True):
+        because = model.item_index.to_ids(np.asarray([j for j, _ in reasons], np.int64))
+        picked.append((movie_ids[k], float(scores[k]), because.tolist()))
+    wanted = {j for _, _, because in picked for j in because} - set(existing)
+    movies = {**existing, **Movie.objects.in_bulk(wanted)} if wanted else existing
+    for movie_id, score, because_ids in picked:
+        because = [movies[j] for j in because_ids if j in movies]
+        builder.add(
+            _Entry(
+                movie_id,
+                round(score, 6),
+                RecSource.PERSONALIZED,
+                tuple(m.pk for m in because),
+                _personal_reason(because, feedback),
+            ),
+            movies[movie_id],
+        )
+        builder.movies.update({m.pk: m for m in because})
+
+
+def _genre_fallback(builder: _Builder, genre_ids: Sequence[int]) -> None:
+    """Popular films in the viewer's favourite genres; films in several rank higher."""
+    if not genre_ids or builder.missing <= 0:
+        return
+    matched = Count("genres", distinct=True)
+    rows = (
+        Movie.objects.filter(genres__in=genre_ids)
+        .exclude(pk__in=builder.taken)
+        .annotate(
+            matched_genres=ArrayAgg("genres__name", distinct=True, order_by="genres__name"),
+            weighted=ExpressionWrapper(
+                F("popularity") * (1.0 + 0.5 * (matched - 1)), output_field=FloatField()
+            ),
+        )
+        .order_by("-weighted", "-popularity", "pk")[: builder.missing]
+    )
+    rows = list(rows)
+    top = max((m.weighted for m in rows), default=0.0) or 1.0
+    for movie in rows:
+        names = movie.matched_genres
+        if len(names) == 1:
+            reason = f"Popular in {names[0]}, one of your favourite genres"
+        else:
+            reason = f"Popular in {_join(names[:2])}, among your favourite genres"
+        builder.add(
+            _Entry(movie.pk, round(movie.weighted / top, 6), RecSource.GENRE, (), reason), movie
+        )
+
+
+def _trending_fallback(builder: _Builder, genre: Genre | None) -> None:
+    if builder.missing <= 0:
+        return
+    signal, _ = _trending(TrendWindow.WEEK)
+    candidates = [(mid, s) for mid, s in signal if mid not in builder.taken]
+    if genre is not None and candidates:
+        in_genre = set(
+            Movie.genres.through.objects.filter(
+                genre_id=genre.pk, movie_id__in=[mid for mid, _ in candidates]
+            ).values_list("movie_id", flat=True)
+        )
+        candidates = [(mid, s) for mid, s in candidates if mid in in_genre]
+    reason = f"Trending {_window_phrase(TrendWindow.WEEK)}"
+    for movie_id, score in candidates[: builder.missing]:
+        builder.add(_Entry(movie_id, score, RecSource.TRENDING, (), reason))
+
+
+def _popular_fallback(builder: _Builder, genre: Genre | None) -> None:
+    if builder.missing <= 0:
+        return
+    queryset = Movie.objects.exclude(pk__in=builder.taken)
+    if genre is not None:
+        queryset = queryset.filter(genres=genre)
+    rows = list(queryset.order_by("-popularity", "pk")[: builder.missing])
+    top = max((m.popularity for m in rows), default=0.0) or 1.0
+    reason = f"Popular in {genre.name}" if genre is not None else "One of the most popular movies"
+    for movie in rows:
+        builder.add(
+            _Entry(movie.pk, round(movie.popularity / top, 6), RecSource.POPULAR, (), reason),
+            movie,
+        )
+
+
+def _compute(
+    n: int,
+    genre: Genre | None,
+    feedback: UserFeedback | None,
+    active: serving.ActiveModel | None,
+) -> _Builder:
+    excluded = (
+        feedback.excluded_movie_ids(exclude_watchlist=settings.RECS_EXCLUDE_WATCHLIST)
+        if feedback is not None
+        else set()
+    )
+    builder = _Builder(n, excluded)
+    if feedback is not None:
+        if active is not None and feedback.movie_count >= settings.RECS_MIN_FEEDBACK:
+            _personalized(builder, active, feedback, genre)
+        favourites = list(feedback.favorite_genre_ids)
+        if genre is not None:
+            favourites = [genre.pk] if genre.pk in favourites else []
+        _genre_fallback(builder, favourites)
+    _trending_fallback(builder, genre)
+    _popular_fallback(builder, genre)
+    return builder
+
+
+def _materialise(entries: Sequence[_Entry], known: dict[int, Movie]) -> list[Rec]:
+    wanted = {e.movie_id for e in entries} | {j for e in entries for j in e.because_ids}
+    movies = dict(known)
+    missing = wanted - set(movies)
+    if missing:
+        movies.update(Movie.objects.in_bulk(missing))
+    return [
+        Rec(
+            movie=movies[e.movie_id],
+            score=e.score,
+            source=RecSource(e.source),
+            because=[movies[j] for j in e.because_ids if j in movies],
+            reason=e.reason,
+        )
+        for e in entries
+        if e.movie_id in movies
+    ]
+
+
+def recommendations_for_user(user: Any, *, n: int, genre: str | None = None) -> list[Rec]:
+    """Top-``n`` for ``user`` (None or anonymous: the trending/popular list).
+
+    PERSONALIZED from the user's *current* feedback when they gave enough
+    (``RECS_MIN_FEEDBACK``) and a model is active, then topped up from their favourite
+    genres (GENRE), TRENDING and POPULAR, without duplicates or films they rated,
+    favourited or (``RECS_EXCLUDE_WATCHLIST``) watch-listed. ``genre`` restricts every
+    source to that genre.
+    """
+    genre_obj = genre_by_name(genre) if genre is not None else None
+    if n <= 0:
+        return []
+    genre_key = genre_obj.pk if genre_obj is not None else ""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    known: dict[int, Movie] = {}
+
+    def compute(feedback: UserFeedback | None, active: serving.ActiveModel | None) -> list:
+        builder = _compute(n, genre_obj, feedback, active)
+        known.update(builder.movies)
+        return builder.entries
+
+    if user_id is None:
+        key = f"recs:anon:t{serving.trending_version()}:n{n}:genre{genre_key}"
+        entries = serving.cached(key, settings.TRENDING_CACHE_TTL, lambda: compute(None, None))
+        return _materialise(entries, known)
+
+    active = serving.active_model()
+    generation = serving.user_generation(user_id)
+    version = active.version if active is not None else 0
+    key = (
+        f"recs:v{version}:u{user_id}:g{generation}:n{n}:genre{genre_key}"
+        if generation is not None
+        else None
+    )
+    entries = serving.cached(
+        key,
+        settings.RECS_CACHE_TTL,
+        lambda: compute(serving.user_feedback(user_id, generation), active),
+    )
+    return _materialise(entries, known)
+
+
+# ------------------------------------------------------------------ similar movies
+
+
+def _content_similar(movie_ids: Sequence[int], n: int) -> dict[int, list[int]]:
+    """Shared keywords (weight 2) and genres (weight 1), then popularity; one query."""
+    if not movie_ids:
+        return {}
+    genres = Movie.genres.through._meta.db_table
+    keywords = Movie.keywords.through._meta.db_table
+    movies = Movie._meta.db_table
+    sql = f"""
+        WITH shared AS (
+            SELECT s.movie_id AS src, o.movie_id AS cand, 1.0 AS w
+              FROM {genres} s JOIN {genres} o ON o.genre_id = s.genre_id
+             WHERE s.movie_id = ANY(%s) AND o.movie_id <> s.movie_id
+            UNION ALL
+            SELECT s.movie_id, o.movie_id, 2.0
+              FROM {keywords} s JOIN {keywords} o ON o.keyword_id = s.keyword_id
+             WHERE s.movie_id = ANY(%s) AND o.movie_id <> s.movie_id
+        ), scored AS (
+            SELECT src, cand, SUM(w) AS score FROM shared GROUP BY src, cand
+        ), ranked AS (
+            SELECT scored.src, scored.cand,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY scored.src
+                       ORDER BY scored.score DESC, m.popularity DESC, m.id
+                   ) AS position
+              FROM scored JOIN {movies} m ON m.id = scored.cand
+        )
+        SELECT src, cand FROM ranked WHERE position <= %s ORDER BY src, position
+    """  # noqa: S608 - table names come from model metadata, values are parameters
+    result: dict[int, list[int]] = {movie_id: [] for movie_id in movie_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(movie_ids), list(movie_ids), n])
+        for src, cand in cursor.fetchall():
+            result[src].append(cand)
+    return result
+
+
+def similar_movie_ids(movie_ids: Sequence[int], *, n: int) -> dict[int, list[int]]:
+    """Similar movie ids per movie: item-factor cosine when the active model knows the
+    movie, shared genres and keywords otherwise. Cached per movie and model version."""
+    if n <= 0 or not movie_ids:
+        return {movie_id: [] for movie_id in movie_ids}
+    active = serving.active_model()
+    version = active.version if active is not None else 0
+    keys = {movie_id: f"recs:v{version}:similar:{movie_id}:n{n}" for movie_id in movie_ids}
+    hits = serving.cache_get_many(list(keys.values()))
+    result = {mid: hits[key] for mid, key in keys.items() if key in hits}
+    todo = [mid for mid in movie_ids if mid not in result]
+    content: list[int] = []
+    if active is not None and todo:
+        model = active.model
+        idx = model.item_index.to_index(np.asarray(todo, dtype=np.int64))
+        for movie_id, i in zip(todo, idx, strict=True):
+            if i < 0:
+                content.append(movie_id)
+                continue
+            similar, _ = model.similar_items(int(i), n=n)
+            result[movie_id] = model.item_index.to_ids(similar).tolist()
+    else:
+        content = todo
+    result.update(_content_similar(content, n))
+    if todo:
+        serving.cache_set_many(
+            {keys[mid]: result[mid] for mid in todo}, timeout=settings.RECS_CACHE_TTL
+        )
+    return result
+
+
+def movie_similar_list(movie: Movie, *, n: int) -> list[Movie]:
+    """Movies like ``movie``, most similar first."""
+    return _movies_in_order(similar_movie_ids([movie.pk], n=n)[movie.pk])
+
+
+# --------------------------------------------------------------------- match score
+
+
+def match_scores_for_user(user: Any, movie_ids: Sequence[int]) -> dict[int, float | None]:
+    """Calibrated 0..1 affinity per movie for ``user`` in one numpy call.
+
+    None when anonymous, when no model is active, when the user has no positive feedback
+    the model can use, or for movies the model does not know.
+    """
+    result: dict[int, float | None] = {movie_id: None for movie_id in movie_ids}
+    if user is None or not user.is_authenticated or not movie_ids:
+        return result
+    active = serving.active_model()
+    if active is None:
+        return result
+    model = active.model
+    user_vec = serving.user_vector(model, serving.user_feedback(user.pk))
+    if user_vec.is_empty:
+        return result
+    ids = np.asarray(list(movie_ids), dtype=np.int64)
+    idx = model.item_index.to_index(ids)
+    known = idx >= 0
+    scores = model.match_score(model.score_items(user_vec.vector, idx[known]))
+    for movie_id, score in zip(ids[known].tolist(), np.atleast_1d(scores).tolist(), strict=True):
+        result[movie_id] = round(float(score), 6)
+    return result
