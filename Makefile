@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 EMBEDDED := $(PY) -m movierec.embedded exec --
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format schema check-schema venv services-stop services-status bench clean-data
+.PHONY: run test lint format schema venv services-stop services-status bench clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ schema: $(STAMP)
 	@$(EMBEDDED) $(PY) manage.py graphql_schema --schema movierec.schema.schema --out schema.graphql
 
 bench: $(STAMP)
-	@for f in bench/*.py; do echo "== $$f"; $(EMBEDDED) $(PY) $$f || exit 1; done
+	@for f in bench/[!_]*.py; do echo "== $$f"; $(EMBEDDED) $(PY) $$f || exit 1; done
 
 services-stop: $(STAMP)
 	@$(PY) -m movierec.embedded stop
