@@ -1,5 +1,6 @@
-"""movierec project package: settings, URLs, the Celery app and the root GraphQL schema."""
+"""movierec project package: settings, URLs, the Celery app and the root GraphQL schema.
 
-from movierec.celery import app as celery_app
-
-__all__ = ("celery_app",)
+The Celery app lives in :mod:`movierec.celery` (``celery -A movierec`` finds it there). It is not
+imported here, so importing this package (``python -m movierec.embedded``, settings) has no side
+effects such as choosing a settings module for child processes.
+"""

