@@ -220,14 +220,19 @@ def _main(argv: list[str]) -> int:
         started = ensure_env()
         if started:
             print(f"embedded services started: {', '.join(started)} (data in {DATA_DIR})")
+        proc = subprocess.Popen(args)
+
+        def forward(signum: int, _frame: object) -> None:
+            # Ctrl-C reaches the child through the terminal's process group anyway; a
+            # SIGTERM/SIGHUP sent to us alone is passed on. Either way we wait for the child,
+            # then stop the services we started.
+            if signum != signal.SIGINT and proc.poll() is None:
+                proc.send_signal(signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, forward)
         try:
-            # SIGINT reaches the child through the terminal's process group; we wait for it.
-            proc = subprocess.Popen(args)
-            while True:
-                try:
-                    return proc.wait()
-                except KeyboardInterrupt:
-                    continue
+            return proc.wait()
         finally:
             if started:
                 stop(started)

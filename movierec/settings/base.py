@@ -16,7 +16,9 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
     env.read_env(str(BASE_DIR / ".env"))
 
 # --- Core -------------------------------------------------------------------------------------
-SECRET_KEY = env("SECRET_KEY", default=env("DJANGO_SECRET_KEY", default="dev-insecure-change-me"))
+# The default is for development only (and long enough for HS256 JWTs); production refuses it.
+DEV_SECRET_KEY = "django-insecure-movierec-development-key-never-use-in-production-0123456789"
+SECRET_KEY = env("SECRET_KEY", default=env("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY))
 DEBUG = env.bool("DEBUG", default=env.bool("DJANGO_DEBUG", default=False))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

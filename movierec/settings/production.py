@@ -7,7 +7,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 SECRET_KEY = env("SECRET_KEY", default=env("DJANGO_SECRET_KEY", default=""))
-if not SECRET_KEY or SECRET_KEY == "dev-insecure-change-me" or len(SECRET_KEY) < 50:
+if not SECRET_KEY or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random value of at least 50 characters.")
 if DEBUG:  # noqa: F405
     raise ImproperlyConfigured("DEBUG must be off in production.")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from movierec.settings.base import DEV_SECRET_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k" * 20 + "-a-long-random-production-secret-0123456789"
 
@@ -29,8 +31,9 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_refuses_the_default_secret_key():
-    result = _manage("check", SECRET_KEY="dev-insecure-change-me")
+@pytest.mark.parametrize("key", [DEV_SECRET_KEY, "", "short-but-not-default"])
+def test_production_refuses_the_default_or_a_weak_secret_key(key):
+    result = _manage("check", SECRET_KEY=key)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 

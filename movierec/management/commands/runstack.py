@@ -76,6 +76,12 @@ class Command(BaseCommand):
         if options["check"]:
             self._stop(children)
             return
+
+        def interrupt(_signum: int, _frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, interrupt)  # stop children cleanly on a plain kill too
+        signal.signal(signal.SIGHUP, interrupt)
         try:
             while all(p.poll() is None for p in children.values()):
                 time.sleep(0.5)
