@@ -9,14 +9,16 @@ on paging one parent's list with ``after``.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from graphql_sync_dataloaders import SyncFuture
 
+from movierec.graphql.dataloaders import BaseLoader
 from movierec.graphql.pagination import (
     OrderKey,
     Page,
@@ -101,3 +103,38 @@ def then(future: SyncFuture, fn: Callable[[Any], Any]) -> SyncFuture | Any:
 
     future.add_done_callback(_done)
     return chained
+
+
+PageKey = tuple[int, int | None, str | None]
+
+
+class PageByParentLoader(BaseLoader[PageKey, Page]):
+    """A page of children for each parent of a page: ``(parent_id, first, after)`` keys.
+
+    One windowed query (:func:`paginate_per_parent`) per distinct ``(first, after)``, however
+    many parents ask. Subclasses name the children (``children()``), the parent column and
+    the order.
+    """
+
+    parent_field: ClassVar[str]
+    order: ClassVar[Sequence[OrderKey]]
+
+    @abstractmethod
+    def children(self) -> QuerySet:
+        """The children of every parent, filtered but unordered (the order is applied here)."""
+
+    def batch_load(self, keys: list[PageKey]) -> list[Page]:
+        pages: dict[PageKey, Page] = {}
+        for first, after in {(first, after) for _, first, after in keys}:
+            parent_ids = {pid for pid, f, a in keys if (f, a) == (first, after)}
+            per_parent = paginate_per_parent(
+                self.children(),
+                parent_field=self.parent_field,
+                parent_ids=parent_ids,
+                order=self.order,
+                first=first,
+                after=after,
+            )
+            for parent_id, page in per_parent.items():
+                pages[(parent_id, first, after)] = page
+        return [pages[key] for key in keys]

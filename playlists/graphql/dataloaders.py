@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from movierec.graphql.dataloaders import BaseLoader
-from movierec.graphql.nested import paginate_per_parent
-from movierec.graphql.pagination import OrderKey, Page
+from movierec.graphql.nested import PageByParentLoader
+from movierec.graphql.pagination import OrderKey
 from playlists import selectors
 
 #: Items in playlist order.
@@ -21,29 +23,15 @@ class ItemCountByPlaylistLoader(BaseLoader[int, int]):
         return [counts.get(key, 0) for key in keys]
 
 
-class ItemPageByPlaylistLoader(BaseLoader[tuple[int, int | None, str | None], Page]):
-    """``Playlist.items(first, after)`` for a page of playlists in one windowed query.
-
-    Keys are ``(playlist_id, first, after)``; one query per distinct ``(first, after)``.
-    """
+class ItemPageByPlaylistLoader(PageByParentLoader):
+    """``Playlist.items(first, after)`` for a page of playlists in one windowed query."""
 
     context_key = "playlists.item_page"
+    parent_field = "playlist_id"
+    order = ITEM_ORDER
 
-    def batch_load(self, keys: list[tuple[int, int | None, str | None]]) -> list[Page]:
-        pages: dict[tuple[int, int | None, str | None], Page] = {}
-        for first, after in {(first, after) for _, first, after in keys}:
-            ids = {pid for pid, f, a in keys if (f, a) == (first, after)}
-            per_playlist = paginate_per_parent(
-                selectors.playlist_items(),
-                parent_field="playlist_id",
-                parent_ids=ids,
-                order=ITEM_ORDER,
-                first=first,
-                after=after,
-            )
-            for playlist_id, page in per_playlist.items():
-                pages[(playlist_id, first, after)] = page
-        return [pages[key] for key in keys]
+    def children(self) -> QuerySet:
+        return selectors.playlist_items()
 
 
 class ContainsMovieLoader(BaseLoader[tuple[int, int], bool]):

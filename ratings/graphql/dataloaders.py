@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from movierec.graphql.dataloaders import BaseLoader
-from movierec.graphql.nested import paginate_per_parent
-from movierec.graphql.pagination import OrderKey, Page
+from movierec.graphql.nested import PageByParentLoader
+from movierec.graphql.pagination import OrderKey
 from movies.models import Movie
 from ratings import selectors
 from ratings.models import Rating
@@ -56,26 +58,12 @@ class ReviewCountByMovieLoader(BaseLoader[int, int]):
         return [counts.get(key, 0) for key in keys]
 
 
-class ReviewPageByMovieLoader(BaseLoader[tuple[int, int | None, str | None], Page]):
-    """``Movie.reviews(first, after)``: the first page of every movie's reviews in one query.
-
-    Keys are ``(movie_id, first, after)``; one windowed query per distinct ``(first, after)``.
-    """
+class ReviewPageByMovieLoader(PageByParentLoader):
+    """``Movie.reviews(first, after)``: the first page of every movie's reviews in one query."""
 
     context_key = "lists.review_page_by_movie"
+    parent_field = "movie_id"
+    order = REVIEW_ORDER
 
-    def batch_load(self, keys: list[tuple[int, int | None, str | None]]) -> list[Page]:
-        pages: dict[tuple[int, int | None, str | None], Page] = {}
-        for first, after in {(first, after) for _, first, after in keys}:
-            movie_ids = {movie_id for movie_id, f, a in keys if (f, a) == (first, after)}
-            per_movie = paginate_per_parent(
-                selectors.review_list(),
-                parent_field="movie_id",
-                parent_ids=movie_ids,
-                order=REVIEW_ORDER,
-                first=first,
-                after=after,
-            )
-            for movie_id, page in per_movie.items():
-                pages[(movie_id, first, after)] = page
-        return [pages[key] for key in keys]
+    def children(self) -> QuerySet:
+        return selectors.review_list()

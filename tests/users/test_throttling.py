@@ -45,7 +45,7 @@ def test_login_is_limited_per_ip(user: Any, rates: Any) -> None:
 
     error = body["errors"][0]
     assert error["extensions"]["code"] == "RATE_LIMITED"
-    assert 1 <= error["extensions"]["retryAfter"] <= 60
+    assert error["extensions"]["retryAfter"] in range(1, 60 + 1)
     assert "errors" not in _login(user.username, PASSWORD, ip="10.0.0.2")
 
 
@@ -61,7 +61,7 @@ def test_failed_logins_are_limited_per_account_across_ips_and_identifiers(
     # Locked now, even with the right password from a fresh address.
     locked = _login(user.email, PASSWORD, ip="10.0.2.1")
     assert locked["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-    assert 1 <= locked["errors"][0]["extensions"]["retryAfter"] <= 300
+    assert locked["errors"][0]["extensions"]["retryAfter"] in range(1, 300 + 1)
 
 
 def test_a_successful_login_clears_the_account_failures(user: Any, rates: Any) -> None:
@@ -93,7 +93,7 @@ def test_rest_login_answers_429_with_retry_after(user: Any, rates: Any) -> None:
 
     assert response.status_code == 429
     retry_after = int(response["Retry-After"])
-    assert 1 <= retry_after <= 60
+    assert retry_after in range(1, 60 + 1)
     assert response.json() == {
         "errors": [
             {
@@ -115,7 +115,7 @@ def test_graphql_requests_are_limited_per_viewer(
     response = client.raw("{ me { username } }")
 
     assert response.status_code == 429
-    assert 1 <= int(response["Retry-After"]) <= 60
+    assert int(response["Retry-After"]) in range(1, 60 + 1)
     assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     # Another viewer from the same address has their own budget.
     assert client_for(other_user).raw("{ me { username } }").status_code == 200

@@ -49,7 +49,7 @@ def test_catalogue_contents_are_plausible(catalogue: Catalogue) -> None:
     for movie in catalogue.movies.values():
         # Real movies keep TMDb's genres (The Dark Knight has 4).
         if movie["id"] not in REAL_MOVIE_IDS:
-            assert 1 <= len(movie["genres"]) <= 3
+            assert len(movie["genres"]) in range(1, 3 + 1)
         assert {g["id"] for g in movie["genres"]} <= genre_ids
         assert 1950 <= int(movie["release_date"][:4]) <= 2025
         assert movie["poster_path"] is None or movie["poster_path"].endswith(".jpg")
