@@ -25,6 +25,16 @@ class PersonAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+@admin.register(Credit)
+class CreditAdmin(admin.ModelAdmin):
+    list_display = ("person", "movie", "kind", "character", "job", "order")
+    list_filter = ("kind",)
+    search_fields = ("person__name", "movie__title", "=movie__tmdb_id")
+    raw_id_fields = ("movie", "person")
+    list_select_related = ("movie", "person")
+    show_full_result_count = False
+
+
 class CreditInline(admin.TabularInline):
     model = Credit
     raw_id_fields = ("person",)
