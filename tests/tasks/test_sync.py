@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings as django_settings
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
+from kombu import Connection
 
 from movierec.celery import app
 from movies.models import Credit, Movie, SyncRun
@@ -107,7 +107,9 @@ def _worker(name: str, env: dict[str, str]) -> subprocess.Popen:
 def test_a_worker_killed_mid_run_loses_nothing(transactional_db, tmdb_server, settings):
     """SIGKILL a worker while it holds a chunk; a second worker gets the message redelivered
     after the (short, for this test) visibility timeout and the run completes exactly."""
-    broker = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
+    # kombu's own Redis client: it understands every broker URL form (redis+socket:// too).
+    broker_connection = Connection(django_settings.CELERY_BROKER_URL)
+    broker = broker_connection.default_channel.client
     app.control.purge()
     broker.delete("unacked", "unacked_index")
     tmdb_server.app.latency_ms = 60  # chunks take a moment, so the kill lands inside one
@@ -156,7 +158,7 @@ def test_a_worker_killed_mid_run_loses_nothing(transactional_db, tmdb_server, se
                 proc.wait(15)
         tmdb_server.app.latency_ms = 0
         app.conf.task_always_eager = True
-        broker.close()
+        broker_connection.release()
 
     run.refresh_from_db()
     assert (run.status, run.created, run.updated, run.failed) == (
