@@ -2,7 +2,7 @@
 
 Routing and behaviour live in :class:`DevApp` (plain method calls, easy to reason about); the
 stdlib HTTP layer only translates requests. It runs threaded with HTTP/1.1 keep-alive so a pooled
-``requests.Session`` behaves as it would against TMDb. Failure modes (auth, 429 with
+HTTP client behaves as it would against TMDb. Failure modes (auth, 429 with
 ``Retry-After``, random 5xx, queued faults, malformed payloads) are there so the client and the
 sync can be tested against the real wire format.
 """
