@@ -64,6 +64,7 @@ KIND_GENRES = "genres"
 KIND_TRENDING_DAY = "trending_day"
 KIND_TRENDING_WEEK = "trending_week"
 KIND_POPULAR = "popular"
+KIND_DISCOVER = "discover"
 KIND_MOVIE = "movie"
 KIND_CHANGES = "changes"
 KIND_STALE = "stale"
@@ -72,6 +73,7 @@ KINDS = (
     KIND_TRENDING_DAY,
     KIND_TRENDING_WEEK,
     KIND_POPULAR,
+    KIND_DISCOVER,
     KIND_MOVIE,
     KIND_CHANGES,
     KIND_STALE,
@@ -944,6 +946,52 @@ def popular_sync(
 
     def collect() -> tuple[list[int], UpsertResult]:
         return _page_ids(client.iter_pages(client.popular, max_pages=pages))
+
+    return _execute(run, collect, client=client, dispatch=dispatch, progress=progress)
+
+
+#: ``/discover/movie`` filters a discover job may use (TMDb's names); anything else is refused
+#: rather than silently sent, so a typo cannot turn a targeted crawl into "everything".
+DISCOVER_FILTERS = frozenset(
+    {
+        "sort_by", "with_genres", "without_genres", "with_keywords", "with_original_language",
+        "primary_release_year", "primary_release_date.gte", "primary_release_date.lte",
+        "release_date.gte", "release_date.lte", "year", "region",
+        "vote_average.gte", "vote_average.lte", "vote_count.gte", "vote_count.lte",
+        "with_runtime.gte", "with_runtime.lte",
+    }
+)  # fmt: skip
+
+
+def discover_sync(
+    *,
+    pages: int | None = None,
+    filters: dict[str, str] | None = None,
+    client: TmdbClient | None = None,
+    dispatch: Dispatch | None = None,
+    progress: Progress | None = None,
+    task_id: str = "",
+) -> SyncRun:
+    """Store the full details of the movies on ``/discover/movie`` pages.
+
+    Popular stops at TMDb's page 500 (10,000 movies); discover slices the catalogue (by year,
+    genre, language...) so a large catalogue is reached one slice at a time.
+    """
+    pages = settings.TMDB_POPULAR_PAGES if pages is None else pages
+    if not 1 <= pages <= 500:
+        raise ValidationError({"pages": "Pages must be between 1 and 500."})
+    filters = dict(filters or {})
+    unknown = sorted(set(filters) - DISCOVER_FILTERS)
+    if unknown:
+        raise ValidationError({"filters": f"Unknown discover filter(s): {', '.join(unknown)}."})
+    filters.setdefault("sort_by", "popularity.desc")
+    client = client or tmdb_client_from_settings()
+    run = sync_run_begin(
+        kind=KIND_DISCOVER, params={"pages": pages, "filters": filters}, task_id=task_id
+    )
+
+    def collect() -> tuple[list[int], UpsertResult]:
+        return _page_ids(client.iter_pages(client.discover, max_pages=pages, **filters))
 
     return _execute(run, collect, client=client, dispatch=dispatch, progress=progress)
 

@@ -90,6 +90,15 @@ def popular_sync(self: Task, pages: int | None = None) -> None:
     popular_sync(pages=pages, dispatch=_dispatch_chunks, task_id=self.request.id)
 
 
+@app.task(name="tasks.sync.discover_sync", base=SyncTask, **SYNC_TASK_OPTIONS)
+def discover_sync(
+    self: Task, pages: int | None = None, filters: dict[str, str] | None = None
+) -> None:
+    from movies.services import discover_sync
+
+    discover_sync(pages=pages, filters=filters, dispatch=_dispatch_chunks, task_id=self.request.id)
+
+
 @app.task(name="tasks.sync.movie_sync", base=SyncTask, **SYNC_TASK_OPTIONS)
 def movie_sync(self: Task, tmdb_id: int) -> None:
     from movies.services import movie_sync
@@ -127,6 +136,7 @@ def sync_enqueue(
     tmdb_ids: Sequence[int] = (),
     pages: int | None = None,
     days: int | None = None,
+    filters: dict[str, str] | None = None,
 ) -> list[EnqueuedSync]:
     """Enqueue sync jobs after the current transaction commits; return their task ids.
 
@@ -144,6 +154,8 @@ def sync_enqueue(
             calls.append((kind, trending_sync, {"window": "week"}, None))
         elif kind == services.KIND_POPULAR:
             calls.append((kind, popular_sync, {"pages": pages}, None))
+        elif kind == services.KIND_DISCOVER:
+            calls.append((kind, discover_sync, {"pages": pages, "filters": filters}, None))
         elif kind == services.KIND_CHANGES:
             calls.append((kind, changes_sync, {}, None))
         elif kind == services.KIND_STALE:

@@ -289,3 +289,35 @@ def test_client_from_settings_uses_the_configured_url_and_limit(db, tmdb_server,
     assert (limited.rate_limiter.rate, limited.rate_limiter.burst) == (50.0, 50)
     assert limited.genres()[0].name == "Action"
     assert tmdb_server.request_log[-1]["auth"] == "bearer"
+
+
+def test_discover_sync_stores_exactly_the_discovered_slice(db, tmdb_server, sync_catalogue):
+    filters = {"with_genres": "28", "sort_by": "popularity.desc"}
+    expected = sync_catalogue.discover_ids(filters)[:40]
+    assert expected, "the catalogue has Action movies"
+
+    run = services.discover_sync(pages=2, filters=filters)
+
+    assert (run.kind, run.status, run.created) == (
+        "discover",
+        SyncRun.Status.SUCCEEDED,
+        len(expected),
+    )
+    assert run.params["filters"] == filters and run.params["pages"] == 2
+    assert set(Movie.objects.values_list("tmdb_id", flat=True)) == set(expected)
+    assert all(
+        28 in {g.tmdb_id for g in m.genres.all()} for m in Movie.objects.prefetch_related("genres")
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"filters": {"with_genre": "28"}}, "filters"), ({"pages": 501}, "pages")],
+)
+def test_discover_sync_refuses_unknown_filters_and_pages(db, tmdb_server, kwargs, field):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        services.discover_sync(**kwargs)
+    assert list(info.value.error_dict) == [field]
+    assert not SyncRun.objects.exists()

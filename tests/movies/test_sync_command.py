@@ -34,6 +34,18 @@ def test_runs_jobs_in_process_with_a_summary(db, tmdb_server):
     assert SyncRun.objects.filter(kind="movie").count() == 2
 
 
+def test_discover_takes_filter_pairs(db, tmdb_server, sync_catalogue):
+    out = _call("--discover", "with_genres=28", "--pages", "1")
+
+    expected = sync_catalogue.discover_ids({"with_genres": "28"})[:20]
+    assert f"discover: succeeded, {len(expected)} created" in out
+    assert set(Movie.objects.values_list("tmdb_id", flat=True)) == set(expected)
+    with pytest.raises(CommandError, match="Unknown discover filter"):
+        _call("--discover", "with_genre=28")
+    with pytest.raises(CommandError, match="FILTER=VALUE"):
+        _call("--discover", "with_genres")
+
+
 def test_all_runs_every_default_job(db, tmdb_server, settings):
     settings.TMDB_POPULAR_PAGES = PAGES
     settings.TMDB_TRENDING_PAGES = 1

@@ -27,7 +27,17 @@ class Command(BaseCommand):
         parser.add_argument("--trending", action="store_true", help="Trending, day and week.")
         parser.add_argument("--popular", action="store_true", help="Popular movies in full.")
         parser.add_argument(
-            "--pages", type=int, default=None, help="Popular pages (default TMDB_POPULAR_PAGES)."
+            "--discover",
+            nargs="*",
+            default=None,
+            metavar="FILTER=VALUE",
+            help="Discover pages in full, e.g. --discover with_genres=28 year=1999.",
+        )
+        parser.add_argument(
+            "--pages",
+            type=int,
+            default=None,
+            help="Popular/discover pages (default TMDB_POPULAR_PAGES).",
         )
         parser.add_argument(
             "--movie", type=int, nargs="+", default=[], metavar="TMDB_ID", help="Movies in full."
@@ -50,6 +60,9 @@ class Command(BaseCommand):
             kinds += [services.KIND_TRENDING_DAY, services.KIND_TRENDING_WEEK]
         if options["popular"] or options["all"]:
             kinds.append(services.KIND_POPULAR)
+        if options["discover"] is not None:
+            kinds.append(services.KIND_DISCOVER)
+            options["filters"] = self._filters(options["discover"])
         if options["changes"] or options["all"]:
             kinds.append(services.KIND_CHANGES)
         if options["stale"] is not None:
@@ -61,8 +74,8 @@ class Command(BaseCommand):
             raise CommandError("TMDb ids are positive integers.")
         if not kinds and not movie_ids:
             raise CommandError(
-                "Nothing to do: give --genres, --trending, --popular, --movie, --changes, "
-                "--stale or --all."
+                "Nothing to do: give --genres, --trending, --popular, --discover, --movie, "
+                "--changes, --stale or --all."
             )
         jobs = kinds + [f"movie {tmdb_id}" for tmdb_id in movie_ids]
         if options["dry_run"]:
@@ -78,7 +91,11 @@ class Command(BaseCommand):
 
         try:
             enqueued = sync_enqueue(
-                kinds=kinds, tmdb_ids=movie_ids, pages=options["pages"], days=options["stale"]
+                kinds=kinds,
+                tmdb_ids=movie_ids,
+                pages=options["pages"],
+                days=options["stale"],
+                filters=options.get("filters"),
             )
         except ValidationError as exc:
             raise CommandError(str(exc)) from exc
@@ -143,11 +160,28 @@ class Command(BaseCommand):
             return lambda progress, **kw: services.popular_sync(
                 pages=options["pages"], progress=progress, **kw
             )
+        if kind == services.KIND_DISCOVER:
+            return lambda progress, **kw: services.discover_sync(
+                pages=options["pages"], filters=options["filters"], progress=progress, **kw
+            )
         if kind == services.KIND_CHANGES:
             return lambda progress, **kw: services.changes_sync(progress=progress, **kw)
         return lambda progress, **kw: services.stale_refresh(
             days=options["stale"], progress=progress, **kw
         )
+
+    @staticmethod
+    def _filters(pairs: list[str]) -> dict[str, str]:
+        filters = {}
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not key or not value:
+                raise CommandError(f"--discover takes FILTER=VALUE pairs, got {pair!r}.")
+            filters[key] = value
+        unknown = sorted(set(filters) - services.DISCOVER_FILTERS)
+        if unknown:
+            raise CommandError(f"Unknown discover filter(s): {', '.join(unknown)}.")
+        return filters
 
     @staticmethod
     def _line(label: str, run: SyncRun) -> str:
