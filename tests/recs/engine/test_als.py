@@ -70,7 +70,7 @@ def test_explain_returns_the_users_own_liked_items(trained):
     row = trained.train.confidence[user]
     ids, _ = model.recommend(user, trained.train.seen[user], n=1)
     reasons = model.explain(row, int(ids[0]), n=3)
-    assert 1 <= len(reasons) <= 3
+    assert len(reasons) in range(1, 3 + 1)
     assert {i for i, _ in reasons} <= set(row.indices.tolist())
     contributions = [c for _, c in reasons]
     assert contributions == sorted(contributions, reverse=True) and contributions[-1] > 0
