@@ -929,6 +929,14 @@ def trending_sync(
     return _execute(run, collect, client=client, dispatch=dispatch, progress=progress)
 
 
+def _list_pages(pages: int | None) -> int:
+    """How many list pages to walk: TMDB_POPULAR_PAGES by default, TMDb serves 1..500."""
+    pages = settings.TMDB_POPULAR_PAGES if pages is None else pages
+    if not 1 <= pages <= 500:
+        raise ValidationError({"pages": "Pages must be between 1 and 500."})
+    return pages
+
+
 def popular_sync(
     *,
     pages: int | None = None,
@@ -938,9 +946,7 @@ def popular_sync(
     task_id: str = "",
 ) -> SyncRun:
     """Store the full details of the movies on TMDb's first ``pages`` popular pages."""
-    pages = settings.TMDB_POPULAR_PAGES if pages is None else pages
-    if not 1 <= pages <= 500:
-        raise ValidationError({"pages": "Pages must be between 1 and 500."})
+    pages = _list_pages(pages)
     client = client or tmdb_client_from_settings()
     run = sync_run_begin(kind=KIND_POPULAR, params={"pages": pages}, task_id=task_id)
 
@@ -977,9 +983,7 @@ def discover_sync(
     Popular stops at TMDb's page 500 (10,000 movies); discover slices the catalogue (by year,
     genre, language...) so a large catalogue is reached one slice at a time.
     """
-    pages = settings.TMDB_POPULAR_PAGES if pages is None else pages
-    if not 1 <= pages <= 500:
-        raise ValidationError({"pages": "Pages must be between 1 and 500."})
+    pages = _list_pages(pages)
     filters = dict(filters or {})
     unknown = sorted(set(filters) - DISCOVER_FILTERS)
     if unknown:

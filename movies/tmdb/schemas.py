@@ -246,8 +246,25 @@ class TmdbMovieDetail(TmdbMovieSummary):
     keywords_included: bool = False
 
 
+class _Paged:
+    """What every paged TMDb answer offers: how many items were skipped, whether more follow."""
+
+    __slots__ = ()
+    page: int
+    total_pages: int
+    errors: tuple[TmdbPayloadError, ...]
+
+    @property
+    def skipped(self) -> int:
+        return len(self.errors)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.total_pages
+
+
 @dataclass(frozen=True)  # no slots: they break ``TmdbPage[T](...)`` on Python 3.11
-class TmdbPage(Generic[T]):
+class TmdbPage(_Paged, Generic[T]):
     """A page of a paged endpoint; ``errors`` holds the items skipped as malformed."""
 
     page: int
@@ -256,17 +273,9 @@ class TmdbPage(Generic[T]):
     results: tuple[T, ...]
     errors: tuple[TmdbPayloadError, ...] = ()
 
-    @property
-    def skipped(self) -> int:
-        return len(self.errors)
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.total_pages
-
 
 @dataclass(frozen=True, slots=True)
-class TmdbChangesPage:
+class TmdbChangesPage(_Paged):
     """``/movie/changes``: ids changed in the window (``adult`` may be null, so it is ignored)."""
 
     page: int
@@ -274,14 +283,6 @@ class TmdbChangesPage:
     total_results: int
     ids: tuple[int, ...]
     errors: tuple[TmdbPayloadError, ...] = ()
-
-    @property
-    def skipped(self) -> int:
-        return len(self.errors)
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.total_pages
 
 
 @dataclass(frozen=True, slots=True)
