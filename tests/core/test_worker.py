@@ -26,3 +26,12 @@ def test_job_lock_is_exclusive_until_released(db):
             assert second is False
     with job_lock("unit", timeout=30) as again:
         assert again is True
+
+
+def test_job_lock_held_reports_the_lock_without_taking_it(db):
+    from movierec.locks import job_lock_held
+
+    assert job_lock_held("probe") is False
+    with job_lock("probe", timeout=30):
+        assert job_lock_held("probe") is True
+    assert job_lock_held("probe") is False

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 
 from movierec.celery import app
-from movierec.locks import job_lock
+from movierec.locks import job_lock, job_lock_held
 from recs.models import ModelVersion
 from recs.services import ACTIVE_VERSION_CACHE_KEY
 from tasks import training
@@ -27,7 +29,12 @@ def test_train_task_on_a_real_worker_trains_and_activates(planted_committed, cel
 
 @pytest.mark.worker
 def test_concurrent_train_tasks_run_once(planted_committed, celery_worker):
-    first, second = training.recs_model_train.delay(), training.recs_model_train.delay()
+    first = training.recs_model_train.delay()
+    deadline = time.monotonic() + 30
+    while not job_lock_held(training.TRAIN_LOCK):  # the first is training: now send the second
+        assert time.monotonic() < deadline, "the first training never took the lock"
+        time.sleep(0.01)
+    second = training.recs_model_train.delay()
 
     results = [first.get(timeout=120), second.get(timeout=120)]
 
