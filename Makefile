@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 EMBEDDED := $(PY) -m movierec.embedded exec --
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format schema venv services-stop services-status bench clean-data
+.PHONY: run test lint format schema venv services-stop services-status bench bench-components clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,8 +45,15 @@ format: $(STAMP)
 schema: $(STAMP)
 	@$(EMBEDDED) $(PY) manage.py graphql_schema --schema movierec.schema.schema --out schema.graphql
 
+## The serving benchmark suite (python -m bench) into BENCHMARKS.md; BENCH_ARGS="--scale 25m" etc.
 bench: $(STAMP)
-	@for f in bench/[!_]*.py; do echo "== $$f"; $(EMBEDDED) $(PY) $$f || exit 1; done
+	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	@$(EMBEDDED) $(PY) -m bench $(BENCH_ARGS)
+
+## The component benchmarks (search plans, sync, import, training, engine, serving path).
+BENCH_SCRIPTS := search sync movielens_import recs_train recs_engine recs_serving
+bench-components: $(STAMP)
+	@for f in $(BENCH_SCRIPTS); do echo "== bench/$$f.py"; $(EMBEDDED) $(PY) bench/$$f.py || exit 1; done
 
 services-stop: $(STAMP)
 	@$(PY) -m movierec.embedded stop

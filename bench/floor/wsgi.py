@@ -1,0 +1,8 @@
+"""WSGI entry point of the floor endpoint (``gunicorn bench.floor.wsgi``)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.floor.settings")
+application = get_wsgi_application()
