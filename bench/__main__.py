@@ -78,9 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     connections = [int(c) for c in args.connections.split(",")]
 
     sys.path.insert(0, str(ROOT))
-    from movierec.embedded import ensure_env
-
     from bench import load, report
+    from movierec.embedded import ensure_env
 
     wrk = load.ensure_wrk()
     ensure_env()

@@ -38,7 +38,24 @@ GENRES = [
     "War",
     "Western",
 ]
-COMMON = "the love night last dark city man house war world story life king road day dream".split()
+COMMON = [
+    "the",
+    "love",
+    "night",
+    "last",
+    "dark",
+    "city",
+    "man",
+    "house",
+    "war",
+    "world",
+    "story",
+    "life",
+    "king",
+    "road",
+    "day",
+    "dream",
+]
 #: Real titles planted at the head of the catalogue, so searches have something to find.
 REAL_TITLES = ["The Godfather", "The Godfather Part II", "Star Wars", "Heat", "Alien"]
 SEARCH_TEXT = "godfather"
@@ -202,7 +219,10 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
             cursor,
             "movies_person",
             ["id", "tmdb_id", "name", "profile_path"],
-            ((p + 1, p + 1, _words(rng, vocabulary, 2).title(), f"/f{p}.jpg") for p in range(n_people)),
+            (
+                (p + 1, p + 1, _words(rng, vocabulary, 2).title(), f"/f{p}.jpg")
+                for p in range(n_people)
+            ),
         )
 
         def credits() -> Iterable[tuple]:
@@ -274,9 +294,10 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
 
 def describe(shape: Shape, seconds: dict[str, float] | None = None) -> Built:
     """The ids the scenarios use, read back from a built database."""
+    from django.db.models import Count
+
     from movies.models import Movie
     from ratings.models import Rating
-    from django.db.models import Count
 
     movie_ids = list(Movie.objects.order_by("-popularity").values_list("id", flat=True)[:50])
     per_user = list(

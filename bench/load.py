@@ -229,7 +229,9 @@ def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
     match = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     if match:
         errors += int(match.group(1))
-    match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    match = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     if match:
         errors += sum(int(g) for g in match.groups())
     return rps, p50, p99, total, errors

@@ -79,7 +79,8 @@ def _serving_table(figures: dict[str, Any]) -> list[str]:
     r = _index(figures)
     counts = sorted({k[1] for k in r})
     lines = [
-        "| scenario | server | conns | req/s | p50 ms | p99 ms | × floor | × our typename | errors |",
+        "| scenario | server | conns | req/s | p50 ms | p99 ms | × floor | × our typename "
+        "| errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario, (server, label, _) in SCENARIOS.items():
@@ -111,8 +112,9 @@ def _before_after(figures: dict[str, Any], baseline: dict[str, Any]) -> list[str
         old = before.get(key)
         if old is None or key[0] == "typename-floor":
             continue
-        b, a = _ratio(before, *key[:1], "typename-floor", key[1]), _ratio(
-            now, *key[:1], "typename-floor", key[1]
+        b, a = (
+            _ratio(before, *key[:1], "typename-floor", key[1]),
+            _ratio(now, *key[:1], "typename-floor", key[1]),
         )
         lines.append(
             f"| {key[0]} | {key[1]} | {old['rps']:.0f} | {row['rps']:.0f} | "

@@ -39,7 +39,11 @@ def movie_id(pk: int) -> str:
 #: "ours" keeps the recommendation cache; "ours-uncached" runs with RECS_CACHE_TTL=0.
 Builder = Callable[[Built, list[str]], list[Request]]
 SCENARIOS: dict[str, tuple[str, str, Builder]] = {
-    "typename-floor": ("floor", "`{__typename}`, bare graphene-django", lambda b, t: [Request(TYPENAME)]),
+    "typename-floor": (
+        "floor",
+        "`{__typename}`, bare graphene-django",
+        lambda b, t: [Request(TYPENAME)],
+    ),
     "typename-anon": ("ours", "`{__typename}`, anonymous", lambda b, t: [Request(TYPENAME)]),
     "typename": ("ours", "`{__typename}`, signed in", lambda b, t: [Request(TYPENAME, t[0])]),
     "movies": (
@@ -52,12 +56,17 @@ SCENARIOS: dict[str, tuple[str, str, Builder]] = {
         "`movies(first: 20)` + genres + communityRating, anonymous",
         lambda b, t: [Request(MOVIES)],
     ),
-    "search": ("ours", f"`movies(search: \"{SEARCH_TEXT}\")`, signed in", lambda b, t: [Request(SEARCH, t[0])]),
+    "search": (
+        "ours",
+        f'`movies(search: "{SEARCH_TEXT}")`, signed in',
+        lambda b, t: [Request(SEARCH, t[0])],
+    ),
     "movie": (
         "ours",
         "`movie(id)` + credits + similar, 10 popular movies",
         lambda b, t: [
-            Request({"query": MOVIE, "variables": {"id": movie_id(pk)}}, t[0]) for pk in b.movie_ids[:10]
+            Request({"query": MOVIE, "variables": {"id": movie_id(pk)}}, t[0])
+            for pk in b.movie_ids[:10]
         ],
     ),
     "recommendations": (

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import Token
 
 from users.exceptions import TokenRejected
 from users.models import User
-from users.selectors import decode_token, user_for_token_payload
+from users.selectors import decode_token, user_for_access_payload
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -26,8 +26,14 @@ class JWTAuthentication(authentication.JWTAuthentication):
         except TokenRejected as exc:
             raise AuthenticationFailed(exc.message, code=f"token_{exc.reason}") from exc
 
-    def get_user(self, validated_token: Any) -> User:
+    def get_user(self, validated_token: Any, cached: dict[str, Any] | None = None) -> User:
         try:
-            return user_for_token_payload(validated_token.payload, session_source="cache")
+            return user_for_access_payload(validated_token.payload, cached)
         except TokenRejected as exc:
             raise AuthenticationFailed(exc.message, code=f"token_{exc.reason}") from exc
+
+    def validated_token(self, request: Any) -> Token | None:
+        """The request's verified access token (no I/O); None without a Bearer header."""
+        header = self.get_header(request)
+        raw = self.get_raw_token(header) if header is not None else None
+        return None if raw is None else self.get_validated_token(raw)

@@ -21,6 +21,7 @@ from users import throttling
 from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
+    auth_state_key,
     decode_token,
     revoked_session_cache_key,
     user_for_token_payload,
@@ -106,8 +107,17 @@ def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
     return user
 
 
+def auth_state_forget(user_id: int) -> None:
+    """Drop the Redis snapshot of a user's row now and again once the current transaction
+    commits (a request in between may have stored the old row), so the next request reads
+    the new row (token version, active flag) from PostgreSQL."""
+    cache.delete(auth_state_key(user_id))
+    transaction.on_commit(lambda: cache.delete(auth_state_key(user_id)))
+
+
 def _bump_token_version(user: User) -> None:
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    auth_state_forget(user.pk)
     user.refresh_from_db(fields=["token_version"])
 
 
@@ -135,6 +145,7 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
 def user_deactivate(*, user: User) -> User:
     """Deactivate and sign out everywhere; reactivating later does not revive old tokens."""
     User.objects.filter(pk=user.pk).update(is_active=False, token_version=F("token_version") + 1)
+    auth_state_forget(user.pk)
     user.refresh_from_db(fields=["is_active", "token_version"])
     return user
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -77,6 +79,41 @@ def hit(scope: str, key: str) -> None:
         return
     if count > rate.limit:
         raise RateLimitExceeded(scope, ttl if ttl and ttl > 0 else rate.window)
+
+
+def hit_and_read(scope: str, key: str, cache_keys: Sequence[str]) -> tuple[int | None, list[Any]]:
+    """:func:`hit` plus the cache values of ``cache_keys``, in one Redis round trip.
+
+    Returns (seconds to wait when the limit is passed else None, the values; None for a
+    missing key). The GraphQL view reads the viewer's auth state this way, so a signed-in
+    request costs one round trip before it executes. Fails open on Redis errors.
+    """
+    made = [cache.make_key(k) for k in cache_keys]
+    limited = settings.RATELIMIT_ENABLED
+    rate = rate_for(scope) if limited else None
+    redis_key = _key(scope, key)
+    try:
+        client = get_redis_connection("default")
+        pipe = client.pipeline(transaction=True)  # SET NX + INCR must not straddle an expiry
+        if made:
+            pipe.mget(made)
+        if rate is not None:
+            pipe.set(redis_key, 0, ex=rate.window, nx=True)
+            pipe.incr(redis_key)
+            pipe.ttl(redis_key)
+        results = pipe.execute()
+    except RedisError:
+        logger.warning("ratelimit.redis_unavailable", scope=scope)
+        return None, [None] * len(made)
+    raw = results.pop(0) if made else []
+    decode = cache.client.decode
+    values = [None if v is None else decode(v) for v in raw]
+    if rate is None:
+        return None, values
+    _, count, ttl = results
+    if count > rate.limit:
+        return max(1, ttl if ttl and ttl > 0 else rate.window), values
+    return None, values
 
 
 def check(scope: str, key: str) -> None:

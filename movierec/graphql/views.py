@@ -9,25 +9,46 @@ per-viewer request limit (users, or client IP when anonymous) may answer 429 ``R
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBadRequest
-from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, Lexer, Source, TokenKind, parse, validate
+from django.http.response import HttpResponseBadRequest, HttpResponseNotAllowed
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphene_django.settings import graphene_settings
+from graphene_django.views import GraphQLView, HttpError, set_rollback
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    Lexer,
+    OperationType,
+    Source,
+    TokenKind,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
 from graphql.validation import specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from movierec.graphql import response_cache
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
 from movierec.graphql.validation import query_limits_rule
 from users import throttling
 from users.authentication import JWTAuthentication
+from users.selectors import access_cache_keys
 
 
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
@@ -64,6 +85,48 @@ def _token_count_exceeds(query: str, limit: int) -> bool:
     return False
 
 
+_OPERATION_ATTR = "_graphql_operation"
+
+
+class _Prepared:
+    """A parsed document and its spec-validation errors (None until validated)."""
+
+    __slots__ = ("document", "errors")
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+        self.errors: list[GraphQLError] | None = None
+
+
+class _DocumentCache:
+    """LRU of prepared documents by query text: clients send the same few queries, and
+    parsing plus spec validation cost more than executing a small one."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple, _Prepared] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> _Prepared | None:
+        with self._lock:
+            prepared = self._items.get(key)
+            if prepared is not None:
+                self._items.move_to_end(key)
+            return prepared
+
+    def put(self, key: tuple, prepared: _Prepared) -> None:
+        with self._lock:
+            self._items[key] = prepared
+            while len(self._items) > settings.GRAPHQL_DOCUMENT_CACHE_SIZE:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_documents = _DocumentCache()
+
+
 class MovierecGraphQLView(GraphQLView):
     """Reads ``Authorization: Bearer``; a bad token is an error, never anonymous.
 
@@ -84,28 +147,36 @@ class MovierecGraphQLView(GraphQLView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Session cookies (admin) must not authenticate GraphQL: the endpoint is CSRF-exempt.
         request.user = AnonymousUser()
+        token = None
         if request.META.get("HTTP_AUTHORIZATION", "").strip():
             try:
-                result = self.jwt_authentication.authenticate(request)
+                token = self.jwt_authentication.validated_token(request)
             except (AuthenticationFailed, InvalidToken, TokenError) as exc:
                 return _auth_failure(exc)
-            if result is None:
+            if token is None:
                 return _error_response(
                     401, "Unsupported Authorization header; use Bearer.", ErrorCode.UNAUTHENTICATED
                 )
-            request.user = result[0]
-        viewer_key = (
-            f"user:{request.user.pk}"
-            if request.user.is_authenticated
-            else f"ip:{throttling.client_ip(request)}"
-        )
-        try:
-            throttling.hit("graphql", viewer_key)
-        except throttling.RateLimitExceeded as exc:
-            response = _error_response(
-                429, "Too many requests.", ErrorCode.RATE_LIMITED, retryAfter=exc.retry_after
+        if token is not None:
+            # One Redis round trip: the viewer's rate limit, user snapshot and session state.
+            keys = access_cache_keys(token.payload)
+            viewer_key = f"user:{token.payload.get(jwt_settings.USER_ID_CLAIM)}"
+            retry_after, values = throttling.hit_and_read("graphql", viewer_key, keys)
+            try:
+                request.user = self.jwt_authentication.get_user(
+                    token, dict(zip(keys, values, strict=True))
+                )
+            except AuthenticationFailed as exc:
+                return _auth_failure(exc)
+        else:
+            retry_after, _ = throttling.hit_and_read(
+                "graphql", f"ip:{throttling.client_ip(request)}", []
             )
-            response["Retry-After"] = str(exc.retry_after)
+        if retry_after is not None:
+            response = _error_response(
+                429, "Too many requests.", ErrorCode.RATE_LIMITED, retryAfter=retry_after
+            )
+            response["Retry-After"] = str(retry_after)
             return response
         if request.method == "POST":
             try:
@@ -146,6 +217,52 @@ class MovierecGraphQLView(GraphQLView):
             raise _bad_request("`operationName` must be a string.")
         return query, variables, operation_name, id_
 
+    def get_response(
+        self, request: HttpRequest, data: Any, show_graphiql: bool = False
+    ) -> tuple[str | bytes | None, int]:
+        """graphene-django's, plus the whole-response cache for anonymous queries."""
+        query, variables, operation_name, _ = self.get_graphql_params(request, data)
+        cache_key = versions = None
+        if (
+            response_cache.enabled()
+            and not show_graphiql
+            and not request.user.is_authenticated
+            and isinstance(query, str)
+        ):
+            cache_key = response_cache.entry_key(query, variables, operation_name)
+            body, versions = response_cache.lookup(cache_key)
+            if body is not None:
+                return body, 200
+        result = self.execute_graphql_request(
+            request, data, query, variables, operation_name, show_graphiql
+        )
+        if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+            set_rollback()
+        if result is None:
+            return None, 200
+        response: dict[str, Any] = {}
+        status = 200
+        if result.errors:
+            set_rollback()
+            response["errors"] = [self.format_error(e) for e in result.errors]
+            if any(not getattr(e, "path", None) for e in result.errors):
+                status = 400
+        if status == 200:
+            response["data"] = result.data
+        body = self.json_encode(request, response, pretty=show_graphiql)
+        if (
+            cache_key is not None
+            and not result.errors
+            and getattr(request, _OPERATION_ATTR, None) == OperationType.QUERY
+        ):
+            response_cache.store(cache_key, versions, body)
+        return body, status
+
+    def json_encode(self, request: HttpRequest, d: Any, pretty: bool = False) -> str | bytes:
+        if pretty or self.pretty:
+            return super().json_encode(request, d, pretty=True)
+        return orjson.dumps(d)
+
     def execute_graphql_request(
         self,
         request: HttpRequest,
@@ -155,7 +272,19 @@ class MovierecGraphQLView(GraphQLView):
         operation_name: str | None,
         show_graphiql: bool = False,
     ) -> ExecutionResult | None:
-        if query:
+        """graphene-django's, on a cached parse and spec validation of the document.
+
+        The static limits (tokens, then depth, aliases and cost against this request's
+        variables) still run on every request, and before spec validation on first sight.
+        """
+        if not query:
+            if show_graphiql:
+                return None
+            raise _bad_request("Must provide query string.")
+        schema = self.schema.graphql_schema
+        cache_key = (query, id(schema), tuple(self.validation_rules or ()))
+        prepared = _documents.get(cache_key)
+        if prepared is None:
             if _token_count_exceeds(query, settings.GRAPHQL_MAX_TOKENS):
                 error = GraphQLError(
                     f"The query has more than {settings.GRAPHQL_MAX_TOKENS} tokens.",
@@ -166,14 +295,58 @@ class MovierecGraphQLView(GraphQLView):
                 document = parse(query)
             except GraphQLError as error:
                 return ExecutionResult(data=None, errors=[error])
-            limit_errors = validate(
-                self.schema.graphql_schema, document, [query_limits_rule(variables=variables)]
+            prepared = _Prepared(document)
+        limit_errors = validate(schema, prepared.document, [query_limits_rule(variables=variables)])
+        if limit_errors:
+            return ExecutionResult(data=None, errors=limit_errors)
+        if prepared.errors is None:
+            prepared.errors = validate(
+                schema,
+                prepared.document,
+                self.validation_rules,
+                graphene_settings.MAX_VALIDATION_ERRORS,
             )
-            if limit_errors:
-                return ExecutionResult(data=None, errors=limit_errors)
-        return super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
-        )
+            _documents.put(cache_key, prepared)
+        operation = get_operation_ast(prepared.document, operation_name)
+        if operation is not None:
+            setattr(request, _OPERATION_ATTR, operation.operation)
+        if (
+            request.method.lower() == "get"
+            and operation is not None
+            and operation.operation != OperationType.QUERY
+        ):
+            if show_graphiql:
+                return None
+            raise HttpError(
+                HttpResponseNotAllowed(
+                    ["POST"],
+                    f"Can only perform a {operation.operation.value} operation via POST.",
+                )
+            )
+        if prepared.errors:
+            return ExecutionResult(data=None, errors=prepared.errors)
+        options: dict[str, Any] = {
+            "root_value": self.get_root_value(request),
+            "context_value": self.get_context(request),
+            "variable_values": variables,
+            "operation_name": operation_name,
+            "middleware": self.get_middleware(request),
+            "execution_context_class": self.execution_context_class,
+        }
+        try:
+            if (
+                operation is not None
+                and operation.operation == OperationType.MUTATION
+                and graphene_settings.ATOMIC_MUTATIONS
+            ):
+                with transaction.atomic():
+                    result = execute(schema, prepared.document, **options)
+                    if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                        transaction.set_rollback(True)
+                return result
+            return execute(schema, prepared.document, **options)
+        except Exception as exc:  # graphene-django's contract: any failure is an error entry
+            return ExecutionResult(errors=[exc])
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:

@@ -177,6 +177,11 @@ GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=10)
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 GRAPHQL_MAX_PAGE_SIZE = 100
+# Anonymous query responses are cached whole this many seconds (0: off); writes to the public
+# catalogue invalidate them sooner (movierec/graphql/response_cache.py).
+GRAPHQL_RESPONSE_CACHE_TTL = env.int("GRAPHQL_RESPONSE_CACHE_TTL", default=30)
+# Parsed and spec-validated documents kept per web process, by query text.
+GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=500)
 
 # --- REST + JWT -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,88 @@
+"""Whole-response cache for anonymous GraphQL queries, keyed by query, variables and data version.
+
+Every anonymous viewer gets the same answer to the same query (nothing in an anonymous
+response depends on who asks), so the encoded body is cached in Redis for
+``GRAPHQL_RESPONSE_CACHE_TTL`` seconds. An entry is served only while the *data version* it
+was computed under is current: a counter bumped after commit by any write to the public
+catalogue (movies, genres, credits, keywords, playlists, model versions), plus the trending
+list's version and the active model version. One ``MGET`` reads the entry and the versions
+together, so a hit costs one Redis round trip and no SQL.
+
+Writes that bypass model signals (bulk sync/import, the ratings service's F() counter
+updates) are bounded by the TTL instead: community-rating counters in an anonymous response
+may lag by at most that many seconds. Signed-in requests and mutations are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+DATA_VERSION_KEY = "graphql:data-version"
+#: Apps whose rows anonymous queries show; a signal-visible write to any of them bumps.
+PUBLIC_APPS = frozenset({"movies", "playlists", "recs"})
+
+
+def _version_keys() -> list[str]:
+    from movies.services import TRENDING_VERSION_KEY
+    from recs.serving import ACTIVE_VERSION_KEY
+
+    return [DATA_VERSION_KEY, TRENDING_VERSION_KEY, ACTIVE_VERSION_KEY]
+
+
+def enabled() -> bool:
+    return settings.GRAPHQL_RESPONSE_CACHE_TTL > 0
+
+
+def entry_key(query: str, variables: dict[str, Any] | None, operation_name: str | None) -> str:
+    material = json.dumps([query, variables or {}, operation_name], sort_keys=True)
+    return "graphql:response:" + hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+
+
+def lookup(key: str) -> tuple[str | bytes | None, tuple[Any, ...]]:
+    """(cached body or None, the current versions) in one round trip."""
+    keys = [key, *_version_keys()]
+    values = cache.get_many(keys)
+    versions = tuple(values.get(k) for k in keys[1:])
+    entry = values.get(key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == versions:
+        return entry[1], versions
+    return None, versions
+
+
+def store(key: str, versions: tuple[Any, ...], body: str | bytes) -> None:
+    if versions[0] is None:  # first use: start the counter, this entry's version is stale
+        cache.add(DATA_VERSION_KEY, 1, timeout=None)
+        return
+    cache.set(key, (versions, body), timeout=settings.GRAPHQL_RESPONSE_CACHE_TTL)
+
+
+def bump() -> None:
+    """Invalidate every cached anonymous response (after the current transaction commits)."""
+
+    def _bump() -> None:
+        cache.add(DATA_VERSION_KEY, 1, timeout=None)
+        try:
+            cache.incr(DATA_VERSION_KEY)
+        except ValueError:  # evicted between add and incr
+            cache.set(DATA_VERSION_KEY, 2, timeout=None)
+
+    transaction.on_commit(_bump)
+
+
+def _on_write(sender: Any, **kwargs: Any) -> None:
+    if sender._meta.app_label in PUBLIC_APPS:
+        bump()
+
+
+def connect() -> None:
+    """Bump on every signal-visible write to a public app's models (called once at startup)."""
+    post_save.connect(_on_write, dispatch_uid="graphql-response-cache-save")
+    post_delete.connect(_on_write, dispatch_uid="graphql-response-cache-delete")
+    m2m_changed.connect(_on_write, dispatch_uid="graphql-response-cache-m2m")
