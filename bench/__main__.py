@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", default="1,8", help="comma-separated")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
-    parser.add_argument("--no-memory", action="store_true", help="skip the RSS measurement")
+    parser.add_argument(
+        "--memory-workers", default="2,4", help="worker counts for the RSS measurement ('' skips)"
+    )
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--json", dest="json_out", help="also write the raw figures here")
     parser.add_argument("--baseline", help="raw figures of an earlier run, for before/after")
@@ -157,15 +159,14 @@ def main(argv: list[str] | None = None) -> int:
                             )
                         )
                         progress.advance(task)
-        if not args.no_memory:
-            for workers in (2, 4):
-                progress.update(task, description=f"memory, {workers} workers")
-                server = load.Server(f"ours-{workers}", "movierec.wsgi", "bench.settings", workers)
-                with server:
-                    requests = SCENARIOS["recommendations"][2](built, tokens)
-                    for _ in range(workers * 8):
-                        load.post(server.url, requests[0].body, requests[0].token)
-                    memory[str(workers)] = [load.memory_kb(pid) for pid in server.worker_pids()]
+        for workers in [int(w) for w in args.memory_workers.split(",") if w]:
+            progress.update(task, description=f"memory, {workers} workers")
+            server = load.Server(f"ours-{workers}", "movierec.wsgi", "bench.settings", workers)
+            with server:
+                requests = SCENARIOS["recommendations"][2](built, tokens)
+                for _ in range(workers * 8):
+                    load.post(server.url, requests[0].body, requests[0].token)
+                memory[str(workers)] = [load.memory_kb(pid) for pid in server.worker_pids()]
 
     figures = {
         "scale": args.scale,

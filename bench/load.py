@@ -34,7 +34,10 @@ def ensure_wrk() -> str:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         print("wrk not found: installing Debian's wrk package")
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False)
+        install = ["apt-get", "install", "-y", "-q", "wrk"]
+        if subprocess.run(install, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], check=False)
+            subprocess.run(install, check=False)
         found = shutil.which("wrk")
         if found:
             return found
