@@ -10,11 +10,22 @@ class UsersConfig(AppConfig):
 
         from users.models import User
 
-        def forget(sender: type, instance: User, **kwargs: object) -> None:
+        def saved(sender: type, instance: User, created: bool = False, **kwargs: object) -> None:
+            from users.services import auth_state_forget, auth_state_store_new
+
+            if created:
+                auth_state_store_new(instance)
+            else:
+                auth_state_forget(instance.pk)
+
+        def deleted(sender: type, instance: User, **kwargs: object) -> None:
             from users.services import auth_state_forget
 
             auth_state_forget(instance.pk)
 
-        # Any saved or deleted user row drops its Redis snapshot (users.selectors).
-        post_save.connect(forget, sender=User, dispatch_uid="users-auth-state-save", weak=False)
-        post_delete.connect(forget, sender=User, dispatch_uid="users-auth-state-delete", weak=False)
+        # A new user row is snapshotted in Redis; any later save or delete drops the snapshot
+        # (users.selectors.user_for_access_payload reads it).
+        post_save.connect(saved, sender=User, dispatch_uid="users-auth-state-save", weak=False)
+        post_delete.connect(
+            deleted, sender=User, dispatch_uid="users-auth-state-delete", weak=False
+        )

@@ -57,7 +57,7 @@ def _session_revoked(sid: str | None, source: Literal["cache", "db"]) -> bool:
 #: the password hash, which loads on first use), not from SQL. Every write to the row drops
 #: it after commit (users.services.auth_state_forget, the User save/delete signals), and the
 #: TTL bounds what a write that bypassed both could leave behind.
-AUTH_STATE_TTL = 300
+AUTH_STATE_TTL = 60
 AUTH_STATE_FIELDS = tuple(f.attname for f in User._meta.concrete_fields if f.attname != "password")
 _ALL_FIELDS = tuple(f.attname for f in User._meta.concrete_fields)
 

@@ -21,6 +21,8 @@ from users import throttling
 from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
+    AUTH_STATE_FIELDS,
+    AUTH_STATE_TTL,
     auth_state_key,
     decode_token,
     revoked_session_cache_key,
@@ -113,6 +115,14 @@ def auth_state_forget(user_id: int) -> None:
     the new row (token version, active flag) from PostgreSQL."""
     cache.delete(auth_state_key(user_id))
     transaction.on_commit(lambda: cache.delete(auth_state_key(user_id)))
+
+
+def auth_state_store_new(user: User) -> None:
+    """Snapshot a just-created user's row, so its first signed-in request needs no SQL (a new
+    row has no older snapshot to go stale; a rolled-back creation leaves one for a user id
+    no token can name)."""
+    state = {name: getattr(user, name) for name in AUTH_STATE_FIELDS}
+    cache.set(auth_state_key(user.pk), state, timeout=AUTH_STATE_TTL)
 
 
 def _bump_token_version(user: User) -> None:

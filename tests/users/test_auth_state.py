@@ -16,22 +16,24 @@ from users.services import user_deactivate
 ME = "{ me { username } }"
 
 
-def test_a_signed_in_request_runs_no_sql_once_the_snapshot_exists(user: Any) -> None:
+def test_a_signed_in_request_runs_no_sql_for_the_viewer(user: Any) -> None:
     client = GraphQLClient(access_token_for(user))
-    assert client.data("{ __typename }") == {"__typename": "Query"}
-    assert cache.get(auth_state_key(user.pk))["username"] == user.username
+    assert cache.get(auth_state_key(user.pk))["username"] == user.username  # stored on create
     with CaptureQueriesContext(connection) as queries:
         assert client.data(ME) == {"me": {"username": user.username}}
     assert queries.captured_queries == []
 
 
-def test_saving_the_user_drops_the_snapshot(user: Any) -> None:
+def test_saving_the_user_drops_the_snapshot_and_the_next_request_reloads_it(user: Any) -> None:
     client = GraphQLClient(access_token_for(user))
     client.data(ME)
     user.username = "renamed"
     user.save()
     assert cache.get(auth_state_key(user.pk)) is None
-    assert client.data(ME) == {"me": {"username": "renamed"}}
+    with CaptureQueriesContext(connection) as queries:
+        assert client.data(ME) == {"me": {"username": "renamed"}}
+    assert len(queries.captured_queries) == 1  # the row, stored again
+    assert cache.get(auth_state_key(user.pk))["username"] == "renamed"
 
 
 def test_deactivation_through_the_service_takes_effect_on_the_next_request(user: Any) -> None:

@@ -73,6 +73,7 @@ def _deleted_user(user: User) -> str:
 def _inactive_user(user: User) -> str:
     token = access_token_for(user)
     User.objects.filter(pk=user.pk).update(is_active=False)
+    auth_state_forget(user.pk)  # what a service does after an UPDATE (docs/auth.md)
     return token
 
 
