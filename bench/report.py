@@ -179,6 +179,9 @@ def render(figures: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
         ]
     if baseline:
         out += ["## Before / after", "", *_before_after(figures, baseline), ""]
+    notes = Path(__file__).with_name("notes.md")
+    if notes.exists():
+        out += [notes.read_text().rstrip(), ""]
     out += [
         "## Reproduce",
         "",
