@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from movierec.durable import durable
 from movies import selectors as movie_selectors
 from users import throttling
 from users.exceptions import InvalidCredentials, TokenRejected
@@ -184,20 +185,58 @@ def auth_login(*, identifier: str, password: str, ip: str | None = None) -> tupl
     return user, auth_tokens_issue(user=user)
 
 
-@transaction.atomic
 def auth_tokens_refresh(*, refresh: str) -> tuple[User, TokenPair]:
     """Rotate: the given refresh token is blacklisted and a successor issued (same session).
 
-    Two concurrent refreshes with one token cannot both succeed: the blacklist row is unique,
-    so the second sees it already exists and is refused.
+    Reuse detection: a refresh token presented again after its rotation means two parties
+    hold the session (a thief and the owner), so the whole session family ends, the
+    successor tokens included, and that end survives the request's rollback. Two concurrent
+    refreshes with one token count as such a reuse (the blacklist row is unique).
     """
-    token = decode_token(refresh, RefreshToken)
-    user = user_for_token_payload(token.payload, session_source="db")
-    _, created = token.blacklist()
-    if not created:
-        raise TokenRejected("Token is blacklisted.", reason="blacklisted")
-    token.rotate(user)
-    return user, TokenPair.from_refresh(token)
+    try:
+        with transaction.atomic():
+            token = decode_token(refresh, RefreshToken)
+            user = user_for_token_payload(token.payload, session_source="db")
+            _, created = token.blacklist()
+            if not created:
+                raise TokenRejected("Token is blacklisted.", reason="blacklisted") from (
+                    BlacklistedTokenError(token.payload)
+                )
+            token.rotate(user)
+            return user, TokenPair.from_refresh(token)
+    except TokenRejected as exc:
+        cause = exc.__cause__
+        if isinstance(cause, BlacklistedTokenError):
+            _session_end_on_reuse(cause.payload)
+            raise TokenRejected(
+                "Refresh token reused after rotation; the session has been ended.",
+                reason="blacklisted",
+            ) from exc
+        raise
+
+
+def _session_family_expiry(payload: dict) -> datetime:
+    """When no token of the session can be valid any more: a successor rotated from the token
+    seen may expire up to one refresh lifetime from now, later than the token itself."""
+    latest_successor = timezone.now() + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    return max(datetime_from_epoch(payload["exp"]), latest_successor)
+
+
+def _session_end_on_reuse(payload: dict) -> None:
+    sid = payload.get(SESSION_CLAIM)
+    if not sid:
+        return
+    user_id = payload.get(api_settings.USER_ID_CLAIM)
+
+    def write() -> None:
+        session_revoke(
+            sid=sid,
+            user=User.objects.filter(pk=user_id).first(),
+            reason=RevokedSession.Reason.REUSE,
+            expires_at=_session_family_expiry(payload),
+        )
+
+    durable(write)
 
 
 @transaction.atomic
@@ -223,7 +262,7 @@ def auth_token_revoke(*, refresh: str) -> None:
             sid=sid,
             user=user,
             reason=RevokedSession.Reason.LOGOUT,
-            expires_at=datetime_from_epoch(payload["exp"]),
+            expires_at=_session_family_expiry(payload),
         )
 
 

@@ -168,6 +168,10 @@ GRAPHENE = {
     "SCHEMA_OUTPUT": "schema.graphql",
     "SCHEMA_INDENT": 2,
 }
+# Schema introspection and "Did you mean ...?" hints in errors: on for development; production
+# turns both off by default (clients use the published schema.graphql).
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=True)
+GRAPHQL_SUGGESTIONS = env.bool("GRAPHQL_SUGGESTIONS", default=True)
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 # Roughly the number of objects a query may return: 100 playlists x 20 items x their movies fits.
 GRAPHQL_MAX_COMPLEXITY = env.int("GRAPHQL_MAX_COMPLEXITY", default=20000)
@@ -184,6 +188,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ("users.authentication.JWTAuthentication",),
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.AllowAny",),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's defaults, but JSON nested too deeply for the parser is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": (
+        "users.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ),
     # Error bodies shaped like GraphQL errors: {"errors": [{"message", "extensions": {"code"}}]}.
     "EXCEPTION_HANDLER": "users.api.errors.exception_handler",
 }

@@ -1,0 +1,230 @@
+"""Abuse of the GraphQL and REST input paths, over real HTTP against a live server.
+
+Each test is a red-team reproduction of issue 11 (cost bypass, ``%`` in messages, NUL bytes and
+lone surrogates, deeply nested JSON, null enum arguments, introspection and suggestions).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from tests.factories import GenreFactory
+from tests.users.conftest import STRONG_PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def post(url: str, body: Any, token: str | None = None, path: str = "/graphql/") -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return requests.post(f"{url}{path}", data=data, headers=headers, timeout=30)
+
+
+def gql(url: str, query: str, variables: Any = None, token: str | None = None) -> Any:
+    return post(url, {"query": query, "variables": variables or {}}, token)
+
+
+def codes(response: Any) -> list[str]:
+    return [e["extensions"]["code"] for e in response.json().get("errors", [])]
+
+
+def register(url: str, username: str = "mallory") -> str:
+    query = """mutation($u: String!, $e: String!, $p: String!) {
+      register(username: $u, email: $e, password: $p) { access } }"""
+    response = gql(
+        url, query, {"u": username, "e": f"{username}@example.com", "p": STRONG_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["register"]["access"]
+
+
+NESTED = """query($n: Int%s) { movies(first: $n) { edges { node { id
+  similar(first: $n) { id similar(first: $n) { id title } } } } } }"""
+
+
+# --- 1. cost limit through variable defaults ---------------------------------------------------
+@pytest.mark.parametrize(
+    "query, variables",
+    [
+        (NESTED % " = 50", {}),  # the default is the value
+        (NESTED % " = 50", {"n": 50}),  # sent explicitly (was already refused)
+        (NESTED % "", {"n": "fifty"}),  # not coercible: assume the page cap
+    ],
+    ids=["default", "sent", "garbage"],
+)
+def test_variable_defaults_count_towards_the_cost_limit(
+    live_server: Any, query: str, variables: dict
+) -> None:
+    response = gql(live_server.url, query, variables)
+
+    assert response.status_code == 400
+    assert codes(response) == ["QUERY_TOO_COMPLEX"]
+    assert response.json()["errors"][0]["extensions"]["cost"] > 20000
+
+
+def test_a_small_default_still_passes(live_server: Any) -> None:
+    response = gql(live_server.url, NESTED % " = 2", {})
+
+    assert response.status_code == 200
+    assert "errors" not in response.json(), response.text
+
+
+# --- 2. '%' in user input ---------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["50%, off", "%s", "%d", "%(x)s", "100%"])
+def test_percent_signs_in_input_give_bad_user_input_verbatim(live_server: Any, text: str) -> None:
+    GenreFactory(name="Drama")
+    token = register(live_server.url)
+    attempts = [
+        gql(
+            live_server.url,
+            "query($g: [String!]) { movies(genres: $g) { totalCount } }",
+            {"g": [text]},
+        ),
+        gql(
+            live_server.url,
+            "mutation($g: [String!]!) { setFavoriteGenres(genres: $g) { id } }",
+            {"g": [text]},
+            token,
+        ),
+        gql(
+            live_server.url,
+            "query($g: String) { recommendations(genre: $g) { score } }",
+            {"g": text},
+        ),
+    ]
+    for response in attempts:
+        assert response.status_code == 200, response.text
+        errors = response.json()["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT", errors
+        assert text in errors[0]["message"], errors
+
+
+# --- 8. NUL bytes and lone surrogates ---------------------------------------------------------
+BAD_TEXT = ["a\x00b", "a\ud800b", "\udfff"]
+TEXT_INPUTS = [
+    ("query($s: String) { movies(search: $s) { totalCount } }", "s", False),
+    ("query($s: String) { movies(language: $s) { totalCount } }", "s", False),
+    ("query($s: String!) { user(username: $s) { username } }", "s", False),
+    (
+        'mutation($s: String!) { register(username: $s, email: "x@example.com", '
+        'password: "violet-Tapestry-93") { access } }',
+        "s",
+        False,
+    ),
+    ('mutation($s: String!) { tokenAuth(username: $s, password: "x") { access } }', "s", False),
+    ('mutation($s: String!) { tokenAuth(username: "x", password: $s) { access } }', "s", False),
+    ("mutation($s: String!) { createPlaylist(title: $s) { id } }", "s", True),
+    (
+        "mutation($s: String!) { changePassword(oldPassword: $s, newPassword: $s) { access } }",
+        "s",
+        True,
+    ),
+    ("mutation($s: String!) { deleteAccount(password: $s) { ok } }", "s", True),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_TEXT, ids=["nul", "surrogate", "lone-low"])
+def test_nul_and_surrogates_are_bad_user_input_in_every_text_input(
+    live_server: Any, bad: str
+) -> None:
+    token = register(live_server.url)
+    for query, name, signed_in in TEXT_INPUTS:
+        response = gql(live_server.url, query, {name: bad}, token if signed_in else None)
+        assert response.status_code in (200, 400), (query, response.text)
+        assert codes(response) == ["BAD_USER_INPUT"], (query, response.text)
+
+
+@pytest.mark.parametrize("literal", ['"a\\u0000b"', '"a\\ud800b"'])
+def test_nul_and_surrogates_in_query_literals_are_bad_user_input(
+    live_server: Any, literal: str
+) -> None:
+    response = gql(live_server.url, f"{{ movies(search: {literal}) {{ totalCount }} }}")
+
+    assert codes(response) == ["BAD_USER_INPUT"], response.text
+
+
+def test_nul_in_a_review_and_a_note_is_bad_user_input(live_server: Any) -> None:
+    from tests.factories import MovieFactory
+
+    movie = MovieFactory()
+    token = register(live_server.url)
+    movie_id = gql(live_server.url, "{ movies(first: 1) { edges { node { id } } } }").json()[
+        "data"
+    ]["movies"]["edges"][0]["node"]["id"]
+    assert movie is not None
+    review = gql(
+        live_server.url,
+        "mutation($m: ID!, $r: String) { rateMovie(movieId: $m, score: 4, review: $r) { id } }",
+        {"m": movie_id, "r": "ok\x00"},
+        token,
+    )
+    playlist = gql(
+        live_server.url, 'mutation { createPlaylist(title: "p") { id } }', None, token
+    ).json()["data"]["createPlaylist"]["id"]
+    note = gql(
+        live_server.url,
+        "mutation($p: ID!, $m: ID!, $n: String) "
+        "{ addToPlaylist(playlistId: $p, movieId: $m, note: $n) { id } }",
+        {"p": playlist, "m": movie_id, "n": "\ud83d"},
+        token,
+    )
+    assert codes(review) == ["BAD_USER_INPUT"], review.text
+    assert codes(note) == ["BAD_USER_INPUT"], note.text
+
+
+def test_rest_sign_in_refuses_nul_as_bad_user_input(live_server: Any) -> None:
+    response = post(
+        live_server.url, {"username": "a\x00", "password": "x"}, path="/api/auth/token/"
+    )
+
+    assert response.status_code == 400
+    assert codes(response) == ["BAD_USER_INPUT"]
+
+
+# --- 9. deeply nested JSON --------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/graphql/", "/api/auth/token/", "/api/auth/register/"])
+@pytest.mark.parametrize("depth", [1000, 100000])
+def test_deeply_nested_json_is_a_json_400(live_server: Any, path: str, depth: int) -> None:
+    body = '{"query": "{ __typename }", "variables": {"x": ' + "[" * depth + "]" * depth + "}}"
+
+    response = post(live_server.url, body, path=path)
+
+    assert response.status_code == 400, response.text[:200]
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert codes(response) == ["BAD_USER_INPUT"]
+
+
+def test_nested_but_acceptable_variables_do_not_crash(live_server: Any) -> None:
+    nested: Any = "x"
+    for _ in range(400):
+        nested = [nested]
+    response = gql(
+        live_server.url,
+        "query($s: String) { movies(search: $s) { totalCount } }",
+        {"s": "x", "extra": nested},
+    )
+
+    assert response.status_code == 200
+    assert "errors" not in response.json(), response.text
+
+
+# --- 10. null for an argument with a default --------------------------------------------------
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ trending(window: null) { id } }",
+        "query($w: TrendWindow) { trending(window: $w) { id } }",
+        "{ trending(first: null) { id } }",
+    ],
+)
+def test_null_for_a_defaulted_argument_means_the_default(live_server: Any, query: str) -> None:
+    response = gql(live_server.url, query, {"w": None})
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"trending": []}}, response.text
