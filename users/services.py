@@ -112,17 +112,42 @@ def _bump_token_version(user: User) -> None:
     user.refresh_from_db(fields=["token_version"])
 
 
+def password_verify(*, user: User | None, password: str, account: str, client: str) -> bool:
+    """The one password check: sign-in, changePassword and deleteAccount all go through it.
+
+    A client that keeps failing on an account waits growing delays (``RateLimitExceeded``)
+    before its next try is even checked; see :mod:`users.throttling`. ``user`` None (an
+    unknown sign-in name) costs the same hashing time, so it does not reveal the account.
+    """
+    throttling.login_attempt_check(account, client)
+    if user is None:
+        User().set_password(password)
+        ok = False
+    else:
+        ok = user.check_password(password)
+    if ok:
+        throttling.login_success_record(account, client)
+    else:
+        throttling.login_failure_record(account, client)
+    return ok
+
+
+def _client(ip: str | None) -> str:
+    return ip or "unknown"
+
+
 @transaction.atomic
-def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
+def user_password_change(
+    *, user: User, old_password: str, new_password: str, ip: str | None = None
+) -> User:
     """Set a new password; every token issued before stops working (token_version bump).
 
-    Wrong old passwords count against the account's sign-in failure limit, so a stolen access
-    token cannot be used to guess the password.
+    The old password goes through :func:`password_verify`, so a stolen access token cannot
+    be used to guess it faster than sign-in allows.
     """
-    account_key = f"user:{user.pk}"
-    throttling.check("login_account", account_key)
-    if not user.check_password(old_password):
-        throttling.hit("login_account", account_key)
+    if not password_verify(
+        user=user, password=old_password, account=f"user:{user.pk}", client=_client(ip)
+    ):
         raise ValidationError({"old_password": "Your old password was entered incorrectly."})
     if errors := _password_errors(new_password, user):
         raise ValidationError({"new_password": errors})
@@ -141,9 +166,14 @@ def user_deactivate(*, user: User) -> User:
 
 
 @transaction.atomic
-def user_delete(*, user: User, password: str) -> None:
-    """Delete the account with its ratings, watchlist, playlists and sessions, all or nothing."""
-    if not user.check_password(password):
+def user_delete(*, user: User, password: str, ip: str | None = None) -> None:
+    """Delete the account with its ratings, watchlist, playlists and sessions, all or nothing.
+
+    The password goes through :func:`password_verify` (throttled like sign-in).
+    """
+    if not password_verify(
+        user=user, password=password, account=f"user:{user.pk}", client=_client(ip)
+    ):
         raise ValidationError({"password": "Incorrect password."})
     from ratings.services import rating_delete_all_for_user
 
@@ -162,23 +192,24 @@ def auth_tokens_issue(*, user: User) -> TokenPair:
 
 @transaction.atomic
 def auth_login(*, identifier: str, password: str, ip: str | None = None) -> tuple[User, TokenPair]:
-    """Sign in by username or email; limited per IP (all attempts) and per account (failures).
+    """Sign in by username or email.
 
-    The per-account counter is keyed by the account when it exists, so alternating between
-    its username and email does not double the attempts.
+    Every attempt counts against the client's IP window; wrong passwords slow down the
+    client that sends them on that account (:func:`password_verify`). When several limits
+    refuse, ``retry_after`` is the longest. The account is keyed by its id when it exists,
+    so alternating between its username and email does not double the attempts.
     """
-    if ip is not None:
-        throttling.hit("login_ip", ip)
     user = user_get_by_login(identifier=identifier)
-    account_key = f"user:{user.pk}" if user else f"login:{identifier.strip().lower()}"
-    throttling.check("login_account", account_key)
-    if user is None:
-        User().set_password(password)  # same hashing cost as a real check: no user enumeration
-    if user is None or not user.check_password(password) or not user.is_active:
-        throttling.hit("login_account", account_key)
+    account = f"user:{user.pk}" if user else f"login:{identifier.strip().lower()}"
+    client = _client(ip)
+    throttling.enforce_all(
+        lambda: throttling.hit("login_ip", ip) if ip is not None else None,
+        lambda: throttling.login_attempt_check(account, client),
+    )
+    ok = password_verify(user=user, password=password, account=account, client=client)
+    if user is None or not ok or not user.is_active:
         user_login_failed.send(sender=__name__, credentials={"username": identifier})
         raise InvalidCredentials()
-    throttling.reset("login_account", account_key)
     if api_settings.UPDATE_LAST_LOGIN:
         update_last_login(None, user)
     user_logged_in.send(sender=user.__class__, request=None, user=user)
@@ -288,6 +319,7 @@ __all__ = [
     "auth_token_revoke",
     "auth_tokens_issue",
     "auth_tokens_refresh",
+    "password_verify",
     "session_revoke",
     "user_deactivate",
     "user_delete",

@@ -285,11 +285,21 @@ TRENDING_TMDB_WEIGHT = env.float("TRENDING_TMDB_WEIGHT", default=0.5)
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_RATES = {
     "login_ip": env("RATELIMIT_LOGIN_IP", default="20/1m"),  # every sign-in attempt, per IP
-    "login_account": env("RATELIMIT_LOGIN_ACCOUNT", default="5/5m"),  # failed ones, per account
     "register_ip": env("RATELIMIT_REGISTER_IP", default="10/1h"),
     "graphql": env("RATELIMIT_GRAPHQL", default="600/1m"),  # per viewer (user, or IP if anonymous)
 }
 # How many reverse proxies append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+# Wrong passwords (sign-in, changePassword, deleteAccount): growing delays, no hard lock. A
+# client waits `base` seconds after its `client_free`-th failure on an account, doubling each
+# time up to `cap`; once the account has `account_free` failures from all clients, every
+# client that has failed on it waits by the account's count too. Counts fade after `memory`.
+LOGIN_BACKOFF = {
+    "client_free": env.int("LOGIN_BACKOFF_CLIENT_FREE", default=3),
+    "account_free": env.int("LOGIN_BACKOFF_ACCOUNT_FREE", default=10),
+    "base": env.int("LOGIN_BACKOFF_BASE_SECONDS", default=2),
+    "cap": env.int("LOGIN_BACKOFF_MAX_SECONDS", default=900),
+    "memory": env.int("LOGIN_BACKOFF_MEMORY_SECONDS", default=3600),
+}
 RATELIMIT_NUM_PROXIES = env.int("RATELIMIT_NUM_PROXIES", default=0)
 
 # --- Logging (structlog renders both our events and stdlib records) ---------------------------
