@@ -10,7 +10,7 @@ from django.contrib.auth import password_validation, user_logged_in, user_login_
 from django.contrib.auth.models import update_last_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
@@ -28,8 +28,10 @@ from users.selectors import (
     user_get_by_login,
 )
 from users.tokens import SESSION_CLAIM, BlacklistedTokenError, RefreshToken, TokenPair
+from users.usernames import username_key
 
 _USERNAME_TAKEN = "A user with that username already exists."
+_USERNAME_LOOKALIKE = "A user with a username that looks the same already exists."
 _EMAIL_TAKEN = "A user with that email address already exists."
 
 
@@ -40,6 +42,23 @@ def _password_errors(password: str, user: User) -> list[str]:
     except ValidationError as exc:
         return list(exc.messages)
     return []
+
+
+def username_available_check(username: str, *, exclude_pk: int | None = None) -> None:
+    """Refuse a name taken in any case, or looking like a taken one (``аlice`` with a Cyrillic
+    а next to ``alice``, ``STRASSE`` next to ``straße``): see :mod:`users.usernames`.
+
+    Run inside the transaction that saves the name: a transaction-scoped advisory lock on the
+    key makes two concurrent look-alike registrations queue, so the second one sees the first.
+    """
+    key = username_key(username)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"username:{key}"])
+    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
+    if others.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _USERNAME_TAKEN})
+    if others.filter(username_key=key).exists():
+        raise ValidationError({"username": _USERNAME_LOOKALIKE})
 
 
 @transaction.atomic
@@ -62,8 +81,11 @@ def user_register(*, username: str, email: str, password: str, ip: str | None = 
     if "username" not in errors:
         if "@" in username:
             errors["username"] = ["Usernames may not contain '@' (it marks an email at sign-in)."]
-        elif User.objects.filter(username__iexact=username).exists():
-            errors["username"] = [_USERNAME_TAKEN]
+        else:
+            try:
+                username_available_check(username)
+            except ValidationError as exc:
+                errors["username"] = exc.message_dict["username"]
     if "email" not in errors:
         if not email:
             errors["email"] = ["An email address is required."]
@@ -326,4 +348,5 @@ __all__ = [
     "user_favorite_genres_set",
     "user_password_change",
     "user_register",
+    "username_available_check",
 ]
