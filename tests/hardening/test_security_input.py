@@ -178,10 +178,9 @@ def test_nul_in_a_review_and_a_note_is_bad_user_input(live_server: Any) -> None:
     assert codes(note) == ["BAD_USER_INPUT"], note.text
 
 
-def test_rest_sign_in_refuses_nul_as_bad_user_input(live_server: Any) -> None:
-    response = post(
-        live_server.url, {"username": "a\x00", "password": "x"}, path="/api/auth/token/"
-    )
+@pytest.mark.parametrize("bad", BAD_TEXT, ids=["nul", "surrogate", "lone-low"])
+def test_rest_sign_in_refuses_unstorable_text_as_bad_user_input(live_server: Any, bad: str) -> None:
+    response = post(live_server.url, {"username": bad, "password": "x"}, path="/api/auth/token/")
 
     assert response.status_code == 400
     assert codes(response) == ["BAD_USER_INPUT"]
@@ -198,6 +197,23 @@ def test_deeply_nested_json_is_a_json_400(live_server: Any, path: str, depth: in
     assert response.status_code == 400, response.text[:200]
     assert response.headers["Content-Type"].startswith("application/json")
     assert codes(response) == ["BAD_USER_INPUT"]
+
+
+def test_deeply_nested_variables_as_a_string_or_in_a_get_are_a_400(live_server: Any) -> None:
+    import requests
+
+    deep = "[" * 100000 + "]" * 100000
+    as_string = post(live_server.url, {"query": "{ __typename }", "variables": deep})
+    as_get = requests.get(
+        f"{live_server.url}/graphql/",
+        params={"query": "{ __typename }", "variables": "[" * 5000 + "]" * 5000},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+
+    for response in (as_string, as_get):
+        assert response.status_code == 400, response.text[:200]
+        assert codes(response) == ["BAD_USER_INPUT"]
 
 
 def test_nested_but_acceptable_variables_do_not_crash(live_server: Any) -> None:
