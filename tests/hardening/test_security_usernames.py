@@ -22,25 +22,26 @@ def register(url: str, username: str, n: int) -> Any:
     return gql(url, REGISTER, {"u": username, "e": f"u{n}@example.com", "p": STRONG_PASSWORD})
 
 
-@pytest.mark.parametrize(
-    "first, second",
-    [
-        ("alice", "\u0430lice"),  # Cyrillic а
-        ("straße", "STRASSE"),
-        ("alice", "ａｌｉｃｅ"),  # fullwidth
-        ("paypal", "paypa1"),  # digit one for l
-        ("scott", "\u0455cott"),  # Cyrillic ѕ
-        ("Oscar", "oscar"),
-    ],
-)
-def test_look_alike_usernames_are_refused(live_server: Any, first: str, second: str) -> None:
-    assert "errors" not in register(live_server.url, first, 1).json()
+LOOK_ALIKES = [
+    ("alice", "\u0430lice"),  # Cyrillic а
+    ("straße", "STRASSE"),
+    ("alice", "ａｌｉｃｅ"),  # fullwidth
+    ("paypal", "paypa1"),  # digit one for l
+    ("scott", "\u0455cott"),  # Cyrillic ѕ
+    ("Oscar", "oscar"),
+]
 
-    response = register(live_server.url, second, 2)
 
-    assert codes(response) == ["BAD_USER_INPUT"], response.text
-    assert response.json()["errors"][0]["extensions"]["field"] == "username"
-    assert User.objects.count() == 1
+def test_look_alike_usernames_are_refused(live_server: Any) -> None:
+    for first, second in LOOK_ALIKES:
+        User.objects.all().delete()
+        assert "errors" not in register(live_server.url, first, 1).json()
+
+        response = register(live_server.url, second, 2)
+
+        assert codes(response) == ["BAD_USER_INPUT"], (second, response.text)
+        assert response.json()["errors"][0]["extensions"]["field"] == "username"
+        assert User.objects.count() == 1
 
 
 def test_distinct_names_still_register(live_server: Any) -> None:
