@@ -9,7 +9,7 @@ are index-backed, so PostgreSQL answers with a BitmapOr of the two indexes (docs
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,6 +66,11 @@ def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | N
         raise ValidationError({"id": "Give exactly one of `id` and `tmdbId`."})
     lookup = {"pk": pk} if pk is not None else {"tmdb_id": tmdb_id}
     return Movie.objects.filter(**lookup).first()
+
+
+def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:
+    """Movies by primary key in one query (for relation loaders)."""
+    return Movie.objects.in_bulk(list(movie_ids))
 
 
 def with_community_average(queryset: QuerySet[Movie]) -> QuerySet[Movie]:

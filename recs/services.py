@@ -41,6 +41,8 @@ from recs.models import ModelVersion, TuningRun
 log = structlog.get_logger(__name__)
 
 ACTIVE_VERSION_CACHE_KEY = "recs:active_version"
+#: The ``movierec.locks.job_lock`` one training at a time holds (tasks and the command).
+TRAIN_LOCK = "recs-train"
 TUNED_FIELDS = ("factors", "regularization", "alpha")
 _ACTIVATION_LOCK = zlib.crc32(b"recs.model_activate")  # pg advisory lock key
 

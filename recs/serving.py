@@ -7,7 +7,7 @@ the database when Redis is down or the key is missing. Loading happens outside t
 lock, so other threads keep serving the previous model while a new one loads.
 
 Per-user cache entries carry a generation token (``recs:u{user}:gen``); feedback changes
-replace the token (:func:`recs_user_feedback_changed`), so stale entries are never read again
+replace the token (:func:`user_cache_invalidate`), so stale entries are never read again
 and expire by TTL: no key scans. Personalized entries also carry the model version.
 """
 
@@ -235,7 +235,7 @@ def user_generation(user_id: int) -> str | None:
     return generation
 
 
-def recs_user_feedback_changed(user_id: int) -> None:
+def user_cache_invalidate(user_id: int) -> None:
     """Invalidate every cached entry of one user (call on commit after any feedback change:
     rating, watchlist, favourite, playlist item, favourite genres)."""
     cache_set(_generation_key(user_id), uuid.uuid4().hex, timeout=None)

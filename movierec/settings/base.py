@@ -177,6 +177,9 @@ GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=10)
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 GRAPHQL_MAX_PAGE_SIZE = 100
+# Who sends ``Authorization: Bearer`` to /graphql/: a DRF authentication class (the core names
+# no app; JWT-only, as session cookies must not authenticate the CSRF-exempt endpoint).
+GRAPHQL_AUTHENTICATION_CLASS = "users.authentication.JWTAuthentication"
 
 # --- REST + JWT -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -270,7 +273,7 @@ RECS_EXCLUDE_WATCHLIST = env.bool("RECS_EXCLUDE_WATCHLIST", default=True)
 TRENDING_TMDB_WEIGHT = env.float("TRENDING_TMDB_WEIGHT", default=0.5)
 
 # --- Abuse limits -----------------------------------------------------------------------------
-# Fixed windows counted in Redis (users/throttling.py). A rate is "<requests>/<window>", the
+# Fixed windows counted in Redis (movierec/throttling.py). A rate is "<requests>/<window>", the
 # window in seconds or with a unit: "20/60", "5/5m", "10/1h".
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_RATES = {

@@ -17,8 +17,6 @@ from movies.graphql.dataloaders import (
     GenresByMovieLoader,
     KeywordsByMovieLoader,
 )
-from ratings.graphql.types import resolve_movie_my_rating, resolve_movie_reviews
-from recs.graphql import movie_fields
 
 
 def image_url(path: str, size: str) -> str | None:
@@ -223,26 +221,6 @@ class Movie(DjangoObjectType):
             )
         kind_value = getattr(kind, "value", kind)
         return CreditsByMovieLoader(info.context).load((root.pk, kind_value, first))
-
-    # --- ratings: the viewer's rating and public reviews (ratings.graphql.types) -------------
-    my_rating = graphene.Field(
-        "ratings.graphql.types.Rating",
-        description="The viewer's rating of this movie; null when anonymous or unrated.",
-        resolver=resolve_movie_my_rating,
-    )
-    reviews = graphene.Field(
-        graphene.NonNull("ratings.graphql.types.RatingConnection"),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="Ratings with a written review, newest first.",
-        resolver=resolve_movie_reviews,
-    )
-
-    # --- recommendations: similar movies and the viewer's affinity (recs.graphql) -------------
-    similar = movie_fields.similar_field()
-    match_score = movie_fields.match_score_field()
-    resolve_similar = staticmethod(movie_fields.resolve_similar)
-    resolve_match_score = staticmethod(movie_fields.resolve_match_score)
 
 
 MovieConnection = Movie._meta.connection
