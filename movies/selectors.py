@@ -47,17 +47,26 @@ def genre_list() -> QuerySet[Genre]:
     return Genre.objects.order_by("name")
 
 
-def genre_list_by_names(names: Sequence[str]) -> list[Genre]:
-    """Genres named ``names`` (case-insensitively); an unknown name is a ValidationError."""
-    wanted = {name.strip().lower(): name for name in names}
+def genres_by_names(names: Sequence[str]) -> tuple[list[Genre], list[str]]:
+    """The genres called ``names`` (case-insensitive, surrounding spaces ignored), in the order
+    asked and without repeats, and the names that match none: the one genre-by-name lookup."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.strip().lower(), name)
     found = {
         g.lower_name: g
         for g in Genre.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=wanted)
     }
-    unknown = [original for key, original in wanted.items() if key not in found]
+    genres = [found[key] for key in wanted if key in found]
+    return genres, [original for key, original in wanted.items() if key not in found]
+
+
+def genre_list_by_names(names: Sequence[str]) -> list[Genre]:
+    """Genres named ``names`` (case-insensitively); an unknown name is a ValidationError."""
+    genres, unknown = genres_by_names(names)
     if unknown:
         raise ValidationError({"genres": f"Unknown genre: {', '.join(sorted(unknown))}."})
-    return [found[key] for key in wanted]
+    return genres
 
 
 def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | None:

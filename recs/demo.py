@@ -9,7 +9,7 @@ import numpy as np
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
-from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.engine.synthetic import generate
 from recs.models import ModelVersion
 
@@ -62,7 +62,7 @@ def _demo_user_taste(user_id: int, movie_ids: np.ndarray, clusters: np.ndarray) 
 
 @transaction.atomic
 def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
-    """Create ``demo_1..demo_N`` with ratings, favourites, watchlists and a playlist each.
+    """Create ``demo_1..demo_N`` with ratings, favorites, watchlists and a playlist each.
 
     Interactions come from ``synthetic.generate`` over the catalogue's primary genres, so
     users fall into taste clusters a model can learn. The existing ``demo`` user (from
@@ -104,7 +104,7 @@ def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
     for user, movie, kind, score in zip(users, movies, kinds, scores, strict=True):
         if kind == KIND_RATING:
             ratings.append(Rating(user_id=user, movie_id=movie, score=Decimal(f"{score:.1f}")))
-        elif kind == KIND_FAVOURITE:
+        elif kind == KIND_FAVORITE:
             favorites.append(Favorite(user_id=user, movie_id=movie))
         elif kind == KIND_WATCHLIST:
             watchlist.append(WatchlistEntry(user_id=user, movie_id=movie))
@@ -114,7 +114,7 @@ def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
     Favorite.objects.bulk_create(favorites, batch_size=5000)
     WatchlistEntry.objects.bulk_create(watchlist, batch_size=5000)
     playlists = Playlist.objects.bulk_create(
-        [Playlist(owner_id=user, title="Favourites", visibility="PUBLIC") for user in listed]
+        [Playlist(owner_id=user, title="Favorites", visibility="PUBLIC") for user in listed]
     )
     PlaylistItem.objects.bulk_create(
         [

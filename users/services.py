@@ -95,12 +95,10 @@ def user_register(*, username: str, email: str, password: str, ip: str | None = 
 @transaction.atomic
 def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
     """Replace the cold-start genres; names match any case, unknown names are refused."""
-    by_name = {genre.name.lower(): genre for genre in movie_selectors.genre_list()}
-    wanted = list(dict.fromkeys(name.strip() for name in genres))
-    unknown = [name for name in wanted if name.lower() not in by_name]
+    found, unknown = movie_selectors.genres_by_names([name.strip() for name in genres])
     if unknown:
         raise ValidationError({"genres": f"Unknown genre(s): {', '.join(unknown)}."})
-    user.favorite_genres.set([by_name[name.lower()] for name in wanted])
+    user.favorite_genres.set(found)
     feedback_changed(user_id=user.pk, movie_id=None)
     return user
 

@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
-    "django_filters",
     "graphene_django",
     "django_celery_beat",
     "movierec",
@@ -216,7 +215,7 @@ TMDB_POSTER_SIZE = env("TMDB_POSTER_SIZE", default="w500")
 TMDB_BACKDROP_SIZE = env("TMDB_BACKDROP_SIZE", default="w1280")
 TMDB_RATE_LIMIT = env.float("TMDB_RATE_LIMIT", default=40.0)  # requests/second, shared by workers
 TMDB_RATE_BURST = env.int("TMDB_RATE_BURST", default=0)  # 0: one second's worth of requests
-# Sync (movies.services): movies per fan-out chunk, concurrent detail requests per chunk, how
+# Sync (movies.sync): movies per fan-out chunk, concurrent detail requests per chunk, how
 # long a job's lock may live (longer than any run), and the defaults of the scheduled jobs.
 TMDB_SYNC_CHUNK_SIZE = env.int("TMDB_SYNC_CHUNK_SIZE", default=100)
 TMDB_SYNC_THREADS = env.int("TMDB_SYNC_THREADS", default=8)

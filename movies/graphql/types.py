@@ -9,8 +9,7 @@ from django.conf import settings
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from movierec.graphql.errors import BadUserInput
-from movierec.graphql.pagination import CountableConnection
+from movierec.graphql.pagination import CountableConnection, page_size
 from movies import models
 from movies.graphql.dataloaders import (
     CreditsByMovieLoader,
@@ -215,10 +214,8 @@ class Movie(DjangoObjectType):
         kind: Any = None,
         first: int | None = None,
     ) -> Any:
-        if first is not None and not 0 <= first <= settings.GRAPHQL_MAX_PAGE_SIZE:
-            raise BadUserInput(
-                f"`first` must be between 0 and {settings.GRAPHQL_MAX_PAGE_SIZE}.", field="first"
-            )
+        if first is not None:
+            page_size(first)  # the one `first` check: BAD_USER_INPUT beyond 0..100
         kind_value = getattr(kind, "value", kind)
         return CreditsByMovieLoader(info.context).load((root.pk, kind_value, first))
 
