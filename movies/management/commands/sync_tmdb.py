@@ -13,17 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from movies import services
 from movies.models import SyncRun
+from movies.sync import runs as sync_runs
 from movies.sync.jobs import DISCOVER_FILTERS, sync_enqueue, sync_job_run
-from movies.sync.runs import (
-    KIND_CHANGES,
-    KIND_DISCOVER,
-    KIND_GENRES,
-    KIND_MOVIE,
-    KIND_POPULAR,
-    KIND_STALE,
-    KIND_TRENDING_DAY,
-    KIND_TRENDING_WEEK,
-)
 
 
 class Command(BaseCommand):
@@ -65,18 +56,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         kinds: list[str] = []
         if options["genres"] or options["all"]:
-            kinds.append(KIND_GENRES)
+            kinds.append(sync_runs.KIND_GENRES)
         if options["trending"] or options["all"]:
-            kinds += [KIND_TRENDING_DAY, KIND_TRENDING_WEEK]
+            kinds += [sync_runs.KIND_TRENDING_DAY, sync_runs.KIND_TRENDING_WEEK]
         if options["popular"] or options["all"]:
-            kinds.append(KIND_POPULAR)
+            kinds.append(sync_runs.KIND_POPULAR)
         if options["discover"] is not None:
-            kinds.append(KIND_DISCOVER)
+            kinds.append(sync_runs.KIND_DISCOVER)
             options["filters"] = self._filters(options["discover"])
         if options["changes"] or options["all"]:
-            kinds.append(KIND_CHANGES)
+            kinds.append(sync_runs.KIND_CHANGES)
         if options["stale"] is not None:
-            kinds.append(KIND_STALE)
+            kinds.append(sync_runs.KIND_STALE)
         movie_ids: list[int] = options["movie"]
         if options["pages"] is not None and not 1 <= options["pages"] <= 500:
             raise CommandError("--pages must be between 1 and 500.")
@@ -121,7 +112,7 @@ class Command(BaseCommand):
             "days": options["stale"],
         }
         jobs: list[tuple[str, str, dict[str, Any]]] = [(kind, kind, job_options) for kind in kinds]
-        jobs += [(f"movie {t}", KIND_MOVIE, {"tmdb_id": t}) for t in movie_ids]
+        jobs += [(f"movie {t}", sync_runs.KIND_MOVIE, {"tmdb_id": t}) for t in movie_ids]
         runs: list[SyncRun] = []
         with Progress(
             TextColumn("{task.description:<14}"),
