@@ -21,6 +21,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     Case,
     DecimalField,
@@ -75,6 +76,25 @@ def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | N
         raise ValidationError({"id": "Give exactly one of `id` and `tmdbId`."})
     lookup = {"pk": pk} if pk is not None else {"tmdb_id": tmdb_id}
     return Movie.objects.filter(**lookup).first()
+
+
+def movie_primary_genres() -> list[tuple[int, int, float]]:
+    """``(movie pk, primary genre pk or 0, popularity)`` for the whole catalogue, by pk.
+
+    The primary genre is the first one linked (TMDb lists the main genre first).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT m.id, coalesce(g.genre_id, 0), m.popularity
+              FROM movies_movie m
+              LEFT JOIN (SELECT DISTINCT ON (movie_id) movie_id, genre_id
+                           FROM movies_movie_genres ORDER BY movie_id, id) g
+                ON g.movie_id = m.id
+             ORDER BY m.id
+            """
+        )
+        return cursor.fetchall()
 
 
 def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:

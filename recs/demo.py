@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import numpy as np
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 
+from movies.selectors import movie_primary_genres
 from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.engine.synthetic import generate
 from recs.models import ModelVersion
@@ -25,18 +26,7 @@ def _catalogue_primary_genres() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     The primary genre is the first one linked (TMDb lists the main genre first); movies
     without genres share their own code.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT m.id, coalesce(g.genre_id, 0), m.popularity
-              FROM movies_movie m
-              LEFT JOIN (SELECT DISTINCT ON (movie_id) movie_id, genre_id
-                           FROM movies_movie_genres ORDER BY movie_id, id) g
-                ON g.movie_id = m.id
-             ORDER BY m.id
-            """
-        )
-        rows = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 3)
+    rows = np.array(movie_primary_genres(), dtype=np.float64).reshape(-1, 3)
     _, codes = np.unique(rows[:, 1].astype(np.int64), return_inverse=True)
     return rows[:, 0].astype(np.int64), codes.astype(np.int64), rows[:, 2]
 
