@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django_redis import get_redis_connection
 
+from movierec import throttling
 from tests.hardening.test_security_input import codes
 from tests.users.conftest import STRONG_PASSWORD
-from users import throttling
 from users.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
