@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MoviesConfig(AppConfig):
     name = "movies"
     verbose_name = "Movies"
+
+    def ready(self) -> None:
+        from movierec.graphql import response_cache
+        from movies.services import TRENDING_VERSION_KEY
+
+        # Catalogue writes and trending syncs invalidate cached anonymous responses.
+        response_cache.track("movies", TRENDING_VERSION_KEY)

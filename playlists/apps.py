@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class PlaylistsConfig(AppConfig):
     name = "playlists"
     verbose_name = "Playlists"
+
+    def ready(self) -> None:
+        from movierec.graphql import response_cache
+        from playlists.graphql.extensions import extend_types
+
+        extend_types()
+        response_cache.track("playlists")

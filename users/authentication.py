@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import Token
 
 from users.exceptions import TokenRejected
 from users.models import User
-from users.selectors import decode_token, user_for_access_payload
+from users.selectors import access_cache_keys, decode_token, user_for_access_payload
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -31,6 +31,15 @@ class JWTAuthentication(authentication.JWTAuthentication):
             return user_for_access_payload(validated_token.payload, cached)
         except TokenRejected as exc:
             raise AuthenticationFailed(exc.message, code=f"token_{exc.reason}") from exc
+
+    def cache_keys(self, validated_token: Any) -> list[str]:
+        """The cache keys :meth:`get_user` reads, for the caller to fetch in its own round
+        trip and pass back as ``cached``."""
+        return access_cache_keys(validated_token.payload)
+
+    def user_id(self, validated_token: Any) -> str:
+        """The user the token names (not yet checked), for per-viewer rate limits."""
+        return str(validated_token.payload.get(api_settings.USER_ID_CLAIM))
 
     def validated_token(self, request: Any) -> Token | None:
         """The request's verified access token (no I/O); None without a Bearer header."""

@@ -25,15 +25,18 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 DATA_VERSION_KEY = "graphql:data-version"
-#: Apps whose rows anonymous queries show; a signal-visible write to any of them bumps.
-PUBLIC_APPS = frozenset({"movies", "playlists", "recs"})
+#: Apps whose rows anonymous queries show (a signal-visible write to any of them bumps the
+#: data version) and cache keys of other versions an entry depends on; apps register both
+#: in ``ready()`` (the core names no app).
+_public_apps: set[str] = set()
+_version_keys: list[str] = [DATA_VERSION_KEY]
 
 
-def _version_keys() -> list[str]:
-    from movies.services import TRENDING_VERSION_KEY
-    from recs.serving import ACTIVE_VERSION_KEY
-
-    return [DATA_VERSION_KEY, TRENDING_VERSION_KEY, ACTIVE_VERSION_KEY]
+def track(app_label: str, version_key: str | None = None) -> None:
+    """Make writes to ``app_label``'s models, and changes of ``version_key``, invalidate."""
+    _public_apps.add(app_label)
+    if version_key is not None and version_key not in _version_keys:
+        _version_keys.append(version_key)
 
 
 def enabled() -> bool:
@@ -47,7 +50,7 @@ def entry_key(query: str, variables: dict[str, Any] | None, operation_name: str 
 
 def lookup(key: str) -> tuple[str | bytes | None, tuple[Any, ...]]:
     """(cached body or None, the current versions) in one round trip."""
-    keys = [key, *_version_keys()]
+    keys = [key, *_version_keys]
     values = cache.get_many(keys)
     versions = tuple(values.get(k) for k in keys[1:])
     entry = values.get(key)
@@ -77,7 +80,7 @@ def bump() -> None:
 
 
 def _on_write(sender: Any, **kwargs: Any) -> None:
-    if sender._meta.app_label in PUBLIC_APPS:
+    if sender._meta.app_label in _public_apps:
         bump()
 
 

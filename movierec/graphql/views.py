@@ -8,6 +8,7 @@ per-viewer request limit (users, or client IP when anonymous) may answer 429 ``R
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.utils.module_loading import import_string
 from graphene_django.constants import MUTATION_ERRORS_FLAG
 from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError, set_rollback
@@ -36,19 +38,27 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.validation import specified_rules
+from graphql.validation import NoSchemaIntrospectionCustomRule, specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from movierec import durable, throttling
 from movierec.graphql import response_cache
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
-from movierec.graphql.middleware import MutationRollbackMiddleware
+from movierec.graphql.input_text import (
+    UnstorableTextRule,
+    unstorable_variable,
+    unstorable_variable_error,
+)
+from movierec.graphql.middleware import MutationRollbackMiddleware, NullMeansDefaultMiddleware
 from movierec.graphql.validation import query_limits_rule
-from users import throttling
-from users.authentication import JWTAuthentication
-from users.selectors import access_cache_keys
+
+
+@functools.cache
+def _authentication() -> Any:
+    """The ``GRAPHQL_AUTHENTICATION_CLASS`` instance (the users app's JWT authentication)."""
+    return import_string(settings.GRAPHQL_AUTHENTICATION_CLASS)()
 
 
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
@@ -99,8 +109,8 @@ class _Prepared:
 
 
 class _DocumentCache:
-    """LRU of prepared documents by query text: clients send the same few queries, and
-    parsing plus spec validation cost more than executing a small one."""
+    """LRU of prepared documents by query text (and schema and rules): clients send the same
+    few queries, and parsing plus spec validation cost more than executing a small one."""
 
     def __init__(self) -> None:
         self._items: OrderedDict[tuple, _Prepared] = OrderedDict()
@@ -119,10 +129,6 @@ class _DocumentCache:
             while len(self._items) > settings.GRAPHQL_DOCUMENT_CACHE_SIZE:
                 self._items.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
 
 _documents = _DocumentCache()
 
@@ -136,21 +142,35 @@ class MovierecGraphQLView(GraphQLView):
     array (batch) body is refused as bad input.
     """
 
-    jwt_authentication = JWTAuthentication()
-
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
+        kwargs.setdefault(
+            "middleware", [MutationRollbackMiddleware(), NullMeansDefaultMiddleware()]
+        )
         kwargs.setdefault("execution_context_class", DeferredExecutionContext)
         kwargs.setdefault("validation_rules", list(specified_rules))
         super().__init__(**kwargs)
 
+    @property
+    def validation_rules(self) -> list[Any]:
+        """The spec's rules, plus no ``__schema``/``__type`` unless GRAPHQL_INTROSPECTION
+        (read per request, so the setting can change without a restart of the view)."""
+        rules = list(self._validation_rules or specified_rules)
+        if not settings.GRAPHQL_INTROSPECTION:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        return rules
+
+    @validation_rules.setter
+    def validation_rules(self, rules: Any) -> None:
+        self._validation_rules = rules
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Session cookies (admin) must not authenticate GraphQL: the endpoint is CSRF-exempt.
         request.user = AnonymousUser()
+        authentication = _authentication()
         token = None
         if request.META.get("HTTP_AUTHORIZATION", "").strip():
             try:
-                token = self.jwt_authentication.validated_token(request)
+                token = authentication.validated_token(request)
             except (AuthenticationFailed, InvalidToken, TokenError) as exc:
                 return _auth_failure(exc)
             if token is None:
@@ -159,13 +179,12 @@ class MovierecGraphQLView(GraphQLView):
                 )
         if token is not None:
             # One Redis round trip: the viewer's rate limit, user snapshot and session state.
-            keys = access_cache_keys(token.payload)
-            viewer_key = f"user:{token.payload.get(jwt_settings.USER_ID_CLAIM)}"
-            retry_after, values = throttling.hit_and_read("graphql", viewer_key, keys)
+            keys = authentication.cache_keys(token)
+            retry_after, values = throttling.hit_and_read(
+                "graphql", f"user:{authentication.user_id(token)}", keys
+            )
             try:
-                request.user = self.jwt_authentication.get_user(
-                    token, dict(zip(keys, values, strict=True))
-                )
+                request.user = authentication.get_user(token, dict(zip(keys, values, strict=True)))
             except AuthenticationFailed as exc:
                 return _auth_failure(exc)
         else:
@@ -187,40 +206,17 @@ class MovierecGraphQLView(GraphQLView):
                     f"Request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
                     ErrorCode.BAD_USER_INPUT,
                 )
-        return super().dispatch(request, *args, **kwargs)
-
-    def parse_body(self, request: HttpRequest) -> Any:
-        if self.get_content_type(request) == "application/json" and not self.batch:
-            try:
-                body = json.loads(request.body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise _bad_request("POST body sent invalid JSON.") from exc
-            if isinstance(body, list):
-                raise _bad_request(
-                    "Batched operations are not supported; send one operation per request."
-                )
-            if not isinstance(body, dict):
-                raise _bad_request(
-                    'The body must be a JSON object {"query": ..., "variables": ...}.'
-                )
-            return body
-        return super().parse_body(request)
-
-    @staticmethod
-    def get_graphql_params(request: HttpRequest, data: Any) -> tuple[Any, Any, Any, Any]:
-        query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
-        if query is not None and not isinstance(query, str):
-            raise _bad_request("`query` must be a string.")
-        if variables is not None and not isinstance(variables, dict):
-            raise _bad_request("`variables` must be a JSON object.")
-        if operation_name is not None and not isinstance(operation_name, str):
-            raise _bad_request("`operationName` must be a string.")
-        return query, variables, operation_name, id_
+        response = super().dispatch(request, *args, **kwargs)
+        if (retry_after := getattr(request, "movierec_retry_after", None)) is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
 
     def get_response(
         self, request: HttpRequest, data: Any, show_graphiql: bool = False
     ) -> tuple[str | bytes | None, int]:
-        """graphene-django's, plus the whole-response cache for anonymous queries."""
+        """graphene-django's, plus the whole-response cache for anonymous queries; a
+        ``RATE_LIMITED`` error (e.g. ``tokenAuth`` over its limits) answers 429 with
+        ``Retry-After``, as REST does, whatever else the response holds."""
         query, variables, operation_name, _ = self.get_graphql_params(request, data)
         cache_key = versions = None
         if (
@@ -249,6 +245,14 @@ class MovierecGraphQLView(GraphQLView):
                 status = 400
         if status == 200:
             response["data"] = result.data
+        retry_after = [
+            int(error["extensions"].get("retryAfter") or 1)
+            for error in response.get("errors") or ()
+            if (error.get("extensions") or {}).get("code") == ErrorCode.RATE_LIMITED
+        ]
+        if retry_after and status < 500:
+            request.movierec_retry_after = max(retry_after)  # type: ignore[attr-defined]
+            status = 429
         body = self.json_encode(request, response, pretty=show_graphiql)
         if (
             cache_key is not None
@@ -263,6 +267,36 @@ class MovierecGraphQLView(GraphQLView):
             return super().json_encode(request, d, pretty=True)
         return orjson.dumps(d)
 
+    def parse_body(self, request: HttpRequest) -> Any:
+        if self.get_content_type(request) == "application/json" and not self.batch:
+            try:
+                body = json.loads(request.body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise _bad_request("POST body sent invalid JSON.") from exc
+            except RecursionError as exc:  # nesting deeper than the parser's stack allows
+                raise _bad_request("POST body JSON is nested too deeply.") from exc
+            if isinstance(body, list):
+                raise _bad_request(
+                    "Batched operations are not supported; send one operation per request."
+                )
+            if not isinstance(body, dict):
+                raise _bad_request(
+                    'The body must be a JSON object {"query": ..., "variables": ...}.'
+                )
+            return body
+        return super().parse_body(request)
+
+    @staticmethod
+    def get_graphql_params(request: HttpRequest, data: Any) -> tuple[Any, Any, Any, Any]:
+        query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
+        if query is not None and not isinstance(query, str):
+            raise _bad_request("`query` must be a string.")
+        if variables is not None and not isinstance(variables, dict):
+            raise _bad_request("`variables` must be a JSON object.")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise _bad_request("`operationName` must be a string.")
+        return query, variables, operation_name, id_
+
     def execute_graphql_request(
         self,
         request: HttpRequest,
@@ -274,15 +308,19 @@ class MovierecGraphQLView(GraphQLView):
     ) -> ExecutionResult | None:
         """graphene-django's, on a cached parse and spec validation of the document.
 
-        The static limits (tokens, then depth, aliases and cost against this request's
-        variables) still run on every request, and before spec validation on first sight.
+        The static limits (tokens, then depth, aliases, cost against this request's
+        variables, unstorable text) still run on every request, and before spec validation
+        on first sight of a document.
         """
+        if (name := unstorable_variable(variables)) is not None:
+            return ExecutionResult(data=None, errors=[unstorable_variable_error(name)])
         if not query:
             if show_graphiql:
                 return None
             raise _bad_request("Must provide query string.")
         schema = self.schema.graphql_schema
-        cache_key = (query, id(schema), tuple(self.validation_rules or ()))
+        rules = self.validation_rules
+        cache_key = (query, id(schema), tuple(rules or ()))
         prepared = _documents.get(cache_key)
         if prepared is None:
             if _token_count_exceeds(query, settings.GRAPHQL_MAX_TOKENS):
@@ -296,15 +334,16 @@ class MovierecGraphQLView(GraphQLView):
             except GraphQLError as error:
                 return ExecutionResult(data=None, errors=[error])
             prepared = _Prepared(document)
-        limit_errors = validate(schema, prepared.document, [query_limits_rule(variables=variables)])
+        limit_errors = validate(
+            schema,
+            prepared.document,
+            [query_limits_rule(variables=variables), UnstorableTextRule],
+        )
         if limit_errors:
             return ExecutionResult(data=None, errors=limit_errors)
         if prepared.errors is None:
             prepared.errors = validate(
-                schema,
-                prepared.document,
-                self.validation_rules,
-                graphene_settings.MAX_VALIDATION_ERRORS,
+                schema, prepared.document, rules, graphene_settings.MAX_VALIDATION_ERRORS
             )
             _documents.put(cache_key, prepared)
         operation = get_operation_ast(prepared.document, operation_name)
@@ -333,20 +372,21 @@ class MovierecGraphQLView(GraphQLView):
             "middleware": self.get_middleware(request),
             "execution_context_class": self.execution_context_class,
         }
-        try:
-            if (
-                operation is not None
-                and operation.operation == OperationType.MUTATION
-                and graphene_settings.ATOMIC_MUTATIONS
-            ):
-                with transaction.atomic():
-                    result = execute(schema, prepared.document, **options)
-                    if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
-                        transaction.set_rollback(True)
-                return result
-            return execute(schema, prepared.document, **options)
-        except Exception as exc:  # graphene-django's contract: any failure is an error entry
-            return ExecutionResult(errors=[exc])
+        with durable.scope():  # revocations survive the mutation's rollback
+            try:
+                if (
+                    operation is not None
+                    and operation.operation == OperationType.MUTATION
+                    and graphene_settings.ATOMIC_MUTATIONS
+                ):
+                    with transaction.atomic():
+                        result = execute(schema, prepared.document, **options)
+                        if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                            transaction.set_rollback(True)
+                    return result
+                return execute(schema, prepared.document, **options)
+            except Exception as exc:  # graphene-django's contract: any failure is an error
+                return ExecutionResult(errors=[exc])
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
