@@ -171,8 +171,8 @@ def render(figures: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
             "## Memory of web workers with the model loaded",
             "",
             "After each worker answered recommendations (so its model is loaded). PSS splits "
-            "shared pages (the memory-mapped model arrays, the preloaded code) between the "
-            "processes that map them.",
+            "shared pages (code, and model arrays when the artifacts are memory-mapped) "
+            "between the processes that map them.",
             "",
             *_memory(figures),
             "",
