@@ -120,6 +120,7 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
     from recs import services
     from recs.engine.matrix import KIND_RATING
     from recs.engine.synthetic import generate
+    from users.usernames import username_key as key
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -254,9 +255,10 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
                 "is_active",
                 "date_joined",
                 "token_version",
+                "username_key",
             ],
             (
-                (u + 1, password, "f", f"bench{u}", "", "", "", "f", "t", now, 0)
+                (u + 1, password, "f", f"bench{u}", "", "", "", "f", "t", now, 0, key(f"bench{u}"))
                 for u in range(shape.users)
             ),
         )
