@@ -256,3 +256,33 @@ __all__ = [
     "user_password_change",
     "user_register",
 ]
+
+
+def users_bulk_ensure(
+    *, usernames: Sequence[str], batch_size: int = 5000
+) -> tuple[dict[str, int], int]:
+    """(username -> pk for every name, how many were created): missing accounts are created
+    without a usable password.
+
+    For bulk imports (MovieLens users): the accounts exist to own ratings and cannot sign in
+    until someone sets a password. Existing accounts are reused as they are. Works in batches,
+    so a hundred thousand names cost a few hundred queries, not one object graph each.
+    """
+    from django.contrib.auth.hashers import make_password
+
+    unusable = make_password(None)  # "!" + random: no password can ever match it
+    result: dict[str, int] = {}
+    created = 0
+    names = list(dict.fromkeys(usernames))
+    for start in range(0, len(names), batch_size):
+        batch = names[start : start + batch_size]
+        existing = dict(User.objects.filter(username__in=batch).values_list("username", "id"))
+        missing = [n for n in batch if n not in existing]
+        if missing:
+            created += len(missing)
+            User.objects.bulk_create(
+                [User(username=n, password=unusable) for n in missing], ignore_conflicts=True
+            )
+            existing.update(User.objects.filter(username__in=missing).values_list("username", "id"))
+        result.update(existing)
+    return result, created
