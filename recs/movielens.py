@@ -466,6 +466,9 @@ def movielens_import(
         clock = now
 
     with connection.cursor() as cursor:
+        # Hash aggregates and joins over millions of rows: enough memory not to spill (this
+        # transaction only).
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(
             "CREATE TEMPORARY TABLE ml_rating_raw "
             "(ml_user integer, ml_movie integer, score real, stamp bigint) ON COMMIT DROP"
