@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import psycopg
 from django.db import connection, transaction
 
 ImportProgress = Callable[[str, int, int], None]
@@ -415,12 +416,19 @@ def _copy_ratings(cursor, files: MovieLensFiles, progress: ImportProgress | None
     options = "(FORMAT csv)" if files.ratings_format == "csv" else ""
     size = max(files.ratings.stat().st_size, 1)
     mb = max(size >> 20, 1)
-    with cursor.cursor.copy(
-        f"COPY ml_rating_raw (ml_user, ml_movie, score, stamp) FROM STDIN {options}"
-    ) as copy:
-        for chunk, done in _ratings_chunks(files):
-            copy.write(chunk)
-            _report(progress, "copy ratings (MB)", min(done * mb // size, mb), mb)
+    try:
+        with cursor.cursor.copy(
+            f"COPY ml_rating_raw (ml_user, ml_movie, score, stamp) FROM STDIN {options}"
+        ) as copy:
+            for chunk, done in _ratings_chunks(files):
+                copy.write(chunk)
+                _report(progress, "copy ratings (MB)", min(done * mb // size, mb), mb)
+    except psycopg.errors.DataError as exc:  # a bad value or a missing column on some line
+        context = exc.diag.context or ""
+        line = re.search(r"line (\d+)", context)
+        where = f"line {int(line.group(1)) + (files.ratings_format == 'csv')}" if line else "?"
+        message = (exc.diag.message_primary or str(exc)).strip()
+        raise MovieLensFormatError(f"{files.ratings.name}, {where}: {message}") from exc
     _report(progress, "copy ratings (MB)", mb, mb)
     cursor.execute("SELECT count(*) FROM ml_rating_raw")
     return cursor.fetchone()[0]

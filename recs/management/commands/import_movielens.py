@@ -47,10 +47,8 @@ class Command(BaseCommand):
             with rich_progress(options["verbosity"] > 0) as progress:
                 result = movielens_import(files, progress=progress)
         except MovieLensFormatError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"malformed MovieLens file: {exc}") from exc
         except (KeyError, ValueError, IndexError, DatabaseError, PsycopgError) as exc:
             raise CommandError(f"malformed MovieLens file: {exc}") from exc
         stages = " ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
-        self.stdout.write(
-            f"imported in {time.perf_counter() - started:.1f}s ({stages}): {result}"
-        )
+        self.stdout.write(f"imported in {time.perf_counter() - started:.1f}s ({stages}): {result}")
