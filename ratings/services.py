@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F
 from psycopg import sql
 from psycopg.errors import CardinalityViolation
@@ -238,8 +239,42 @@ _SELECT_NEWEST = (
 )
 
 
+#: A load of at least this many rows, and at least as many as the table holds, rebuilds the
+#: secondary indexes and foreign keys once instead of maintaining them row by row.
+BULK_REBUILD_MIN_ROWS = 200_000
+
+
+def _structures_drop(cursor: CursorWrapper) -> list[str]:
+    """Drop the ratings table's non-unique indexes and its foreign keys; return the DDL that
+    recreates them under the same names (so Django's migration state stays true)."""
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = 'ratings_rating'::regclass AND NOT x.indisunique"
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'ratings_rating'::regclass AND contype = 'f'"
+    )
+    foreign_keys = cursor.fetchall()
+    recreate = [definition for _, definition in indexes]
+    for name, _ in indexes:
+        cursor.execute(
+            sql.SQL("DROP INDEX {}").format(sql.Identifier(name)).as_string(cursor.connection)
+        )
+    for name, definition in foreign_keys:
+        drop = sql.SQL("ALTER TABLE ratings_rating DROP CONSTRAINT {}").format(sql.Identifier(name))
+        cursor.execute(drop.as_string(cursor.connection))
+        add = sql.SQL("ALTER TABLE ratings_rating ADD CONSTRAINT {} ").format(sql.Identifier(name))
+        recreate.append(add.as_string(cursor.connection) + definition)
+    return recreate
+
+
 @transaction.atomic
-def ratings_bulk_load(*, source: str, rows: int) -> RatingBulkLoadResult:
+def ratings_bulk_load(
+    *, source: str, rows: int, rebuild: bool | None = None
+) -> RatingBulkLoadResult:
     """Upsert many ratings at once from ``source``, then recount the touched movies' ratings.
 
     ``source`` names a table or view of the caller's connection (typically a temporary table
@@ -255,10 +290,26 @@ def ratings_bulk_load(*, source: str, rows: int) -> RatingBulkLoadResult:
     holds one (user, movie) twice, the newest row wins (a second pass with ``DISTINCT ON``;
     the fast pass fails on the duplicate before anything is kept).
 
+    A large load into a table no bigger than itself (an initial import; ``rebuild=None``
+    decides by :data:`BULK_REBUILD_MIN_ROWS` and the table's size) drops the secondary
+    indexes and foreign keys first and recreates them afterwards: one sort per index and one
+    anti-join per foreign key instead of millions of random index inserts and per-row FK
+    checks. The table is then locked (ACCESS EXCLUSIVE) until the caller's transaction ends;
+    the unique (user, movie) index, which ON CONFLICT needs, is always kept.
+
     Feedback listeners are not notified per user (an import touches every user at once);
     recommendations pick the ratings up at the next training.
     """
     with connection.cursor() as cursor:
+        if rebuild is None:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'ratings_rating'::regclass")
+            existing = max(float(cursor.fetchone()[0]), 0.0)
+            rebuild = rows >= BULK_REBUILD_MIN_ROWS and rows >= existing
+        recreate: list[str] = []
+        if rebuild:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK events may remain
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            recreate = _structures_drop(cursor)
 
         def run(template: str) -> None:
             query = sql.SQL(template).format(source=sql.Identifier(source))
@@ -285,6 +336,10 @@ def ratings_bulk_load(*, source: str, rows: int) -> RatingBulkLoadResult:
         )
         inserted, changed, movie_ids = cursor.fetchone()
         cursor.execute("DROP TABLE rating_bulk_touched")  # inside a caller's transaction too
+        for statement in recreate:  # indexes by one sort each, FKs checked by one query each
+            cursor.execute(statement)
+        if rebuild:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's FKs are deferred
     recounted = movie_rating_stats_recompute(movie_ids)
     return RatingBulkLoadResult(
         inserted=int(inserted),
