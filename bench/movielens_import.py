@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._django import throwaway_database  # noqa: E402
-from bench.movielens_synth import SHAPES, movielens_write  # noqa: E402
+from bench.movielens_synth import SHAPES  # noqa: E402
 
 
 def shape_for(n_ratings: int) -> tuple[int, int]:
@@ -122,10 +123,10 @@ def main(argv: list[str] | None = None) -> None:
         from ratings.models import Rating
         from recs.movielens import movielens_files_detect, movielens_import
 
-        synth = movielens_write(
-            Path(tmp), layout=args.layout, n_users=users, n_movies=movies, n_ratings=args.ratings
-        )
-        print(f"generated {synth}")
+        # A separate process, so that the peak RSS below is the import's alone.
+        command = [sys.executable, str(Path(__file__).with_name("movielens_synth.py")), tmp]
+        command += ["--layout", args.layout, "--users", str(users), "--movies", str(movies)]
+        subprocess.run([*command, "--ratings", str(args.ratings)], check=True)
         files = movielens_files_detect(Path(tmp))
         bare = _copy_bare(files.ratings) if files.ratings_format == "csv" else float("nan")
 
