@@ -430,8 +430,7 @@ def _copy_ratings(cursor, files: MovieLensFiles, progress: ImportProgress | None
         message = (exc.diag.message_primary or str(exc)).strip()
         raise MovieLensFormatError(f"{files.ratings.name}, {where}: {message}") from exc
     _report(progress, "copy ratings (MB)", mb, mb)
-    cursor.execute("SELECT count(*) FROM ml_rating_raw")
-    return cursor.fetchone()[0]
+    return cursor.cursor.rowcount  # rows COPY stored
 
 
 def _copy_map(cursor, table: str, mapping: dict[int, int]) -> None:
