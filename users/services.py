@@ -363,17 +363,18 @@ def users_bulk_ensure(*, usernames: Sequence[str]) -> tuple[dict[str, int], int]
     names = list(dict.fromkeys(usernames))
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMPORARY TABLE user_bulk_names (pos integer, username varchar(150)) "
-            "ON COMMIT DROP"
+            "CREATE TEMPORARY TABLE user_bulk_names "
+            "(pos integer, username varchar(150), username_key varchar(600)) ON COMMIT DROP"
         )
-        with cursor.cursor.copy("COPY user_bulk_names (pos, username) FROM STDIN") as copy:
+        with cursor.cursor.copy("COPY user_bulk_names FROM STDIN") as copy:
             for pos, name in enumerate(names):
-                copy.write_row((pos, name))
+                copy.write_row((pos, name, username_key(name)))
         cursor.execute(
             """
-            INSERT INTO users_user (password, is_superuser, username, first_name, last_name,
-                                    email, is_staff, is_active, date_joined, token_version)
-            SELECT %s, false, n.username, '', '', '', false, true, now(), 0
+            INSERT INTO users_user (password, is_superuser, username, username_key, first_name,
+                                    last_name, email, is_staff, is_active, date_joined,
+                                    token_version)
+            SELECT %s, false, n.username, n.username_key, '', '', '', false, true, now(), 0
               FROM user_bulk_names n
              WHERE NOT EXISTS (SELECT 1 FROM users_user u
                                 WHERE lower(u.username) = lower(n.username))

@@ -12,6 +12,7 @@ from ratings.services import ratings_bulk_load
 from tests.factories import MovieFactory, RatingFactory, UserFactory
 from users.models import User
 from users.services import users_bulk_ensure
+from users.usernames import username_key
 
 
 def _structures():
@@ -89,4 +90,5 @@ def test_users_bulk_ensure_creates_in_order_and_reuses_existing_accounts(db):
     assert mapping["ml_3"] < mapping["ml_1"]  # pks follow the order given
     new = User.objects.get(pk=mapping["ml_1"])
     assert not new.has_usable_password() and new.is_active and not new.is_staff
+    assert new.username_key == username_key("ml_1")  # look-alike checks see imported names
     assert users_bulk_ensure(usernames=["ml_1"]) == ({"ml_1": new.pk}, 0)
