@@ -9,6 +9,7 @@ nothing stays behind holding the port.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -117,17 +118,13 @@ class Supervisor:
                 child.proc.send_signal(signal.SIGTERM)
         deadline = started + grace
         for child in self.children.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for child in self.children.values():
             # Leader gone or not: anything still in the group is a straggler.
             _signal_group(child.proc.pid, signal.SIGKILL)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
         for child in self.children.values():
             if child.pump is not None:
                 child.pump.join(timeout=1)
@@ -135,7 +132,5 @@ class Supervisor:
 
 
 def _signal_group(pgid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -8,6 +8,7 @@ end with exit 0, no traceback, within 10 s, and leave no process of the session 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -186,10 +187,8 @@ class Run:
     def kill_session(self) -> None:
         """Clean up after a failed test: nothing of this run may outlive the suite."""
         for line in self.leftovers():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(line.split()[0]), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _graphql(port: int, query: str) -> dict[str, Any]:
