@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +16,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from movies import services
 from movies.models import SyncRun
+
+#: The dev server's documented port (docs/sync.md) and how to start it and point at it.
+DEVSERVER_PORT = 8765
+NO_CREDENTIALS = (
+    "No TMDb credentials configured: set TMDB_READ_TOKEN (or TMDB_API_KEY) to sync from "
+    "{url}.\nWithout credentials, sync from the bundled TMDb dev server instead. Start it "
+    "in another terminal:\n"
+    "    python -m movies.tmdb.devserver --port {port}\n"
+    "then point at it:\n"
+    "    TMDB_API_URL=http://127.0.0.1:{port}/3 python manage.py sync_tmdb {args}\n"
+    "(`make run` does both by itself.)"
+)
+
+
+def _needs_credentials() -> bool:
+    """TMDb itself refuses anonymous calls; the dev server or another TMDb-compatible server
+    given in TMDB_API_URL may not need any."""
+    anonymous = not (settings.TMDB_READ_TOKEN or settings.TMDB_API_KEY)
+    return anonymous and urlsplit(settings.TMDB_API_URL).hostname == "api.themoviedb.org"
 
 
 class Command(BaseCommand):
@@ -26,12 +47,15 @@ class Command(BaseCommand):
         parser.add_argument("--genres", action="store_true", help="Sync the genre list.")
         parser.add_argument("--trending", action="store_true", help="Trending, day and week.")
         parser.add_argument("--popular", action="store_true", help="Popular movies in full.")
+        # List options take space-separated values and accumulate when repeated:
+        # --movie 550 87421 and --movie 550 --movie 87421 are the same.
         parser.add_argument(
             "--discover",
             nargs="*",
+            action="extend",
             default=None,
             metavar="FILTER=VALUE",
-            help="Discover pages in full, e.g. --discover with_genres=28 year=1999.",
+            help="Discover pages in full, e.g. --discover with_genres=28 year=1999 (repeatable).",
         )
         parser.add_argument(
             "--pages",
@@ -40,7 +64,13 @@ class Command(BaseCommand):
             help="Popular/discover pages (default TMDB_POPULAR_PAGES).",
         )
         parser.add_argument(
-            "--movie", type=int, nargs="+", default=[], metavar="TMDB_ID", help="Movies in full."
+            "--movie",
+            type=int,
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="TMDB_ID",
+            help="Movies in full (repeatable).",
         )
         parser.add_argument("--changes", action="store_true", help="Incremental (/movie/changes).")
         parser.add_argument(
@@ -81,6 +111,14 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(f"would sync against {settings.TMDB_API_URL}: {', '.join(jobs)}")
             return
+        if _needs_credentials():
+            raise CommandError(
+                NO_CREDENTIALS.format(
+                    url=settings.TMDB_API_URL,
+                    port=DEVSERVER_PORT,
+                    args=" ".join(sys.argv[2:]) or "--all",
+                )
+            )
         if options["run_async"]:
             self._enqueue(kinds, movie_ids, options)
         else:
