@@ -6,7 +6,6 @@ import sys
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,25 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from movies import services
 from movies.models import SyncRun
-
-#: The dev server's documented port (docs/sync.md) and how to start it and point at it.
-DEVSERVER_PORT = 8765
-NO_CREDENTIALS = (
-    "No TMDb credentials configured: set TMDB_READ_TOKEN (or TMDB_API_KEY) to sync from "
-    "{url}.\nWithout credentials, sync from the bundled TMDb dev server instead. Start it "
-    "in another terminal:\n"
-    "    python -m movies.tmdb.devserver --port {port}\n"
-    "then point at it:\n"
-    "    TMDB_API_URL=http://127.0.0.1:{port}/3 python manage.py sync_tmdb {args}\n"
-    "(`make run` does both by itself.)"
-)
-
-
-def _needs_credentials() -> bool:
-    """TMDb itself refuses anonymous calls; the dev server or another TMDb-compatible server
-    given in TMDB_API_URL may not need any."""
-    anonymous = not (settings.TMDB_READ_TOKEN or settings.TMDB_API_KEY)
-    return anonymous and urlsplit(settings.TMDB_API_URL).hostname == "api.themoviedb.org"
+from movies.tmdb_access import tmdb_credentials_hint, tmdb_credentials_missing
 
 
 class Command(BaseCommand):
@@ -111,14 +92,9 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(f"would sync against {settings.TMDB_API_URL}: {', '.join(jobs)}")
             return
-        if _needs_credentials():
-            raise CommandError(
-                NO_CREDENTIALS.format(
-                    url=settings.TMDB_API_URL,
-                    port=DEVSERVER_PORT,
-                    args=" ".join(sys.argv[2:]) or "--all",
-                )
-            )
+        if tmdb_credentials_missing():
+            args = " ".join(sys.argv[2:]) if sys.argv[1:2] == ["sync_tmdb"] else ""
+            raise CommandError(tmdb_credentials_hint(f"sync_tmdb {args or '--all'}"))
         if options["run_async"]:
             self._enqueue(kinds, movie_ids, options)
         else:
