@@ -30,6 +30,7 @@ QUIET_PATTERNS = (
 class Child:
     name: str
     proc: subprocess.Popen
+    stop_signal: int = signal.SIGTERM
     ready: threading.Event = field(default_factory=threading.Event)
     pump: threading.Thread | None = None
 
@@ -54,9 +55,11 @@ class Supervisor:
         *,
         env: dict[str, str] | None = None,
         ready: re.Pattern[str] | None = None,
+        stop_signal: int = signal.SIGTERM,
     ) -> Child:
         """Start ``argv`` with its output labelled ``name |``; ``ready`` marks the line that
-        means the child is ready (its event is set when the line is seen)."""
+        means the child is ready (its event is set when the line is seen); ``stop_signal`` is
+        what ``stop`` sends it first."""
         proc = subprocess.Popen(
             list(argv),
             env=env,
@@ -68,7 +71,7 @@ class Supervisor:
             errors="replace",
             bufsize=1,
         )
-        child = Child(name, proc)
+        child = Child(name, proc, stop_signal)
         child.pump = threading.Thread(
             target=self._pump, args=(child, ready), name=f"pump-{name}", daemon=True
         )
@@ -105,17 +108,17 @@ class Supervisor:
     def dead(self) -> list[str]:
         return [name for name, child in self.children.items() if not child.alive]
 
-    def stop(self, grace: float = 6.0) -> float:
-        """SIGTERM every child, SIGKILL what is left in its group after ``grace`` s; return the
+    def stop(self, grace: float = 5.0) -> float:
+        """Signal every child, SIGKILL what is left in its group after ``grace`` s; return the
         seconds it took.
 
-        SIGTERM goes to the leaders only: gunicorn's arbiter and Celery's main process stop
-        their own workers in order, which is quicker than every process racing its parent.
+        The first signal goes to the leaders only: gunicorn's arbiter and Celery's main process
+        stop their own workers in order, which is quicker than every process racing its parent.
         """
         started = time.monotonic()
         for child in self.children.values():
             if child.alive:
-                child.proc.send_signal(signal.SIGTERM)
+                child.proc.send_signal(child.stop_signal)
         deadline = started + grace
         for child in self.children.values():
             with contextlib.suppress(subprocess.TimeoutExpired):

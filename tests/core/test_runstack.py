@@ -166,7 +166,7 @@ class Run:
         if self._master is not None:
             os.close(self._master)
         assert returncode == 0, self.output
-        assert took < STOP_BUDGET, f"stop took {took:.1f}s"
+        assert took < STOP_BUDGET, f"stop took {took:.1f}s:\n{self.output}"
         return took
 
     def leftovers(self) -> list[str]:

@@ -126,7 +126,7 @@ class Command(BaseCommand):
             env["PYTHONWARNINGS"] = "ignore:You're running the worker with superuser privileges"
         procs = {
             "web": [python, "-m", "gunicorn", "movierec.wsgi", "--bind", bind, "--workers", "2",
-                    "--threads", "4", "--timeout", "120", "--graceful-timeout", "5",
+                    "--threads", "4", "--timeout", "120", "--graceful-timeout", "3",
                     "--access-logfile", "-"],
             "worker": [*celery, *quiet, "worker", "-Q", "default,sync,ml", "--concurrency", "2",
                        "--loglevel", "INFO"],
@@ -134,7 +134,15 @@ class Command(BaseCommand):
         }  # fmt: skip
         self._interruptible = False  # a signal now must not lose track of a child
         for name, argv in procs.items():
-            stack.spawn(name, argv, env=env, ready=WORKER_READY if name == "worker" else None)
+            stack.spawn(
+                name,
+                argv,
+                env=env,
+                ready=WORKER_READY if name == "worker" else None,
+                # gunicorn's quick shutdown: a graceful one waits out its timeout on idle
+                # keep-alive threads, and a dev stack has no request worth 5 s.
+                stop_signal=signal.SIGINT if name == "web" else signal.SIGTERM,
+            )
         self._interruptible = True
         self._check_stop()
         url = f"http://{bind}"
