@@ -163,7 +163,7 @@ class Command(BaseCommand):
             f'  Sign in:    {curl}\'{{"query": "{sign_in}"}}\'',
             f'  Query:      {curl}\'{{"query": "{EXAMPLE_QUERY}"}}\'',
             "  Clients:    docs/clients.md (web and mobile), docs/api.md (the API)",
-            "  Ctrl-C stops everything (-v 2 shows the full Celery output).",
+            '  Ctrl-C stops everything; make run RUNSTACK_ARGS="-v 2" shows all Celery output.',
             "",
         ]
         stack.say("\n".join(banner))
