@@ -129,7 +129,7 @@ class Command(BaseCommand):
                     "--threads", "4", "--timeout", "120", "--graceful-timeout", "3",
                     "--access-logfile", "-"],
             "worker": [*celery, *quiet, "worker", "-Q", "default,sync,ml", "--concurrency", "2",
-                       "--loglevel", "INFO"],
+                       "--without-mingle", "--without-gossip", "--loglevel", "INFO"],
             "beat": [*celery, *quiet, "beat", "--loglevel", "INFO"],
         }  # fmt: skip
         self._interruptible = False  # a signal now must not lose track of a child
