@@ -72,13 +72,18 @@ def test_a_signal_to_the_wrapper_alone_reaches_the_command_once(signum):
     assert b"Traceback" not in err
 
 
-def test_ctrl_c_in_a_terminal_reaches_the_command_once():
+def _in_terminal(argv: list[str], cwd: Path = ROOT) -> tuple[subprocess.Popen, int]:
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        _command(), cwd=ROOT, env=_env(), stdin=slave, stdout=slave, stderr=slave,
+        argv, cwd=cwd, env=_env(), stdin=slave, stdout=slave, stderr=slave,
         start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
     )  # fmt: skip
     os.close(slave)
+    return proc, master
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_command_once():
+    proc, master = _in_terminal(_command())
     try:
         assert b"ready" in _read_until(master, b"ready")
         os.write(master, b"\x03")
@@ -86,6 +91,27 @@ def test_ctrl_c_in_a_terminal_reaches_the_command_once():
         assert proc.wait(timeout=30) == 0, out
         assert "got SIGINT\r\n" in out and "got SIGINT SIGINT" not in out, out
         assert "Traceback" not in out
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_ctrl_c_under_make_is_quiet_and_exits_0(tmp_path):
+    """`make run` then Ctrl-C: the command is the terminal's foreground job, so make is not
+    interrupted and reports nothing; it exits with the command's status."""
+    (tmp_path / "child.py").write_text(CHILD)
+    python = sys.executable
+    command = f"{python} -m movierec.embedded exec -- {python} {tmp_path / 'child.py'}"
+    (tmp_path / "Makefile").write_text(f"run:\n\t@cd {ROOT} && {command}\n")
+    proc, master = _in_terminal(["make", "-s", "run"], cwd=tmp_path)
+    try:
+        assert b"ready" in _read_until(master, b"ready")
+        os.write(master, b"\x03")
+        out = _read_until(master, b"got").decode() + _read_until(master, b"\n").decode()
+        assert proc.wait(timeout=30) == 0, out
+        assert "got SIGINT\r\n" in out, out
+        assert "Interrupt" not in out and "Error" not in out, out
     finally:
         os.close(master)
         if proc.poll() is None:
