@@ -127,3 +127,16 @@ def test_the_search_guides_typo_examples_find_their_movies(demo_like, typo, titl
         {"q": typo},
     )
     assert title in [edge["node"]["title"] for edge in found["movies"]["edges"]]
+
+
+LINK = re.compile(r"\]\((?!https?://|#|mailto:)(?P<target>[^)#\s]+)")
+
+
+def test_docs_link_only_inside_the_repository():
+    """A fresh clone has nothing outside it (docs/api.md once linked ../shared/API.md)."""
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text()
+        assert "../shared" not in text, path
+        for link in LINK.finditer(text):
+            target = (path.parent / link["target"]).resolve()
+            assert target.is_relative_to(ROOT), f"{path.name} links {link['target']}"
