@@ -108,7 +108,7 @@ class Supervisor:
     def dead(self) -> list[str]:
         return [name for name, child in self.children.items() if not child.alive]
 
-    def stop(self, grace: float = 5.0) -> float:
+    def stop(self, grace: float = 4.0) -> float:
         """Signal every child, SIGKILL what is left in its group after ``grace`` s; return the
         seconds it took.
 
