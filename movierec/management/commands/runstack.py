@@ -24,6 +24,9 @@ from movierec.supervisor import Supervisor
 
 EXAMPLE_QUERY = "{ movies(first: 5) { edges { node { title year genres { name } } } } }"
 WORKER_READY = re.compile(r"celery@\S+ ready\.")
+#: Beat has written its schedule to the database (a stop before that logs a traceback per entry).
+BEAT_READY = re.compile(r"DatabaseScheduler: Schedule changed|beat: Waking up")
+BEAT_GRACE = 20.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -146,7 +149,7 @@ class Command(BaseCommand):
                 name,
                 argv,
                 env=env,
-                ready=WORKER_READY if name == "worker" else None,
+                ready={"worker": WORKER_READY, "beat": BEAT_READY}.get(name),
                 # gunicorn's quick shutdown: a graceful one waits out its timeout on idle
                 # keep-alive threads, and a dev stack has no request worth 5 s.
                 stop_signal=signal.SIGINT if name == "web" else signal.SIGTERM,
@@ -201,10 +204,20 @@ class Command(BaseCommand):
             if not web_up:
                 web_up = _answers(f"{url}/healthz")
             if web_up and stack.children["worker"].ready.is_set():
-                return
+                break
             time.sleep(0.2)
-        waiting = "web" if not web_up else "worker"
-        raise CommandError(f"{waiting} was not ready within {timeout:.0f}s (see the lines above)")
+        else:
+            waiting = "web" if not web_up else "worker"
+            raise CommandError(
+                f"{waiting} was not ready within {timeout:.0f}s (see the lines above)"
+            )
+        # Beat logs no "ready" line of its own; it says when it has synced its schedule. Give it
+        # a little while, so a stop right after the banner finds it idle; never fail on it.
+        beat_deadline = time.monotonic() + BEAT_GRACE
+        while time.monotonic() < beat_deadline and not stack.children["beat"].ready.is_set():
+            if stack.dead():
+                raise CommandError(f"{', '.join(stack.dead())} exited during start-up")
+            time.sleep(0.2)
 
 
 def _answers(url: str) -> bool:
