@@ -28,6 +28,7 @@ def bootstrap_run(
     ``progress(done, total)`` follows the popular sync."""
     from movies import services as movie_services
     from movies.models import Movie
+    from movies.sync import jobs
     from movies.tmdb_access import tmdb_credentials_missing
     from recs import services as recs_services
     from recs.extract import feedback_count_since
@@ -42,8 +43,8 @@ def bootstrap_run(
         )
     else:
         client = movie_services.tmdb_client_from_settings()
-        genres = movie_services.genres_sync(client=client)
-        popular = movie_services.popular_sync(pages=pages, client=client, progress=progress)
+        genres = jobs.genres_sync(client=client)
+        popular = jobs.popular_sync(pages=pages, client=client, progress=progress)
         summary.steps.append(
             f"synced {genres.created} genres and {popular.created} movies ({pages} popular pages)"
         )

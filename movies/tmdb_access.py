@@ -11,7 +11,7 @@ DEVSERVER_PORT = 8765
 DEVSERVER_HINT = (
     "Without credentials, sync from the bundled TMDb dev server instead. Start it in another "
     "terminal:\n"
-    "    python -m movies.tmdb.devserver --port {port}\n"
+    "    python -m tools.tmdb_devserver --port {port}\n"
     "then point at it:\n"
     "    TMDB_API_URL=http://127.0.0.1:{port}/3 python manage.py {command}\n"
     "(`make run` does both by itself.)"

@@ -26,6 +26,7 @@ from graphql import (
 from movierec.demo import DEMO_PASSWORD, DEMO_USERNAME
 from movierec.schema import schema
 from movies import services
+from movies.sync import jobs
 from tests.conftest import GraphQLClient, access_token_for
 from tests.factories import UserFactory
 from tests.movies.sync_fixtures import PAGES, _sync_server, sync_catalogue, tmdb_server  # noqa: F401
@@ -70,9 +71,9 @@ def test_example_is_valid_against_the_schema(where, source):
 def demo_like(db, tmdb_server) -> dict[str, Any]:  # noqa: F811
     """The dev server's catalogue synced as `make run` does, the demo account, a playlist."""
     client = services.tmdb_client_from_settings()
-    services.genres_sync(client=client)
-    services.popular_sync(pages=PAGES, client=client)
-    services.trending_sync(window="week", client=client)
+    jobs.genres_sync(client=client)
+    jobs.popular_sync(pages=PAGES, client=client)
+    jobs.trending_sync(window="week", client=client)
     user = UserFactory(username=DEMO_USERNAME, password=DEMO_PASSWORD)
     api = GraphQLClient(access_token_for(user))
     godfather = api.data('{ movies(search: "the godfather", first: 1) { edges { node { id } } } }')

@@ -9,7 +9,8 @@ import pytest
 
 from movierec.demo import devserver_image_base
 from movies import services
-from movies.tmdb.devserver.posters import poster_svg
+from movies.sync import jobs
+from tools.tmdb_devserver.posters import poster_svg
 
 
 def _get(url: str) -> tuple[int, str, bytes]:
@@ -20,7 +21,7 @@ def _get(url: str) -> tuple[int, str, bytes]:
 def test_a_synced_movies_poster_url_loads_a_pinned_image(db, tmdb_server, settings, api_client):
     settings.TMDB_IMAGE_BASE_URL = devserver_image_base(tmdb_server.base_url)
     movie_id = next(m for m, d in tmdb_server.catalogue.movies.items() if d["poster_path"])
-    services.movie_sync(tmdb_id=movie_id, client=services.tmdb_client_from_settings())
+    jobs.movie_sync(tmdb_id=movie_id, client=services.tmdb_client_from_settings())
 
     data = api_client.data(
         "query($id: Int) { movie(tmdbId: $id) { title posterUrl backdropUrl } }",

@@ -110,7 +110,7 @@ def test_without_credentials_it_stops_at_once_and_shows_the_dev_server(db, setti
         assert time.monotonic() - started < 1  # no network attempt, no retries
         message = str(raised.value)
         assert message.startswith("No TMDb credentials configured")
-        assert "python -m movies.tmdb.devserver --port 8765" in message
+        assert "python -m tools.tmdb_devserver --port 8765" in message
         assert "TMDB_API_URL=http://127.0.0.1:8765/3" in message
     assert not SyncRun.objects.exists()
 

@@ -23,8 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from movies.tmdb.devserver.catalogue import Catalogue
-from movies.tmdb.devserver.posters import poster_svg
+from tools.tmdb_devserver.catalogue import Catalogue
+from tools.tmdb_devserver.posters import poster_svg
 
 __all__ = ["DevApp", "DevServer", "Response"]
 
