@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
@@ -28,6 +29,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def get_user(self, validated_token: Any) -> User:
         try:
-            return user_for_token_payload(validated_token.payload, session_source="cache")
+            user = user_for_token_payload(validated_token.payload)
         except TokenRejected as exc:
             raise AuthenticationFailed(exc.message, code=f"token_{exc.reason}") from exc
+        structlog.contextvars.bind_contextvars(viewer_id=user.pk)  # on every later log line
+        return user

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib.auth import password_validation, user_logged_in, user_login_failed
 from django.contrib.auth.models import update_last_login
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -22,7 +20,6 @@ from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
     decode_token,
-    revoked_session_cache_key,
     user_for_token_payload,
     user_get_by_login,
 )
@@ -192,7 +189,7 @@ def auth_tokens_refresh(*, refresh: str) -> tuple[User, TokenPair]:
     so the second sees it already exists and is refused.
     """
     token = decode_token(refresh, RefreshToken)
-    user = user_for_token_payload(token.payload, session_source="db")
+    user = user_for_token_payload(token.payload)
     _, created = token.blacklist()
     if not created:
         raise TokenRejected("Token is blacklisted.", reason="blacklisted")
@@ -230,17 +227,13 @@ def auth_token_revoke(*, refresh: str) -> None:
 def session_revoke(
     *, sid: str, user: User | None, reason: str, expires_at: datetime
 ) -> RevokedSession:
-    """Record the session as ended (the truth, in the database) and mirror it into Redis for
-    the per-request access-token check; rows whose tokens have all expired are pruned."""
+    """Record the session as ended, in the database (what every token check reads); rows
+    whose tokens have all expired are pruned."""
     now = timezone.now()
     RevokedSession.objects.filter(expires_at__lt=now).delete()
     session, _ = RevokedSession.objects.get_or_create(
         sid=sid, defaults={"user": user, "reason": reason, "expires_at": expires_at}
     )
-    # Set now rather than on commit: if the transaction rolls back, the session's access tokens
-    # merely die a few minutes early, while a late mirror would let them live on meanwhile.
-    ttl = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
-    cache.set(revoked_session_cache_key(sid), 1, timeout=ttl)
     return session
 
 

@@ -9,28 +9,63 @@ per-viewer request limit (users, or client IP when anonymous) may answer 429 ``R
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBadRequest
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult, GraphQLError, Lexer, Source, TokenKind, parse, validate
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    Lexer,
+    OperationDefinitionNode,
+    Source,
+    TokenKind,
+    parse,
+    validate,
+)
 from graphql.validation import specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from movierec import metrics
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
 from movierec.graphql.validation import query_limits_rule
+from movierec.middleware import is_dependency_outage, service_unavailable_response
 from users import throttling
 from users.authentication import JWTAuthentication
 
+_OUTAGE_FLAG = "_movierec_dependency_outage"
+_OPERATION_ATTR = "_movierec_operation"
+
+
+def _operation_label(document: DocumentNode, operation_name: str | None) -> str:
+    """``<type>:<first root field>`` of the operation that runs: bounded by the schema, unlike
+    client-chosen operation names, so it is safe as a metrics label."""
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if operation_name and (definition.name is None or definition.name.value != operation_name):
+            continue
+        fields = [
+            sel.name.value
+            for sel in definition.selection_set.selections
+            if hasattr(sel, "name") and not sel.name.value.startswith("__")
+        ]
+        return f"{definition.operation.value}:{fields[0] if fields else '__typename'}"
+    return "invalid"
+
 
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
+    metrics.ERRORS.labels(code=str(code)).inc()
     body = {"errors": [{"message": message, "extensions": {"code": str(code), **extra}}]}
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
@@ -82,6 +117,16 @@ class MovierecGraphQLView(GraphQLView):
         super().__init__(**kwargs)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        started = time.perf_counter()
+        response = self._dispatch(request, *args, **kwargs)
+        if getattr(request, _OUTAGE_FLAG, False):
+            # A resolver lost PostgreSQL: one retryable answer, whatever else succeeded.
+            response = service_unavailable_response()
+        operation = getattr(request, _OPERATION_ATTR, "unparsed")
+        metrics.REQUEST_SECONDS.labels(operation=operation).observe(time.perf_counter() - started)
+        return response
+
+    def _dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Session cookies (admin) must not authenticate GraphQL: the endpoint is CSRF-exempt.
         request.user = AnonymousUser()
         if request.META.get("HTTP_AUTHORIZATION", "").strip():
@@ -166,17 +211,33 @@ class MovierecGraphQLView(GraphQLView):
                 document = parse(query)
             except GraphQLError as error:
                 return ExecutionResult(data=None, errors=[error])
+            setattr(request, _OPERATION_ATTR, _operation_label(document, operation_name))
+            structlog.contextvars.bind_contextvars(
+                operation=operation_name or getattr(request, _OPERATION_ATTR)
+            )
             limit_errors = validate(
                 self.schema.graphql_schema, document, [query_limits_rule(variables=variables)]
             )
             if limit_errors:
                 return ExecutionResult(data=None, errors=limit_errors)
-        return super().execute_graphql_request(
+        result = super().execute_graphql_request(
             request, data, query, variables, operation_name, show_graphiql
         )
+        if result is not None and any(
+            is_dependency_outage(getattr(error, "original_error", None))
+            for error in result.errors or ()
+        ):
+            setattr(request, _OUTAGE_FLAG, True)
+        return result
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
         if isinstance(error, HttpError):  # malformed body, missing query, GET mutation
-            return {"message": str(error), "extensions": {"code": str(ErrorCode.BAD_USER_INPUT)}}
-        return format_error(error)
+            formatted = {
+                "message": str(error),
+                "extensions": {"code": str(ErrorCode.BAD_USER_INPUT)},
+            }
+        else:
+            formatted = format_error(error)
+        metrics.ERRORS.labels(code=formatted.get("extensions", {}).get("code", "INTERNAL")).inc()
+        return formatted

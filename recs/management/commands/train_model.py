@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from movierec.locks import job_lock
 
 
 class Command(BaseCommand):
@@ -36,7 +33,7 @@ class Command(BaseCommand):
             result = training.recs_model_train.delay(tune=options["tune"])
             self.stdout.write(f"queued training task {result.id} on the ml queue")
             return
-        with job_lock(training.TRAIN_LOCK, timeout=settings.RECS_TRAIN_LOCK_TIMEOUT) as mine:
+        with training.train_lock() as mine:
             if not mine:
                 raise CommandError("another training is running (lock held); nothing done")
             with rich_progress(options["verbosity"] > 0) as progress:
