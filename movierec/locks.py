@@ -43,7 +43,8 @@ def job_lock(name: str, *, timeout: int, heartbeat: float | None = None) -> Iter
     ``heartbeat`` seconds while the block runs, so ``timeout`` can be short (say 60 s) and a
     SIGKILLed holder frees the lock within it, however long the job may run.
     """
-    lock = get_redis_connection("default").lock(_key(name), timeout=timeout)
+    # Not thread-local: the heartbeat thread renews the token this thread acquired.
+    lock = get_redis_connection("default").lock(_key(name), timeout=timeout, thread_local=False)
     acquired = lock.acquire(blocking=False)
     stop = threading.Event()
     renewer = None

