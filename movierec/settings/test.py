@@ -29,4 +29,4 @@ RATELIMIT_RATES = {name: "100000/1m" for name in RATELIMIT_RATES}  # noqa: F405
 RECS_MODEL_DIR = Path(os.environ.get("RECS_MODEL_DIR", "/tmp")) / f"movierec-test-models{_suffix}"  # noqa: F405
 # Every request re-checks the active model version, so no test sees a model of an earlier one.
 RECS_VERSION_CHECK_SECONDS = 0.0
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405
