@@ -169,9 +169,7 @@ def database_url_for_tests() -> str:
     return f"{base}/{connection.settings_dict['NAME']}"
 
 
-def server_env(
-    redis_url: str, broker_url: str, database_url: str, **extra: str
-) -> dict[str, str]:
+def server_env(redis_url: str, broker_url: str, database_url: str, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "movierec.settings.test",
@@ -203,7 +201,11 @@ def live_server_proc(
     with django_db_blocker.unblock():
         database_url = database_url_for_tests()
     env = server_env(
-        own_redis.url, own_redis.broker_url, database_url, LOG_LEVEL="INFO", REDIS_BREAKER_SECONDS="1"
+        own_redis.url,
+        own_redis.broker_url,
+        database_url,
+        LOG_LEVEL="INFO",
+        REDIS_BREAKER_SECONDS="1",
     )
     server = LiveServer(env, tmp_path_factory.mktemp("gunicorn") / "server.log")
     server.start()

@@ -36,7 +36,9 @@ def _wait_for(predicate: Any, timeout: float, what: str, logs: Any = None) -> An
             return value
         time.sleep(0.1)
     statuses = list(ModelVersion.objects.values_list("status", "error"))
-    raise AssertionError(f"timed out waiting for {what}; versions {statuses}\n{logs() if logs else ''}")
+    raise AssertionError(
+        f"timed out waiting for {what}; versions {statuses}\n{logs() if logs else ''}"
+    )
 
 
 class Workers:

@@ -58,7 +58,7 @@ def test_metrics_cover_latency_errors_cache_model_and_queues(server: LiveServer)
     token = access_token_for(user)
     for _ in range(2):
         server.graphql("query Recs { recommendations(first: 3) { movie { id } } }", token=token)
-    server.graphql("{ movie(id: \"nonsense\") { id } }")
+    server.graphql('{ movie(id: "nonsense") { id } }')
     server.graphql("{ me { id } }", token="not-a-token")
 
     text = requests.get(f"{server.url}/metrics", timeout=10).text
@@ -98,9 +98,7 @@ def test_a_missing_model_artifact_serves_the_fallback_and_health_says_so(
     )
     token = access_token_for(UserFactory())
 
-    body = server.graphql(
-        "{ recommendations(first: 3) { movie { id } } }", token=token
-    ).json()
+    body = server.graphql("{ recommendations(first: 3) { movie { id } } }", token=token).json()
     assert "errors" not in body, body
     assert len(body["data"]["recommendations"]) == 3
 
