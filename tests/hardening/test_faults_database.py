@@ -83,6 +83,7 @@ def _calls(server: LiveServer, token: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_a_database_outage_gives_one_retryable_answer_then_recovers(db_server, own_postgres):
     server, tokens = db_server
     calls = _calls(server, tokens["access"])

@@ -85,6 +85,8 @@ def workers(planted_committed, own_redis: OwnRedis, tmp_path) -> Iterator[Worker
     group.stop_all()
 
 
+@pytest.mark.worker
+@pytest.mark.slow
 def test_a_worker_killed_mid_training_frees_the_lock_and_fails_the_version(
     workers: Workers, own_redis: OwnRedis
 ):
