@@ -179,6 +179,7 @@ def server_env(redis_url: str, broker_url: str, database_url: str, **extra: str)
         "CELERY_RESULT_BACKEND": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "LOG_JSON": "true",
+        "REDIS_SOCKET_TIMEOUT": "0.25",  # production's (the test settings relax it)
         **extra,
     }
 

@@ -62,8 +62,10 @@ def test_a_hung_redis_does_not_stall_requests(server: LiveServer, own_redis: Own
                 elapsed, status, body = _timed(server, query, tok)
                 assert status == 200, body
                 assert "errors" not in body, body
-                # Budget: 300 ms plus the request's own work (twice its healthy median).
-                assert elapsed < 0.3 + 2 * baseline[query] + 0.1, (query, elapsed, baseline)
+                # Budget: 300 ms plus the request's own work (its healthy median, with room
+                # for a busy machine). Before the fix these took 2 s, 4 s and 6 s.
+                own_work = max(3 * baseline[query], 0.3)
+                assert elapsed < 0.3 + own_work, (query, elapsed, baseline)
         readiness = requests.get(f"{server.url}/readyz", timeout=10)
         assert readiness.status_code == 200
         assert readiness.json()["status"] == "degraded"
