@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -60,32 +59,16 @@ def check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=1)
 
 
-def check_model() -> dict[str, Any]:
-    from recs.models import ModelVersion
-    from recs.serving import serving_status
-
-    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-    if active is None:
-        # Not required: recommendations fall back to popularity until a model is trained.
-        return {"version": None, "note": "no active model; serving popularity fallback"}
-    result: dict[str, Any] = {"version": active.pk, "activated_at": active.activated_at}
-    status = serving_status()
-    artifact_ok = (
-        bool(active.artifact_path)
-        and (Path(settings.RECS_MODEL_DIR) / active.artifact_path).is_file()
-    )
-    if not artifact_ok or status["failedToLoad"] == active.pk:
-        served = status["serving"]
-        result["degraded"] = True
-        result["note"] = (
-            f"active model's artifact is missing or unreadable; serving version {served}"
-            if served
-            else "active model's artifact is missing or unreadable; serving popularity fallback"
-        )
-    return result
-
-
 REQUIRED = ("database", "redis", "broker")
+
+#: Checks apps register (``register_check``), run after the core ones when the database is up.
+_app_checks: dict[str, Callable[[], dict[str, Any] | None]] = {}
+
+
+def register_check(name: str, check: Callable[[], dict[str, Any] | None]) -> None:
+    """Add an optional (never 503-making) check that reads the database, such as recs'
+    active model; apps call it from ``AppConfig.ready()`` so the core imports no app."""
+    _app_checks[name] = check
 
 
 def _all_checks() -> dict[str, dict[str, Any]]:
@@ -94,7 +77,8 @@ def _all_checks() -> dict[str, dict[str, Any]]:
         "redis": _timed("redis", check_redis),
         "broker": _timed("broker", check_broker),
     }
-    checks["model"] = _timed("model", check_model) if checks["database"]["ok"] else {"ok": False}
+    for name, check in _app_checks.items():
+        checks[name] = _timed(name, check) if checks["database"]["ok"] else {"ok": False}
     return checks
 
 
@@ -120,7 +104,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks = _all_checks()
     if not checks["database"]["ok"]:
         return JsonResponse({"status": "unavailable", "checks": checks}, status=503)
-    degraded = not (checks["redis"]["ok"] and checks["broker"]["ok"]) or checks["model"].get(
-        "degraded", False
+    degraded = not (checks["redis"]["ok"] and checks["broker"]["ok"]) or any(
+        check.get("degraded", False) for check in checks.values()
     )
     return JsonResponse({"status": "degraded" if degraded else "ok", "checks": checks})

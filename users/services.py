@@ -14,8 +14,9 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from movierec import throttling
+from movierec.events import feedback_changed, user_deleting
 from movies import selectors as movie_selectors
-from users import throttling
 from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
@@ -91,15 +92,11 @@ def user_register(*, username: str, email: str, password: str, ip: str | None = 
 @transaction.atomic
 def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
     """Replace the cold-start genres; names match any case, unknown names are refused."""
-    by_name = {genre.name.lower(): genre for genre in movie_selectors.genre_list()}
-    wanted = list(dict.fromkeys(name.strip() for name in genres))
-    unknown = [name for name in wanted if name.lower() not in by_name]
+    found, unknown = movie_selectors.genres_by_names([name.strip() for name in genres])
     if unknown:
         raise ValidationError({"genres": f"Unknown genre(s): {', '.join(unknown)}."})
-    user.favorite_genres.set([by_name[name.lower()] for name in wanted])
-    from ratings.services import feedback_changed_notify  # ratings imports users: import late
-
-    feedback_changed_notify(user_id=user.pk, movie_id=None)
+    user.favorite_genres.set(found)
+    feedback_changed(user_id=user.pk, movie_id=None)
     return user
 
 
@@ -141,12 +138,10 @@ def user_delete(*, user: User, password: str) -> None:
     """Delete the account with its ratings, watchlist, playlists and sessions, all or nothing."""
     if not user.check_password(password):
         raise ValidationError({"password": "Incorrect password."})
-    from ratings.services import rating_delete_all_for_user
-
-    # Ratings leave the community averages first; watchlist, favourites, playlists (and their
-    # items) cascade in this transaction; outstanding tokens are kept (user set NULL) but name
-    # a user that no longer exists.
-    rating_delete_all_for_user(user=user)
+    # Receivers of ``user_deleting`` run first (ratings leave the community averages); the
+    # watchlist, favorites, playlists (and their items) cascade in this transaction; outstanding
+    # tokens are kept (user set NULL) but name a user that no longer exists.
+    user_deleting.send(sender=User, user=user)
     user.delete()
 
 

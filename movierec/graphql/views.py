@@ -8,6 +8,7 @@ per-viewer request limit (users, or client IP when anonymous) may answer 429 ``R
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBadRequest
+from django.utils.module_loading import import_string
 from graphene_django.views import GraphQLView, HttpError
 from graphql import (
     DocumentNode,
@@ -34,14 +36,18 @@ from graphql.validation import specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from movierec import metrics
+from movierec import metrics, throttling
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
 from movierec.graphql.validation import query_limits_rule
 from movierec.middleware import is_dependency_outage, service_unavailable_response
-from users import throttling
-from users.authentication import JWTAuthentication
+
+
+@functools.cache
+def _authentication() -> Any:
+    """The ``GRAPHQL_AUTHENTICATION_CLASS`` instance (the users app's JWT authentication)."""
+    return import_string(settings.GRAPHQL_AUTHENTICATION_CLASS)()
 
 _OUTAGE_FLAG = "_movierec_dependency_outage"
 _OPERATION_ATTR = "_movierec_operation"
@@ -108,8 +114,6 @@ class MovierecGraphQLView(GraphQLView):
     array (batch) body is refused as bad input.
     """
 
-    jwt_authentication = JWTAuthentication()
-
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
         kwargs.setdefault("execution_context_class", DeferredExecutionContext)
@@ -131,7 +135,7 @@ class MovierecGraphQLView(GraphQLView):
         request.user = AnonymousUser()
         if request.META.get("HTTP_AUTHORIZATION", "").strip():
             try:
-                result = self.jwt_authentication.authenticate(request)
+                result = _authentication().authenticate(request)
             except (AuthenticationFailed, InvalidToken, TokenError) as exc:
                 return _auth_failure(exc)
             if result is None:

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from movies import services
+from movies.sync import jobs
 from movies.models import Movie, SyncRun
 from tests.movies.sync_fixtures import (  # noqa: F401
     CATALOGUE_SIZE,
@@ -34,7 +34,7 @@ def _closed_port_url() -> str:
 
 @pytest.fixture
 def synced(db, tmdb_server):  # noqa: F811
-    run = services.popular_sync(pages=PAGES)
+    run = jobs.popular_sync(pages=PAGES)
     assert run.status == SyncRun.Status.SUCCEEDED
     return _stored()
 
@@ -42,13 +42,13 @@ def synced(db, tmdb_server):  # noqa: F811
 def test_tmdb_down_fails_the_run_and_keeps_stored_movies(synced, tmdb_server, settings):  # noqa: F811
     settings.TMDB_API_URL = _closed_port_url()
     with pytest.raises(Exception):  # noqa: B017 - the coordinator re-raises for Celery's retry
-        services.popular_sync(pages=PAGES)
+        jobs.popular_sync(pages=PAGES)
     failed = SyncRun.objects.filter(kind="popular").order_by("-started_at").first()
     assert failed.status == SyncRun.Status.FAILED and failed.finished_at is not None
     assert _stored() == synced
 
     settings.TMDB_API_URL = tmdb_server.base_url  # back: the next run goes through
-    again = services.popular_sync(pages=PAGES)
+    again = jobs.popular_sync(pages=PAGES)
     assert again.status == SyncRun.Status.SUCCEEDED
     assert (again.unchanged, again.failed) == (CATALOGUE_SIZE, 0)
 
@@ -60,7 +60,7 @@ def test_tmdb_garbage_and_errors_never_corrupt_stored_movies(synced, tmdb_server
     tmdb_server.inject_faults(502, count=3)
     tmdb_server.app.latency_ms = 20  # slow, under the client's timeout
 
-    run = services.popular_sync(pages=PAGES)
+    run = jobs.popular_sync(pages=PAGES)
 
     assert run.status == SyncRun.Status.PARTIAL
     assert run.failed == len(broken)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 
-from movies import services
+from movies.sync import upserts
 from movies.models import Genre
 from movies.tmdb import TmdbGenre
 
@@ -60,9 +60,9 @@ def _in_thread(fn: Callable[[], Any], pid_box: list[int]) -> tuple[threading.Thr
 def test_two_chunks_creating_the_same_genre_both_succeed():
     genres = [TmdbGenre(id=12, name="Adventure"), TmdbGenre(id=28, name="Action")]
     with transaction.atomic():
-        services.genres_upsert(genres=genres)
+        upserts.genres_upsert(genres=genres)
         pid_box: list[int] = []
-        thread, outcome = _in_thread(lambda: services.genres_upsert(genres=genres), pid_box)
+        thread, outcome = _in_thread(lambda: upserts.genres_upsert(genres=genres), pid_box)
         _wait_until_blocked(pid_box)
     thread.join(20)
 
@@ -78,9 +78,9 @@ def test_claiming_an_imported_genre_concurrently_succeeds():
     Genre.objects.create(name="Adventure")  # from a MovieLens import: no tmdb_id yet
     genres = [TmdbGenre(id=12, name="Adventure")]
     with transaction.atomic():
-        services.genres_upsert(genres=genres)
+        upserts.genres_upsert(genres=genres)
         pid_box: list[int] = []
-        thread, outcome = _in_thread(lambda: services.genres_upsert(genres=genres), pid_box)
+        thread, outcome = _in_thread(lambda: upserts.genres_upsert(genres=genres), pid_box)
         _wait_until_blocked(pid_box)
     thread.join(20)
 
