@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import structlog
@@ -70,70 +70,26 @@ def _queue_depths() -> dict[str, int]:
         return {queue: int(client.llen(queue)) for queue in QUEUES}
 
 
+#: Gauges apps add (``register_gauges``), read at scrape time: recs' model and training
+#: facts, movies' sync runs. The core imports no app.
+_app_gauges: list[Callable[[], Iterable[GaugeMetricFamily]]] = []
+
+
+def register_gauges(producer: Callable[[], Iterable[GaugeMetricFamily]]) -> None:
+    """Add a scrape-time producer of gauges; apps call it from ``AppConfig.ready()``."""
+    if producer not in _app_gauges:
+        _app_gauges.append(producer)
+
+
 class DeploymentCollector(Collector):
-    """Model, training, sync and queue gauges, read when scraped (never cached)."""
+    """App gauges and the Celery queue depth, read when scraped (never cached)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from django.db.models import Count
-        from django.utils import timezone
-
-        from movies.models import SyncRun
-        from recs.models import ModelVersion
-
-        now = timezone.now()
-        try:
-            active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-            version = GaugeMetricFamily(
-                "movierec_model_active_version", "Id of the serving model (0: fallback)."
-            )
-            version.add_metric([], active.pk if active else 0)
-            yield version
-            age = GaugeMetricFamily(
-                "movierec_model_active_age_seconds", "Seconds since the serving model trained."
-            )
-            trained = active and (active.finished_at or active.created_at)
-            age.add_metric([], (now - trained).total_seconds() if trained else 0.0)
-            yield age
-
-            training = GaugeMetricFamily(
-                "movierec_training_runs", "Model versions by status.", labels=["status"]
-            )
-            for row in ModelVersion.objects.values("status").annotate(n=Count("id")):
-                training.add_metric([row["status"]], row["n"])
-            yield training
-            last_training = GaugeMetricFamily(
-                "movierec_training_last_duration_seconds",
-                "Duration of the latest finished training.",
-                labels=["status"],
-            )
-            done = ModelVersion.objects.exclude(finished_at=None).order_by("-finished_at").first()
-            if done is not None:
-                seconds = (done.finished_at - done.created_at).total_seconds()
-                last_training.add_metric([done.status], seconds)
-            yield last_training
-
-            runs = GaugeMetricFamily(
-                "movierec_sync_runs", "Sync runs by kind and status.", labels=["kind", "status"]
-            )
-            for row in SyncRun.objects.values("kind", "status").annotate(n=Count("id")):
-                runs.add_metric([row["kind"], row["status"]], row["n"])
-            yield runs
-            last_sync = GaugeMetricFamily(
-                "movierec_sync_last_duration_seconds",
-                "Duration of the latest finished sync run of each kind.",
-                labels=["kind", "status"],
-            )
-            latest = (
-                SyncRun.objects.exclude(finished_at=None)
-                .order_by("kind", "-finished_at")
-                .distinct("kind")
-            )
-            for run in latest:
-                seconds = (run.finished_at - run.started_at).total_seconds()
-                last_sync.add_metric([run.kind, run.status], seconds)
-            yield last_sync
-        except Exception as exc:  # a scrape must not fail because the database is down
-            logger.warning("metrics.database_unavailable", error=type(exc).__name__)
+        for producer in list(_app_gauges):
+            try:
+                yield from list(producer())
+            except Exception as exc:  # a scrape must not fail because the database is down
+                logger.warning("metrics.gauges_unavailable", error=type(exc).__name__)
         depth = GaugeMetricFamily(
             "movierec_celery_queue_depth", "Messages waiting per Celery queue.", labels=["queue"]
         )

@@ -16,11 +16,14 @@ class RecsConfig(AppConfig):
     def ready(self) -> None:
         from movierec.events import user_feedback_changed
         from movierec.health import register_check
+        from movierec.metrics import register_gauges
         from recs.graphql.movie_fields import extend_types
         from recs.health import check_model
+        from recs.metrics import model_gauges
 
         extend_types()
         register_check("model", check_model)
+        register_gauges(model_gauges)
         # Any new feedback drops the user's cached vector and lists, after commit, so the
         # next request recomputes them from current data (real-time updates).
         user_feedback_changed.connect(_invalidate_user_cache, dispatch_uid="recs_user_cache")

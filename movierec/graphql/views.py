@@ -49,6 +49,7 @@ def _authentication() -> Any:
     """The ``GRAPHQL_AUTHENTICATION_CLASS`` instance (the users app's JWT authentication)."""
     return import_string(settings.GRAPHQL_AUTHENTICATION_CLASS)()
 
+
 _OUTAGE_FLAG = "_movierec_dependency_outage"
 _OPERATION_ATTR = "_movierec_operation"
 

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from movies.sync import jobs
 from movies.models import Movie, SyncRun
+from movies.sync import jobs
 from tests.movies.sync_fixtures import (  # noqa: F401
     CATALOGUE_SIZE,
     PAGES,

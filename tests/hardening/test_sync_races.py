@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 
-from movies.sync import upserts
 from movies.models import Genre
+from movies.sync import upserts
 from movies.tmdb import TmdbGenre
 
 
