@@ -32,14 +32,19 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.validation import specified_rules
+from graphql.validation import NoSchemaIntrospectionCustomRule, specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from movierec import metrics, throttling
+from movierec import durable, metrics, throttling
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
-from movierec.graphql.middleware import MutationRollbackMiddleware
+from movierec.graphql.input_text import (
+    UnstorableTextRule,
+    unstorable_variable,
+    unstorable_variable_error,
+)
+from movierec.graphql.middleware import MutationRollbackMiddleware, NullMeansDefaultMiddleware
 from movierec.graphql.validation import query_limits_rule
 from movierec.middleware import is_dependency_outage, service_unavailable_response
 
@@ -116,10 +121,25 @@ class MovierecGraphQLView(GraphQLView):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
+        kwargs.setdefault(
+            "middleware", [MutationRollbackMiddleware(), NullMeansDefaultMiddleware()]
+        )
         kwargs.setdefault("execution_context_class", DeferredExecutionContext)
         kwargs.setdefault("validation_rules", list(specified_rules))
         super().__init__(**kwargs)
+
+    @property
+    def validation_rules(self) -> list[Any]:
+        """The spec's rules, plus no ``__schema``/``__type`` unless GRAPHQL_INTROSPECTION
+        (read per request, so the setting can change without a restart of the view)."""
+        rules = list(self._validation_rules or specified_rules)
+        if not settings.GRAPHQL_INTROSPECTION:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        return rules
+
+    @validation_rules.setter
+    def validation_rules(self, rules: Any) -> None:
+        self._validation_rules = rules
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         started = time.perf_counter()
@@ -166,7 +186,27 @@ class MovierecGraphQLView(GraphQLView):
                     f"Request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
                     ErrorCode.BAD_USER_INPUT,
                 )
-        return super().dispatch(request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)
+        if (retry_after := getattr(request, "movierec_retry_after", None)) is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
+
+    def get_response(
+        self, request: HttpRequest, data: Any, show_graphiql: bool = False
+    ) -> tuple[str | None, int]:
+        """A ``RATE_LIMITED`` error (e.g. ``tokenAuth`` over its limits) answers 429 with
+        ``Retry-After``, as REST does, whatever else the response holds."""
+        result, status = super().get_response(request, data, show_graphiql)
+        if result and status < 500 and '"RATE_LIMITED"' in result:
+            retry_after = [
+                int(error["extensions"].get("retryAfter") or 1)
+                for error in json.loads(result).get("errors") or ()
+                if (error.get("extensions") or {}).get("code") == ErrorCode.RATE_LIMITED
+            ]
+            if retry_after:
+                request.movierec_retry_after = max(retry_after)  # type: ignore[attr-defined]
+                status = 429
+        return result, status
 
     def parse_body(self, request: HttpRequest) -> Any:
         if self.get_content_type(request) == "application/json" and not self.batch:
@@ -174,6 +214,8 @@ class MovierecGraphQLView(GraphQLView):
                 body = json.loads(request.body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
                 raise _bad_request("POST body sent invalid JSON.") from exc
+            except RecursionError as exc:  # nesting deeper than the parser's stack allows
+                raise _bad_request("POST body JSON is nested too deeply.") from exc
             if isinstance(body, list):
                 raise _bad_request(
                     "Batched operations are not supported; send one operation per request."
@@ -205,6 +247,8 @@ class MovierecGraphQLView(GraphQLView):
         operation_name: str | None,
         show_graphiql: bool = False,
     ) -> ExecutionResult | None:
+        if (name := unstorable_variable(variables)) is not None:
+            return ExecutionResult(data=None, errors=[unstorable_variable_error(name)])
         if query:
             if _token_count_exceeds(query, settings.GRAPHQL_MAX_TOKENS):
                 error = GraphQLError(
@@ -221,13 +265,16 @@ class MovierecGraphQLView(GraphQLView):
                 operation=operation_name or getattr(request, _OPERATION_ATTR)
             )
             limit_errors = validate(
-                self.schema.graphql_schema, document, [query_limits_rule(variables=variables)]
+                self.schema.graphql_schema,
+                document,
+                [query_limits_rule(variables=variables), UnstorableTextRule],
             )
             if limit_errors:
                 return ExecutionResult(data=None, errors=limit_errors)
-        result = super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
-        )
+        with durable.scope():  # revocations survive the mutation's rollback
+            result = super().execute_graphql_request(
+                request, data, query, variables, operation_name, show_graphiql
+            )
         if result is not None and any(
             is_dependency_outage(error.original_error if isinstance(error, GraphQLError) else error)
             for error in result.errors or ()
