@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import password_validation, user_logged_in, user_login_failed
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
