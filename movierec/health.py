@@ -1,4 +1,11 @@
-"""``GET /healthz``: is every service this process depends on answering?"""
+"""Health endpoints: ``/livez`` (the process answers), ``/readyz`` (it can serve requests) and
+``/healthz`` (every dependency, for operators and the original load-balancer check).
+
+Readiness needs only PostgreSQL: with Redis or the broker down the API still serves (limits
+fail open, caches miss, revocation is read from the database), so it reports ``degraded``.
+Failure details (exception text, hosts) are logged, never returned: anonymous callers see only
+``ok``/``ms``.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +13,25 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+logger = structlog.get_logger(__name__)
 
-def _timed(check: Any) -> dict[str, Any]:
+
+def _timed(name: str, check: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         detail = check()
         result: dict[str, Any] = {"ok": True}
         if detail:
             result.update(detail)
-    except Exception as exc:  # any failure is "down"; the reason is for operators
-        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    except Exception as exc:  # any failure is "down"; the reason goes to the log only
+        logger.warning("health.check_failed", check=name, error=f"{type(exc).__name__}: {exc}")
+        result = {"ok": False}
     result["ms"] = round((time.perf_counter() - start) * 1000, 1)
     return result
 
@@ -40,8 +51,12 @@ def check_redis() -> None:
 def check_broker() -> None:
     from kombu import Connection
 
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+    with Connection(
+        settings.CELERY_BROKER_URL,
+        connect_timeout=1,
+        transport_options={"socket_timeout": 1, "socket_connect_timeout": 1},
+    ) as conn:
+        conn.ensure_connection(max_retries=1, timeout=1)
 
 
 REQUIRED = ("database", "redis", "broker")
@@ -56,16 +71,40 @@ def register_check(name: str, check: Callable[[], dict[str, Any] | None]) -> Non
     _app_checks[name] = check
 
 
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+def _all_checks() -> dict[str, dict[str, Any]]:
     checks = {
-        "database": _timed(check_database),
-        "redis": _timed(check_redis),
-        "broker": _timed(check_broker),
+        "database": _timed("database", check_database),
+        "redis": _timed("redis", check_redis),
+        "broker": _timed("broker", check_broker),
     }
     for name, check in _app_checks.items():
-        checks[name] = _timed(check) if checks["database"]["ok"] else {"ok": False}
+        checks[name] = _timed(name, check) if checks["database"]["ok"] else {"ok": False}
+    return checks
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Every dependency; 503 when a required one is down."""
+    checks = _all_checks()
     healthy = all(checks[name]["ok"] for name in REQUIRED)
-    status = 200 if healthy else 503
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
-    return JsonResponse(body, status=status)
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_GET
+def livez(request: HttpRequest) -> JsonResponse:
+    """The process is up and answering; restart it only when this fails."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Can this process serve? 503 only without PostgreSQL; ``degraded`` when Redis, the
+    broker or the model artifact is missing (the API then serves with fallbacks)."""
+    checks = _all_checks()
+    if not checks["database"]["ok"]:
+        return JsonResponse({"status": "unavailable", "checks": checks}, status=503)
+    degraded = not (checks["redis"]["ok"] and checks["broker"]["ok"]) or any(
+        check.get("degraded", False) for check in checks.values()
+    )
+    return JsonResponse({"status": "degraded" if degraded else "ok", "checks": checks})

@@ -2,20 +2,30 @@
 
 One implementation: a key ``movierec:lock:<name>`` holding its owner's token, set with NX and an
 expiry, released only by that token (compare-and-delete in one Lua call). :func:`job_lock` holds
-one for a block; :func:`lock_acquire` / :func:`lock_release` let a job that spans processes (a
-TMDb sync's coordinator and its chunk tasks) hold it under a token of its own, such as its run id.
+one for a block, optionally renewed by a heartbeat thread; :func:`lock_acquire` /
+:func:`lock_release` let a job that spans processes (a TMDb sync's coordinator and its chunk
+tasks) hold it under a token of its own, such as its run id.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Iterator
 
+import structlog
 from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+logger = structlog.get_logger(__name__)
 
 _RELEASE_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -45,18 +55,54 @@ def lock_release(name: str, token: str) -> None:
     get_redis_connection("default").eval(_RELEASE_LUA, 1, _key(name), token)
 
 
+def lock_renew(name: str, token: str, *, timeout: int) -> bool:
+    """Reset ``name``'s expiry to ``timeout`` seconds if ``token`` still holds it."""
+    return bool(get_redis_connection("default").eval(_RENEW_LUA, 1, _key(name), token, timeout))
+
+
+def _renew_until_stopped(
+    name: str, token: str, timeout: int, every: float, stop: threading.Event
+) -> None:
+    while not stop.wait(every):
+        try:
+            renewed = lock_renew(name, token, timeout=timeout)
+        except RedisError as exc:
+            renewed = False
+            logger.error("lock.renew_failed", lock=name, error=type(exc).__name__)
+        if not renewed:
+            # Lost (expired during a Redis outage, or taken over): the job goes on, but a
+            # second run may now start; say so loudly.
+            logger.error("lock.lost", lock=name)
+
+
 @contextlib.contextmanager
-def job_lock(name: str, *, timeout: int) -> Iterator[bool]:
+def job_lock(name: str, *, timeout: int, heartbeat: float | None = None) -> Iterator[bool]:
     """Yield True when this process holds ``name``, False when another one does.
 
-    The lock expires after ``timeout`` seconds so a killed worker cannot hold it forever;
-    pick a timeout longer than the job's hard time limit.
+    The lock expires after ``timeout`` seconds so a killed worker cannot hold it forever.
+    Without ``heartbeat`` pick a timeout longer than the job's hard time limit. With
+    ``heartbeat`` a thread renews the lock every ``heartbeat`` seconds while the block runs,
+    so ``timeout`` can be short (say 60 s) and a SIGKILLed holder frees the lock within it,
+    however long the job may run.
     """
     token = uuid.uuid4().hex
     acquired = lock_acquire(name, token, timeout=timeout)
+    stop = threading.Event()
+    renewer = None
+    if acquired and heartbeat:
+        renewer = threading.Thread(
+            target=_renew_until_stopped,
+            args=(name, token, timeout, heartbeat, stop),
+            name=f"lock-heartbeat-{name}",
+            daemon=True,
+        )
+        renewer.start()
     try:
         yield acquired
     finally:
+        stop.set()
+        if renewer is not None:
+            renewer.join(timeout=5)
         if acquired:
             with contextlib.suppress(Exception):  # Redis gone meanwhile: the lock expires
                 lock_release(name, token)

@@ -32,6 +32,8 @@ from django.http import HttpRequest
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
+from movierec import metrics
+
 logger = structlog.get_logger(__name__)
 
 _UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -88,6 +90,7 @@ def hit(scope: str, key: str) -> None:
         logger.warning("ratelimit.redis_unavailable", scope=scope)
         return
     if count > rate.limit:
+        metrics.RATE_LIMITED.labels(scope=scope).inc()
         raise RateLimitExceeded(scope, ttl if ttl and ttl > 0 else rate.window)
 
 

@@ -7,7 +7,10 @@ class MoviesConfig(AppConfig):
 
     def ready(self) -> None:
         from movierec.graphql import response_cache
+        from movierec.metrics import register_gauges
+        from movies.metrics import sync_gauges
         from movies.services import TRENDING_VERSION_KEY
 
         # Catalogue writes and trending syncs invalidate cached anonymous responses.
         response_cache.track("movies", TRENDING_VERSION_KEY)
+        register_gauges(sync_gauges)

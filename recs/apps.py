@@ -17,12 +17,15 @@ class RecsConfig(AppConfig):
         from movierec.events import user_feedback_changed
         from movierec.graphql import response_cache
         from movierec.health import register_check
+        from movierec.metrics import register_gauges
         from recs.graphql.movie_fields import extend_types
         from recs.health import check_model
+        from recs.metrics import model_gauges
         from recs.serving import ACTIVE_VERSION_KEY
 
         extend_types()
         register_check("model", check_model)
+        register_gauges(model_gauges)
         # A model activation (or any ModelVersion write) invalidates cached anonymous answers.
         response_cache.track("recs", ACTIVE_VERSION_KEY)
         # Any new feedback drops the user's cached vector and lists, after commit, so the

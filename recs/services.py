@@ -109,14 +109,21 @@ def _require_enough(extracted: Extracted) -> None:
 # --------------------------------------------------------------------------- training
 
 
-def _abandoned_mark_failed() -> int:
-    """Rows left in ``training`` by a killed worker, past the hard time limit, become failed."""
-    stale = timezone.now() - timedelta(seconds=settings.RECS_TRAIN_LOCK_TIMEOUT)
+def recs_abandoned_trainings_fail() -> int:
+    """Rows left in ``training`` by a killed worker become ``failed``, with the reason.
+
+    Called by the holder of the training lock: that lock is renewed by a heartbeat and
+    expires ``RECS_TRAIN_LOCK_TTL`` seconds after its holder dies, so while we hold it any
+    other ``training`` row older than that TTL has no live process behind it.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.RECS_TRAIN_LOCK_TTL)
     return ModelVersion.objects.filter(
         status=ModelVersion.Status.TRAINING, created_at__lt=stale
     ).update(
         status=ModelVersion.Status.FAILED,
-        error="abandoned: the training process died before finishing",
+        error=(
+            "abandoned: the training process died before finishing (its lock heartbeat stopped)"
+        ),
         finished_at=timezone.now(),
     )
 
@@ -130,7 +137,7 @@ def recs_model_train(
     a fresh directory; on any error (including a Celery soft time limit) the row becomes
     ``failed`` with the error, the partial artifact is removed and the exception re-raised.
     """
-    _abandoned_mark_failed()
+    recs_abandoned_trainings_fail()
     version = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
     artifact: Path | None = None
     timings = Timings()

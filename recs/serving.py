@@ -277,3 +277,10 @@ def user_vector(model: AlsModel, feedback: UserFeedback) -> UserVector:
     matrix = model.user_matrix(feedback.interactions, now=int(time.time()))
     vector = model.recalculate_user(matrix.confidence)
     return UserVector(vector, matrix.confidence, matrix.seen.indices.astype(np.int64))
+
+
+def serving_status() -> dict[str, int | None]:
+    """What this process serves (for health): the loaded version and one that failed to load."""
+    with registry._lock:
+        active, failed = registry._active, registry._failed_version
+    return {"serving": active.version if active else None, "failedToLoad": failed}

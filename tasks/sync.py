@@ -6,7 +6,9 @@ Coordinator tasks (one per job) take the job's lock, collect ids and fan the wor
 group of chunk tasks, so a 10,000-movie sync runs on every sync worker at once. All of them are
 idempotent, hence ``acks_late`` + ``reject_on_worker_lost``: a worker that dies mid-task leaves
 its message unacknowledged and the broker redelivers it after the visibility timeout
-(``CELERY_BROKER_TRANSPORT_OPTIONS``; it must exceed ``time_limit``, and does: 3600 s vs 600 s).
+(``CELERY_VISIBILITY_TIMEOUT``, 300 s). The rule (docs/operations.md): ``time_limit`` and the
+longest retry countdown stay below the visibility timeout, so a live task is never redelivered
+and a dead worker's chunk comes back within minutes.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ SYNC_TASK_OPTIONS: dict[str, Any] = {
     "reject_on_worker_lost": True,
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": 5,
-    "retry_backoff_max": 300,  # well under the visibility timeout
+    "retry_backoff_max": 120,  # a countdown held unacked must expire before the visibility timeout
     "retry_jitter": True,
     "max_retries": 5,
-    "soft_time_limit": 540,
-    "time_limit": 600,
+    "soft_time_limit": 200,  # a chunk (100 movies) takes seconds; the collect step a minute at most
+    "time_limit": 240,
     "ignore_result": True,
 }
 

@@ -2,11 +2,14 @@
 
 Both take a Redis lock, so a second run while one is training does nothing. They are not
 ``acks_late``: a training that kills its worker (out of memory) must not be redelivered in a
-loop; the next scheduled run retries, and the abandoned row is marked failed then.
+loop. The lock has a short TTL renewed by a heartbeat, so a killed worker frees it within
+``RECS_TRAIN_LOCK_TTL`` seconds; the next run (the hourly retrain check too) marks the
+abandoned row failed.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +17,15 @@ from django.conf import settings
 from movierec.celery import app
 from movierec.locks import job_lock
 from recs.services import TRAIN_LOCK
+
+
+def train_lock() -> AbstractContextManager[bool]:
+    """The training lock: short TTL, renewed by a heartbeat while the holder lives."""
+    return job_lock(
+        TRAIN_LOCK,
+        timeout=settings.RECS_TRAIN_LOCK_TTL,
+        heartbeat=settings.RECS_TRAIN_LOCK_HEARTBEAT,
+    )
 
 
 @app.task(
@@ -26,7 +38,7 @@ def recs_model_train(*, tune: bool = False) -> dict[str, Any]:
     """Train, evaluate and activate if the gate passes; skipped while another run trains."""
     from recs import services
 
-    with job_lock(TRAIN_LOCK, timeout=settings.RECS_TRAIN_LOCK_TIMEOUT) as acquired:
+    with train_lock() as acquired:
         if not acquired:
             return {"status": "skipped", "reason": "another training holds the lock"}
         version = services.recs_model_train_and_promote(tune=tune)
@@ -43,9 +55,10 @@ def recs_retrain_if_needed() -> dict[str, Any]:
     """Retrain only when enough new feedback arrived since the last evaluated model."""
     from recs import services
 
-    with job_lock(TRAIN_LOCK, timeout=settings.RECS_TRAIN_LOCK_TIMEOUT) as acquired:
+    with train_lock() as acquired:
         if not acquired:
             return {"status": "skipped", "reason": "another training holds the lock"}
+        services.recs_abandoned_trainings_fail()
         decision = services.recs_retrain_if_needed()
         version = decision.version
         return {

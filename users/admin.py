@@ -9,7 +9,7 @@ from django.db.models import F
 from django.http import HttpRequest
 
 from users.models import RevokedSession, User
-from users.services import auth_state_forget, username_available_check
+from users.services import username_available_check
 
 
 class PasswordChangeSignsOutForm(AdminPasswordChangeForm):
@@ -19,7 +19,6 @@ class PasswordChangeSignsOutForm(AdminPasswordChangeForm):
         user = super().save(commit=commit)
         if commit:
             User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
-            auth_state_forget(user.pk)
         return user
 
 

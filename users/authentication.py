@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
@@ -11,7 +12,7 @@ from rest_framework_simplejwt.tokens import Token
 
 from users.exceptions import TokenRejected
 from users.models import User
-from users.selectors import access_cache_keys, decode_token, user_for_access_payload
+from users.selectors import decode_token, user_for_token_payload
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -26,16 +27,13 @@ class JWTAuthentication(authentication.JWTAuthentication):
         except TokenRejected as exc:
             raise AuthenticationFailed(exc.message, code=f"token_{exc.reason}") from exc
 
-    def get_user(self, validated_token: Any, cached: dict[str, Any] | None = None) -> User:
+    def get_user(self, validated_token: Any) -> User:
         try:
-            return user_for_access_payload(validated_token.payload, cached)
+            user = user_for_token_payload(validated_token.payload)
         except TokenRejected as exc:
             raise AuthenticationFailed(exc.message, code=f"token_{exc.reason}") from exc
-
-    def cache_keys(self, validated_token: Any) -> list[str]:
-        """The cache keys :meth:`get_user` reads, for the caller to fetch in its own round
-        trip and pass back as ``cached``."""
-        return access_cache_keys(validated_token.payload)
+        structlog.contextvars.bind_contextvars(viewer_id=user.pk)  # on every later log line
+        return user
 
     def user_id(self, validated_token: Any) -> str:
         """The user the token names (not yet checked), for per-viewer rate limits."""

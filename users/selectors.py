@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
-from django.core.cache import cache
-from django.db.models import Q
-from django.db.models.base import DEFERRED
+from django.db.models import Exists, Q
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
@@ -47,91 +45,24 @@ def users_by_ids(*, user_ids: Iterable[int]) -> dict[int, User]:
     return User.objects.in_bulk(list(user_ids))
 
 
-def revoked_session_cache_key(sid: str) -> str:
-    return f"auth:revoked-sid:{sid}"
-
-
-def _session_revoked(sid: str | None, source: Literal["cache", "db"]) -> bool:
-    if not sid:
-        return False
-    if source == "cache":
-        return bool(cache.get(revoked_session_cache_key(sid)))
-    return RevokedSession.objects.filter(sid=sid).exists()
-
-
-#: A signed-in request reads its user from this Redis snapshot of the row (every column but
-#: the password hash, which loads on first use), not from SQL. Every write to the row drops
-#: it after commit (users.services.auth_state_forget, the User save/delete signals), and the
-#: TTL bounds what a write that bypassed both could leave behind.
-AUTH_STATE_TTL = 60
-AUTH_STATE_FIELDS = tuple(f.attname for f in User._meta.concrete_fields if f.attname != "password")
-_ALL_FIELDS = tuple(f.attname for f in User._meta.concrete_fields)
-
-
-def auth_state_key(user_id: object) -> str:
-    return f"auth:user-state:{user_id}"
-
-
-def access_cache_keys(payload: dict[str, Any]) -> list[str]:
-    """The cache keys :func:`user_for_access_payload` reads for this payload, so a caller
-    can fetch them together with its own (one Redis round trip per request)."""
-    keys = [auth_state_key(payload.get(api_settings.USER_ID_CLAIM))]
-    sid = payload.get(SESSION_CLAIM)
-    if sid:
-        keys.append(revoked_session_cache_key(sid))
-    return keys
-
-
-def _user_from_state(state: dict[str, Any]) -> User:
-    return User.from_db("default", _ALL_FIELDS, [state.get(f, DEFERRED) for f in _ALL_FIELDS])
-
-
-def user_for_access_payload(payload: dict[str, Any], cached: dict[str, Any] | None = None) -> User:
-    """The active user a verified *access* token speaks for, or :class:`TokenRejected`.
-
-    Same checks as :func:`user_for_token_payload`, from Redis: the user's row snapshot and
-    the revoked-session copy. ``cached`` holds :func:`access_cache_keys`' values when the
-    caller already read them; a missing snapshot is read from PostgreSQL and stored.
-    """
-    raw_id = payload.get(api_settings.USER_ID_CLAIM)
-    try:
-        user_id = int(raw_id)
-    except (TypeError, ValueError):
-        raise TokenRejected("User not found or inactive.", reason="user_inactive") from None
-    if cached is None:
-        cached = cache.get_many(access_cache_keys(payload))
-    state = cached.get(auth_state_key(raw_id))
-    if not isinstance(state, dict):
-        state = User.objects.filter(pk=user_id).values(*AUTH_STATE_FIELDS).first()
-        if state is not None:
-            cache.set(auth_state_key(raw_id), state, timeout=AUTH_STATE_TTL)
-    if state is None:
-        raise TokenRejected("User not found or inactive.", reason="user_inactive")
-    # Version first: deactivation bumps it, so an old token is "outdated" whatever the flag
-    # says now (a snapshot may predate a reactivation).
-    if payload.get(VERSION_CLAIM, 0) != state["token_version"]:
-        raise TokenRejected(
-            "Token predates a password change or deactivation; sign in again.",
-            reason="outdated",
-        )
-    if not state["is_active"]:
-        raise TokenRejected("User not found or inactive.", reason="user_inactive")
-    sid = payload.get(SESSION_CLAIM)
-    if sid and cached.get(revoked_session_cache_key(sid)):
-        raise TokenRejected("Session has been revoked; sign in again.", reason="revoked")
-    return _user_from_state(state)
-
-
-def user_for_token_payload(
-    payload: dict[str, Any], *, session_source: Literal["cache", "db"] = "db"
-) -> User:
+def user_for_token_payload(payload: dict[str, Any]) -> User:
     """The active user a verified token speaks for, or :class:`TokenRejected`.
 
-    Access tokens are checked against the Redis copy of revoked sessions (no SQL per request;
-    they live minutes); refresh and verify calls read the database, which is the truth.
+    The session's revocation record is read from the database in the same query as the user
+    (an ``EXISTS`` on the unique ``sid``), so no extra round trip and no second source of
+    truth: a Redis copy that was flushed, restarted empty or unreachable once let revoked
+    sessions live again.
     """
     user_id = payload.get(api_settings.USER_ID_CLAIM)
-    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    sid = payload.get(SESSION_CLAIM)
+    user = None
+    if user_id is not None:
+        users = User.objects.filter(pk=user_id)
+        if sid:
+            users = users.annotate(
+                session_revoked=Exists(RevokedSession.objects.filter(sid=str(sid)))
+            )
+        user = users.first()
     if user is None or not user.is_active:
         raise TokenRejected("User not found or inactive.", reason="user_inactive")
     if payload.get(VERSION_CLAIM, 0) != user.token_version:
@@ -139,7 +70,7 @@ def user_for_token_payload(
             "Token predates a password change or deactivation; sign in again.",
             reason="outdated",
         )
-    if _session_revoked(payload.get(SESSION_CLAIM), session_source):
+    if sid and user.session_revoked:
         raise TokenRejected("Session has been revoked; sign in again.", reason="revoked")
     return user
 
@@ -163,4 +94,4 @@ def auth_token_verify(*, token: str) -> User:
         jti = decoded.get(api_settings.JTI_CLAIM)
         if BlacklistedToken.objects.filter(token__jti=jti).exists():
             raise TokenRejected("Token is blacklisted.", reason="blacklisted")
-    return user_for_token_payload(decoded.payload, session_source="db")
+    return user_for_token_payload(decoded.payload)

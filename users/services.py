@@ -8,7 +8,6 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import password_validation, user_logged_in, user_login_failed
 from django.contrib.auth.models import update_last_login
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -23,11 +22,7 @@ from movies import selectors as movie_selectors
 from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
-    AUTH_STATE_FIELDS,
-    AUTH_STATE_TTL,
-    auth_state_key,
     decode_token,
-    revoked_session_cache_key,
     user_for_token_payload,
     user_get_by_login,
 )
@@ -129,25 +124,8 @@ def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
     return user
 
 
-def auth_state_forget(user_id: int) -> None:
-    """Drop the Redis snapshot of a user's row now and again once the current transaction
-    commits (a request in between may have stored the old row), so the next request reads
-    the new row (token version, active flag) from PostgreSQL."""
-    cache.delete(auth_state_key(user_id))
-    transaction.on_commit(lambda: cache.delete(auth_state_key(user_id)))
-
-
-def auth_state_store_new(user: User) -> None:
-    """Snapshot a just-created user's row, so its first signed-in request needs no SQL (a new
-    row has no older snapshot to go stale; a rolled-back creation leaves one for a user id
-    no token can name)."""
-    state = {name: getattr(user, name) for name in AUTH_STATE_FIELDS}
-    cache.set(auth_state_key(user.pk), state, timeout=AUTH_STATE_TTL)
-
-
 def _bump_token_version(user: User) -> None:
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
-    auth_state_forget(user.pk)
     user.refresh_from_db(fields=["token_version"])
 
 
@@ -200,7 +178,6 @@ def user_password_change(
 def user_deactivate(*, user: User) -> User:
     """Deactivate and sign out everywhere; reactivating later does not revive old tokens."""
     User.objects.filter(pk=user.pk).update(is_active=False, token_version=F("token_version") + 1)
-    auth_state_forget(user.pk)
     user.refresh_from_db(fields=["is_active", "token_version"])
     return user
 
@@ -265,7 +242,7 @@ def auth_tokens_refresh(*, refresh: str) -> tuple[User, TokenPair]:
     try:
         with transaction.atomic():
             token = decode_token(refresh, RefreshToken)
-            user = user_for_token_payload(token.payload, session_source="db")
+            user = user_for_token_payload(token.payload)
             _, created = token.blacklist()
             if not created:
                 raise TokenRejected("Token is blacklisted.", reason="blacklisted") from (
@@ -338,17 +315,13 @@ def auth_token_revoke(*, refresh: str) -> None:
 def session_revoke(
     *, sid: str, user: User | None, reason: str, expires_at: datetime
 ) -> RevokedSession:
-    """Record the session as ended (the truth, in the database) and mirror it into Redis for
-    the per-request access-token check; rows whose tokens have all expired are pruned."""
+    """Record the session as ended, in the database (what every token check reads); rows
+    whose tokens have all expired are pruned."""
     now = timezone.now()
     RevokedSession.objects.filter(expires_at__lt=now).delete()
     session, _ = RevokedSession.objects.get_or_create(
         sid=sid, defaults={"user": user, "reason": reason, "expires_at": expires_at}
     )
-    # Set now rather than on commit: if the transaction rolls back, the session's access tokens
-    # merely die a few minutes early, while a late mirror would let them live on meanwhile.
-    ttl = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
-    cache.set(revoked_session_cache_key(sid), 1, timeout=ttl)
     return session
 
 

@@ -27,6 +27,8 @@ class ErrorCode(enum.StrEnum):
     BAD_USER_INPUT = "BAD_USER_INPUT"
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    # A dependency (PostgreSQL) is down: retry after the response's Retry-After (HTTP 503).
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
 
@@ -163,5 +165,12 @@ def _map_exception(exc: BaseException) -> dict[str, Any]:
         return {"message": "Not found.", "extensions": {"code": str(ErrorCode.NOT_FOUND)}}
     if isinstance(exc, ApiError):
         return {"message": exc.message, "extensions": dict(exc.extensions or {})}
+    from movierec.middleware import is_dependency_outage
+
+    if is_dependency_outage(exc):
+        return {
+            "message": "The service is temporarily unavailable; retry later.",
+            "extensions": {"code": str(ErrorCode.SERVICE_UNAVAILABLE)},
+        }
     logger.error("graphql.internal_error", exc_info=exc)
     return {"message": "Internal server error.", "extensions": {"code": str(ErrorCode.INTERNAL)}}

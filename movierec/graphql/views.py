@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
 import orjson
+import structlog
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
@@ -30,6 +32,7 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     Lexer,
+    OperationDefinitionNode,
     OperationType,
     Source,
     TokenKind,
@@ -42,7 +45,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule, specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from movierec import durable, throttling
+from movierec import durable, metrics, throttling
 from movierec.graphql import response_cache
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
@@ -53,6 +56,7 @@ from movierec.graphql.input_text import (
 )
 from movierec.graphql.middleware import MutationRollbackMiddleware, NullMeansDefaultMiddleware
 from movierec.graphql.validation import query_limits_rule
+from movierec.middleware import is_dependency_outage, service_unavailable_response
 
 
 @functools.cache
@@ -61,7 +65,29 @@ def _authentication() -> Any:
     return import_string(settings.GRAPHQL_AUTHENTICATION_CLASS)()
 
 
+_OUTAGE_FLAG = "_movierec_dependency_outage"
+_LABEL_ATTR = "_movierec_operation_label"
+
+
+def _operation_label(document: DocumentNode, operation_name: str | None) -> str:
+    """``<type>:<first root field>`` of the operation that runs: bounded by the schema, unlike
+    client-chosen operation names, so it is safe as a metrics label."""
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if operation_name and (definition.name is None or definition.name.value != operation_name):
+            continue
+        fields = [
+            sel.name.value
+            for sel in definition.selection_set.selections
+            if hasattr(sel, "name") and not sel.name.value.startswith("__")
+        ]
+        return f"{definition.operation.value}:{fields[0] if fields else '__typename'}"
+    return "invalid"
+
+
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
+    metrics.ERRORS.labels(code=str(code)).inc()
     body = {"errors": [{"message": message, "extensions": {"code": str(code), **extra}}]}
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
@@ -164,6 +190,16 @@ class MovierecGraphQLView(GraphQLView):
         self._validation_rules = rules
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        started = time.perf_counter()
+        response = self._dispatch(request, *args, **kwargs)
+        if getattr(request, _OUTAGE_FLAG, False):
+            # A resolver lost PostgreSQL: one retryable answer, whatever else succeeded.
+            response = service_unavailable_response()
+        operation = getattr(request, _LABEL_ATTR, "unparsed")
+        metrics.REQUEST_SECONDS.labels(operation=operation).observe(time.perf_counter() - started)
+        return response
+
+    def _dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Session cookies (admin) must not authenticate GraphQL: the endpoint is CSRF-exempt.
         request.user = AnonymousUser()
         authentication = _authentication()
@@ -178,13 +214,13 @@ class MovierecGraphQLView(GraphQLView):
                     401, "Unsupported Authorization header; use Bearer.", ErrorCode.UNAUTHENTICATED
                 )
         if token is not None:
-            # One Redis round trip: the viewer's rate limit, user snapshot and session state.
-            keys = authentication.cache_keys(token)
-            retry_after, values = throttling.hit_and_read(
-                "graphql", f"user:{authentication.user_id(token)}", keys
+            # The viewer's rate limit in one Redis round trip; the user row and the session's
+            # revocation record in one SQL query (the database is the truth for revocations).
+            retry_after, _ = throttling.hit_and_read(
+                "graphql", f"user:{authentication.user_id(token)}", []
             )
             try:
-                request.user = authentication.get_user(token, dict(zip(keys, values, strict=True)))
+                request.user = authentication.get_user(token)
             except AuthenticationFailed as exc:
                 return _auth_failure(exc)
         else:
@@ -334,6 +370,10 @@ class MovierecGraphQLView(GraphQLView):
             except GraphQLError as error:
                 return ExecutionResult(data=None, errors=[error])
             prepared = _Prepared(document)
+        setattr(request, _LABEL_ATTR, _operation_label(prepared.document, operation_name))
+        structlog.contextvars.bind_contextvars(
+            operation=operation_name or getattr(request, _LABEL_ATTR)
+        )
         limit_errors = validate(
             schema,
             prepared.document,
@@ -372,6 +412,22 @@ class MovierecGraphQLView(GraphQLView):
             "middleware": self.get_middleware(request),
             "execution_context_class": self.execution_context_class,
         }
+        result = self._execute(request, schema, prepared.document, operation, options)
+        if any(
+            is_dependency_outage(error.original_error if isinstance(error, GraphQLError) else error)
+            for error in result.errors or ()
+        ):
+            setattr(request, _OUTAGE_FLAG, True)
+        return result
+
+    @staticmethod
+    def _execute(
+        request: HttpRequest,
+        schema: Any,
+        document: DocumentNode,
+        operation: OperationDefinitionNode | None,
+        options: dict[str, Any],
+    ) -> ExecutionResult:
         with durable.scope():  # revocations survive the mutation's rollback
             try:
                 if (
@@ -380,16 +436,22 @@ class MovierecGraphQLView(GraphQLView):
                     and graphene_settings.ATOMIC_MUTATIONS
                 ):
                     with transaction.atomic():
-                        result = execute(schema, prepared.document, **options)
+                        result = execute(schema, document, **options)
                         if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
                             transaction.set_rollback(True)
                     return result
-                return execute(schema, prepared.document, **options)
+                return execute(schema, document, **options)
             except Exception as exc:  # graphene-django's contract: any failure is an error
                 return ExecutionResult(errors=[exc])
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
         if isinstance(error, HttpError):  # malformed body, missing query, GET mutation
-            return {"message": str(error), "extensions": {"code": str(ErrorCode.BAD_USER_INPUT)}}
-        return format_error(error)
+            formatted = {
+                "message": str(error),
+                "extensions": {"code": str(ErrorCode.BAD_USER_INPUT)},
+            }
+        else:
+            formatted = format_error(error)
+        metrics.ERRORS.labels(code=formatted.get("extensions", {}).get("code", "INTERNAL")).inc()
+        return formatted

@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "movierec.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -63,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "movierec.middleware.DependencyUnavailableMiddleware",
 ]
 
 TEMPLATES = [
@@ -103,18 +107,32 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL that does not answer must not hold a request for long (libpq's minimum is 2 s).
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+    "DATABASE_CONNECT_TIMEOUT", default=2
+)
+# What clients are told to wait (Retry-After) when PostgreSQL is down and they get a 503.
+SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", default=5)
 
 # --- Redis: cache, locks, throttles -----------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
+# How long the Redis circuit breaker stays open after a timeout or connection error.
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=5.0)
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="movierec"),
         "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "SOCKET_CONNECT_TIMEOUT": 2,
-            "SOCKET_TIMEOUT": 2,
+            "CLIENT_CLASS": "movierec.cache.MeteredClient",
+            # Redis answers in well under a millisecond; a hung one must cost a request at most
+            # one short timeout, after which the breaker (movierec/breaker.py) fails calls fast.
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "CONNECTION_POOL_CLASS": "movierec.breaker.BreakerConnectionPool",
+            # redis-py retries 3 times by default: each retry is another timeout.
+            "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
             # A Redis outage degrades to "no cache", never to errors (logged by django-redis).
             "IGNORE_EXCEPTIONS": True,
         },
@@ -144,10 +162,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Longer than the slowest acks_late task, so a running task is not redelivered while alive.
-# Unacked messages of a dead worker are restored by a live one every interval * throttle seconds.
+# The timeout rule (docs/operations.md): every acks_late task has a hard time limit below the
+# visibility timeout, so a running task is never redelivered while alive, and a killed
+# worker's message comes back within minutes (visibility timeout + restore interval). Tasks
+# that may run longer (training) are not acks_late: a lock heartbeat and a sweep recover them.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 300)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # A hung broker must not hold a web request that publishes (kombu waits forever otherwise).
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", 2.0),
+    "socket_connect_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", 2.0),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
 }
@@ -273,10 +297,13 @@ RECS_PROMOTION_MARGIN = env.float("RECS_PROMOTION_MARGIN", default=0.05)
 # Training refuses smaller data sets; retrain-if-needed waits for this much new feedback.
 RECS_MIN_TRAIN_INTERACTIONS = env.int("RECS_MIN_TRAIN_INTERACTIONS", default=100)
 RECS_RETRAIN_MIN_NEW_FEEDBACK = env.int("RECS_RETRAIN_MIN_NEW_FEEDBACK", default=1000)
-# Celery limits of the training task; the lock outlives the hard limit.
+# Celery limits of the training task. Its lock lives RECS_TRAIN_LOCK_TTL seconds and is renewed
+# every RECS_TRAIN_LOCK_HEARTBEAT while the trainer lives: a killed worker frees it within a
+# minute, and the next run marks its version failed.
 RECS_TRAIN_SOFT_TIME_LIMIT = env.int("RECS_TRAIN_SOFT_TIME_LIMIT", default=2 * 3600)
 RECS_TRAIN_TIME_LIMIT = env.int("RECS_TRAIN_TIME_LIMIT", default=2 * 3600 + 300)
-RECS_TRAIN_LOCK_TIMEOUT = env.int("RECS_TRAIN_LOCK_TIMEOUT", default=2 * 3600 + 600)
+RECS_TRAIN_LOCK_TTL = env.int("RECS_TRAIN_LOCK_TTL", default=60)
+RECS_TRAIN_LOCK_HEARTBEAT = env.float("RECS_TRAIN_LOCK_HEARTBEAT", default=15.0)
 RECS_MIN_FEEDBACK = env.int("RECS_MIN_FEEDBACK", default=5)
 RECS_CACHE_TTL = env.int("RECS_CACHE_TTL", default=600)
 TRENDING_CACHE_TTL = env.int("TRENDING_CACHE_TTL", default=300)
@@ -326,6 +353,13 @@ LOGGING = {
             "processor": structlog.processors.JSONRenderer()
             if LOG_JSON
             else structlog.dev.ConsoleRenderer(colors=False),
+            # stdlib records (Django, Celery, libraries) get the request context too.
+            "foreign_pre_chain": [
+                structlog.contextvars.merge_contextvars,
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.TimeStamper(fmt="iso"),
+            ],
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
@@ -354,3 +388,20 @@ def _configure_structlog() -> None:
 
 
 _configure_structlog()
+
+
+# --- Metrics and error reporting --------------------------------------------------------------
+# /metrics: with a token, scrapers send "Authorization: Bearer <token>"; without one only these
+# networks may scrape (bind an internal port or network, see docs/operations.md).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )

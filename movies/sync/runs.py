@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from movierec.locks import lock_acquire, lock_release
@@ -199,6 +199,9 @@ def sync_chunk_fail(*, run_id: int, index: int, tmdb_ids: Sequence[int], error: 
         sync_run_finish(run_id=run_id)
 
 
+_TRENDING_LOCK = 0x54524E44  # "TRND": one advisory lock per trending window
+
+
 def _trending_entries_replace(run: SyncRun, synced_at: datetime) -> None:
     window = run.params["window"]
     pks = dict(Movie.objects.filter(tmdb_id__in=run.tmdb_ids).values_list("tmdb_id", "pk"))
@@ -206,6 +209,10 @@ def _trending_entries_replace(run: SyncRun, synced_at: datetime) -> None:
         TrendingEntry(window=window, movie_id=pks[tid], rank=rank, synced_at=synced_at)
         for rank, tid in enumerate((t for t in run.tmdb_ids if t in pks), start=1)
     ]
+    # Two runs of one window may finish at once: without the lock the later DELETE misses
+    # the rows the earlier INSERT is committing, and the INSERT hits the unique constraints.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_TRENDING_LOCK, window])
     TrendingEntry.objects.filter(window=window).delete()
     TrendingEntry.objects.bulk_create(entries)
 

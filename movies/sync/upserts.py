@@ -175,20 +175,39 @@ def retrying_deadlocks(fn: Callable[[], T], attempts: int = 4) -> T:
     raise AssertionError("unreachable")
 
 
+_GENRES_LOCK_KEY = 0x47454E52  # "GENR": one advisory lock for every genre writer
+
+
+def _genres_read(wanted: dict[int, str]) -> tuple[dict[int, str], dict[str, int | None]]:
+    """Stored genres by ``tmdb_id`` and, for the wanted names, by name (``tmdb_id`` or None)."""
+    existing = dict(Genre.objects.filter(tmdb_id__in=wanted).values_list("tmdb_id", "name"))
+    by_name = dict(
+        Genre.objects.filter(name__in=list(wanted.values())).values_list("name", "tmdb_id")
+    )
+    return existing, by_name
+
+
 def genres_upsert(*, genres: Iterable[TmdbGenre]) -> tuple[dict[int, int], UpsertResult]:
     """Upsert genres by ``tmdb_id``; return ``{tmdb_id: pk}`` and the counts.
 
     Genres that exist by name only (from an import) are claimed first, since names are unique.
+    Genre has two unique keys (``tmdb_id`` and ``name``) and ``ON CONFLICT`` arbitrates only
+    one, so concurrent sync chunks inserting the same new genre collided on the name. Writers
+    therefore take one transaction-scoped advisory lock and re-read before writing; the common
+    case (every genre already stored) reads once and takes no lock. Must run in a transaction.
     """
     wanted = {g.id: g.name[:64] for g in genres}
     result = UpsertResult()
     if not wanted:
         return {}, result
-    existing = {
-        tid: name
-        for tid, name in Genre.objects.filter(tmdb_id__in=wanted).values_list("tmdb_id", "name")
+    existing, by_name = _genres_read(wanted)
+    if any(existing.get(tid) != name for tid, name in wanted.items()):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_GENRES_LOCK_KEY])
+        existing, by_name = _genres_read(wanted)  # what the lock's previous holder committed
+    unclaimed = {
+        name: tid for tid, name in wanted.items() if tid not in existing and name in by_name
     }
-    unclaimed = {wanted[tid]: tid for tid in wanted if tid not in existing}
     claimed = set()
     for genre in Genre.objects.filter(tmdb_id__isnull=True, name__in=list(unclaimed)):
         genre.tmdb_id = unclaimed[genre.name]

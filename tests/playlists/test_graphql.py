@@ -347,8 +347,8 @@ def test_my_playlists_query_count_does_not_grow(user, user_api_client, n):
     _playlists_with_items(n, owner=user, visibility=V.PRIVATE)
     queries, data = count_queries(lambda: user_api_client.data(MINE))
     assert len(data["myPlaylists"]["edges"]) == n
-    # page, count, owners, item counts, item pages, movies (the viewer comes from Redis)
-    assert queries == 6
+    # auth, page, count, owners, item counts, item pages, movies
+    assert queries == 7
 
 
 PROFILE = """query($username: String!) { user(username: $username) { username

@@ -166,8 +166,8 @@ def test_my_ratings_query_count_does_not_grow(user, user_api_client, n, request)
         RatingFactory(user=user, review="ok")
     queries, body = count_queries(lambda: user_api_client.data(MY_RATINGS, {"first": 100}))
     assert len(body["myRatings"]["edges"]) == n
-    # page, count, movies, users, myRating of every movie (the viewer comes from Redis)
-    assert queries == 5
+    # auth user, page, count, movies, users, myRating of every movie
+    assert queries == 6
     assert all(e["node"]["movie"]["myRating"]["score"] == 4.0 for e in body["myRatings"]["edges"])
 
 
@@ -227,8 +227,8 @@ def test_reviews_of_a_page_of_movies_load_in_constant_queries(user, user_api_cli
     edges = body["myRatings"]["edges"]
     assert len(edges) == n
     assert all(e["node"]["movie"]["reviews"]["totalCount"] == 2 for e in edges)
-    # ratings page, movies, review pages, review counts, review authors (viewer: Redis)
-    assert queries == 5
+    # auth, ratings page, movies, review pages, review counts, review authors
+    assert queries == 6
 
 
 WATCHLIST = """
@@ -287,8 +287,8 @@ def test_watchlist_query_count_does_not_grow(user, user_api_client, n):
         WatchlistEntryFactory(user=user)
     queries, body = count_queries(lambda: user_api_client.data(WATCHLIST, {"first": 100}))
     assert len(body["me"]["watchlist"]["edges"]) == n
-    # watchlist page + count + movies; myWatchlist page + count (the viewer comes from Redis)
-    assert queries == 5
+    # auth; watchlist page + count + movies; myWatchlist page + count
+    assert queries == 6
 
 
 def test_favorites_add_remove_and_list(user, user_api_client):

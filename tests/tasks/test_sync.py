@@ -205,10 +205,17 @@ def test_tasks_are_late_acked_retried_and_routed_to_sync():
         sync_tasks.movies_sync_chunk,
     ):
         assert task.acks_late and task.reject_on_worker_lost, task.name
-        assert task.max_retries == 5 and task.time_limit == 600, task.name
+        assert task.max_retries == 5 and task.time_limit == 240, task.name
         assert app.amqp.router.route({}, task.name)["queue"].name == "sync"
     visibility = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert visibility > sync_tasks.SYNC_TASK_OPTIONS["time_limit"]
+    assert visibility > sync_tasks.SYNC_TASK_OPTIONS["retry_backoff_max"]
+    # A dead worker's chunk is back within minutes (issue 11, defect 7), not after an hour.
+    restore = (
+        django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"]
+        * django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"]
+    )
+    assert visibility + restore <= 10 * 60
 
 
 def test_beat_copies_the_default_schedule_into_the_database(transactional_db):

@@ -76,7 +76,6 @@ def test_training_tasks_go_to_the_ml_queue_under_time_limits():
         assert task.soft_time_limit == settings.RECS_TRAIN_SOFT_TIME_LIMIT
         assert task.time_limit == settings.RECS_TRAIN_TIME_LIMIT
         assert not task.acks_late
-        assert task.time_limit < settings.RECS_TRAIN_LOCK_TIMEOUT
 
 
 def test_schedule_has_the_nightly_and_hourly_training_entries():

@@ -15,7 +15,6 @@ from django.conf import settings
 
 from tests.conftest import GraphQLClient, access_token_for
 from users.models import User
-from users.services import auth_state_forget
 from users.tokens import RefreshToken
 
 ME = "{ me { username } }"
@@ -73,7 +72,6 @@ def _deleted_user(user: User) -> str:
 def _inactive_user(user: User) -> str:
     token = access_token_for(user)
     User.objects.filter(pk=user.pk).update(is_active=False)
-    auth_state_forget(user.pk)  # what a service does after an UPDATE (docs/auth.md)
     return token
 
 
@@ -125,7 +123,5 @@ def test_no_header_is_anonymous(db: Any) -> None:
 def test_a_valid_token_without_claims_of_ours_still_works_at_version_zero(user: User) -> None:
     """Tokens minted by plain simplejwt (tests, older clients) count as token_version 0."""
     assert GraphQLClient(access_token_for(user)).data(ME) == {"me": {"username": user.username}}
-    # A raw UPDATE, as a service does it: the Redis snapshot of the row must be dropped too.
     User.objects.filter(pk=user.pk).update(token_version=1)
-    auth_state_forget(user.pk)
     assert GraphQLClient(access_token_for(user)).raw(ME).status_code == 401

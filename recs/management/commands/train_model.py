@@ -37,7 +37,11 @@ class Command(BaseCommand):
             result = task_by_name("tasks.training.recs_model_train").delay(tune=options["tune"])
             self.stdout.write(f"queued training task {result.id} on the ml queue")
             return
-        with job_lock(services.TRAIN_LOCK, timeout=settings.RECS_TRAIN_LOCK_TIMEOUT) as mine:
+        with job_lock(
+            services.TRAIN_LOCK,
+            timeout=settings.RECS_TRAIN_LOCK_TTL,
+            heartbeat=settings.RECS_TRAIN_LOCK_HEARTBEAT,
+        ) as mine:
             if not mine:
                 raise CommandError("another training is running (lock held); nothing done")
             with rich_progress(options["verbosity"] > 0) as progress:

@@ -213,7 +213,7 @@ def test_damaged_artifact_is_never_activated(planted, settings):
 def test_abandoned_training_rows_are_marked_failed(planted, settings):
     stale = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
     ModelVersion.objects.filter(pk=stale.pk).update(
-        created_at=timezone.now() - timedelta(seconds=settings.RECS_TRAIN_LOCK_TIMEOUT + 60)
+        created_at=timezone.now() - timedelta(seconds=settings.RECS_TRAIN_LOCK_TTL + 60)
     )
 
     services.recs_model_train()
