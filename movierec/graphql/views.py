@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBadRequest
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, Lexer, Source, TokenKind, parse, validate
-from graphql.validation import specified_rules
+from graphql.validation import ASTValidationRule, specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
@@ -28,6 +28,23 @@ from movierec.graphql.middleware import MutationRollbackMiddleware
 from movierec.graphql.validation import query_limits_rule
 from users import throttling
 from users.authentication import JWTAuthentication
+
+
+def _tagged_rule(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """``rule``, reporting its errors with ``code: GRAPHQL_VALIDATION_FAILED``."""
+
+    def report_error(self: ASTValidationRule, error: GraphQLError) -> None:
+        error.extensions = {
+            "code": str(ErrorCode.GRAPHQL_VALIDATION_FAILED),
+            **(error.extensions or {}),
+        }
+        rule.report_error(self, error)
+
+    return type(rule.__name__, (rule,), {"report_error": report_error})
+
+
+# The specification's rules; their errors say the document does not fit the schema.
+VALIDATION_RULES = [_tagged_rule(rule) for rule in specified_rules]
 
 
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
@@ -74,11 +91,13 @@ class MovierecGraphQLView(GraphQLView):
     """
 
     jwt_authentication = JWTAuthentication()
+    # graphene-django's page, with its pinned assets served from our static files.
+    graphiql_template = "movierec/graphiql.html"
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
         kwargs.setdefault("execution_context_class", DeferredExecutionContext)
-        kwargs.setdefault("validation_rules", list(specified_rules))
+        kwargs.setdefault("validation_rules", list(VALIDATION_RULES))
         super().__init__(**kwargs)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -117,6 +136,14 @@ class MovierecGraphQLView(GraphQLView):
                     ErrorCode.BAD_USER_INPUT,
                 )
         return super().dispatch(request, *args, **kwargs)
+
+    @classmethod
+    def can_display_graphiql(cls, request: HttpRequest, data: Any) -> bool:
+        """GraphiQL only where ``GRAPHIQL_ENABLED`` (default: ``DEBUG``), read per request."""
+        enabled = settings.GRAPHIQL_ENABLED
+        if enabled is None:
+            enabled = settings.DEBUG
+        return bool(enabled) and super().can_display_graphiql(request, data)
 
     def parse_body(self, request: HttpRequest) -> Any:
         if self.get_content_type(request) == "application/json" and not self.batch:
@@ -165,6 +192,7 @@ class MovierecGraphQLView(GraphQLView):
             try:
                 document = parse(query)
             except GraphQLError as error:
+                error.extensions = {"code": str(ErrorCode.GRAPHQL_PARSE_FAILED)}
                 return ExecutionResult(data=None, errors=[error])
             limit_errors = validate(
                 self.schema.graphql_schema, document, [query_limits_rule(variables=variables)]

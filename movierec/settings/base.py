@@ -41,9 +41,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "graphene_django",
     "django_celery_beat",
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware, so preflights and errors carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -87,6 +91,16 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# --- CORS (django-cors-headers) ----------------------------------------------------------------
+# Browser apps on other origins call /graphql/ and /api/ with a Bearer token, not cookies, so
+# credentials stay off. Only the listed origins (scheme://host[:port]) may; none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(graphql/|api/).*$"
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "accept")
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=86400)
 
 # Sign-in by username or email, both case-insensitive (users/backends.py).
 AUTHENTICATION_BACKENDS = ["users.backends.UsernameOrEmailBackend"]
@@ -168,6 +182,8 @@ GRAPHENE = {
     "SCHEMA_OUTPUT": "schema.graphql",
     "SCHEMA_INDENT": 2,
 }
+# GraphiQL on GET /graphql/ for browsers; unset follows DEBUG.
+GRAPHIQL_ENABLED = env.bool("GRAPHIQL_ENABLED", default=None)
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 # Roughly the number of objects a query may return: 100 playlists x 20 items x their movies fits.
 GRAPHQL_MAX_COMPLEXITY = env.int("GRAPHQL_MAX_COMPLEXITY", default=20000)
@@ -202,6 +218,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sign-in endpoints for mobile clients. Everything else is GraphQL at /graphql/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from drf-spectacular-sidecar's pinned static copies: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- TMDb -------------------------------------------------------------------------------------
