@@ -8,6 +8,7 @@ are index-backed, so PostgreSQL answers with a BitmapOr of the two indexes (docs
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,17 +48,74 @@ def genre_list() -> QuerySet[Genre]:
     return Genre.objects.order_by("name")
 
 
-def genre_list_by_names(names: Sequence[str]) -> list[Genre]:
-    """Genres named ``names`` (case-insensitively); an unknown name is a ValidationError."""
-    wanted = {name.strip().lower(): name for name in names}
-    found = {
-        g.lower_name: g
-        for g in Genre.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=wanted)
-    }
-    unknown = [original for key, original in wanted.items() if key not in found]
+#: Other spellings clients send -> the TMDb genre name: MovieLens's names (what
+#: ``import_movielens`` maps) and common variants. Keys are normalised by :func:`_genre_key`.
+GENRE_ALIASES = {
+    "scifi": "Science Fiction",
+    "sf": "Science Fiction",
+    "children": "Family",
+    "childrens": "Family",
+    "kids": "Family",
+    "musical": "Music",
+    "musicals": "Music",
+    "historical": "History",
+    "tv": "TV Movie",
+    "noir": "Film-Noir",
+}
+
+
+def _genre_key(name: str) -> str:
+    """Case, spaces and punctuation do not matter: "sci-fi", "Sci Fi" and "SCIFI" are one."""
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+def genre_resolve(names: Sequence[str], *, field: str = "genres") -> list[Genre]:
+    """The genres meant by ``names``, in order and without repeats.
+
+    A name matches a genre ignoring case, spaces and punctuation, or through
+    :data:`GENRE_ALIASES` ("Sci-Fi" is Science Fiction). Unknown names raise a
+    ValidationError on ``field`` naming the closest valid genres, so a client can fix a typo.
+    """
+    genres = list(genre_list())
+    by_key = {_genre_key(genre.name): genre for genre in genres}
+    resolved: dict[int, Genre] = {}
+    unknown: list[str] = []
+    for name in names:
+        key = _genre_key(name)
+        genre = by_key.get(key) or by_key.get(_genre_key(GENRE_ALIASES.get(key, "")))
+        if genre is None:
+            unknown.append(name.strip())
+        else:
+            resolved.setdefault(genre.pk, genre)
     if unknown:
-        raise ValidationError({"genres": f"Unknown genre: {', '.join(sorted(unknown))}."})
-    return [found[key] for key in wanted]
+        raise ValidationError({field: _unknown_genres_message(unknown, genres)})
+    return list(resolved.values())
+
+
+def _unknown_genres_message(unknown: Sequence[str], genres: Sequence[Genre]) -> str:
+    names = [genre.name for genre in genres]
+    lowered = {name.casefold(): name for name in names}
+    close: list[str] = []
+    for name in unknown:
+        for match in difflib.get_close_matches(name.casefold(), list(lowered), n=3, cutoff=0.5):
+            if lowered[match] not in close:
+                close.append(lowered[match])
+    message = f"Unknown genre(s): {', '.join(unknown)}."
+    if close:
+        message += f" Did you mean: {', '.join(close)}?"
+    elif names:
+        message += f" Valid genres: {', '.join(names)}."
+    return message
+
+
+def genre_get_by_name(name: str, *, field: str = "genre") -> Genre:
+    """One genre by a forgiving name (see :func:`genre_resolve`)."""
+    return genre_resolve([name], field=field)[0]
+
+
+def genre_list_by_names(names: Sequence[str]) -> list[Genre]:
+    """Genres named ``names``, forgivingly; an unknown name is a ValidationError on genres."""
+    return genre_resolve(names, field="genres")
 
 
 def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | None:

@@ -53,6 +53,24 @@ def favorites_for_user(*, user: User) -> QuerySet[Favorite]:
     return Favorite.objects.filter(user=user)
 
 
+def watchlisted_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
+    """Which of ``movie_ids`` are on the user's watchlist, in one query."""
+    return set(
+        WatchlistEntry.objects.filter(user=user, movie_id__in=list(movie_ids)).values_list(
+            "movie_id", flat=True
+        )
+    )
+
+
+def favorited_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
+    """Which of ``movie_ids`` are among the user's favorites, in one query."""
+    return set(
+        Favorite.objects.filter(user=user, movie_id__in=list(movie_ids)).values_list(
+            "movie_id", flat=True
+        )
+    )
+
+
 def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:
     """Movies by primary key in one query (for relation loaders)."""
     return Movie.objects.in_bulk(list(movie_ids))

@@ -93,13 +93,8 @@ def user_register(*, username: str, email: str, password: str, ip: str | None = 
 
 @transaction.atomic
 def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
-    """Replace the cold-start genres; names match any case, unknown names are refused."""
-    by_name = {genre.name.lower(): genre for genre in movie_selectors.genre_list()}
-    wanted = list(dict.fromkeys(name.strip() for name in genres))
-    unknown = [name for name in wanted if name.lower() not in by_name]
-    if unknown:
-        raise ValidationError({"genres": f"Unknown genre(s): {', '.join(unknown)}."})
-    user.favorite_genres.set([by_name[name.lower()] for name in wanted])
+    """Replace the cold-start genres; names are forgiving (``movies.selectors.genre_resolve``)."""
+    user.favorite_genres.set(movie_selectors.genre_resolve(genres, field="genres"))
     from ratings.services import feedback_changed_notify  # ratings imports users: import late
 
     feedback_changed_notify(user_id=user.pk, movie_id=None)

@@ -17,7 +17,12 @@ from movies.graphql.dataloaders import (
     GenresByMovieLoader,
     KeywordsByMovieLoader,
 )
-from ratings.graphql.types import resolve_movie_my_rating, resolve_movie_reviews
+from ratings.graphql.types import (
+    resolve_movie_in_watchlist,
+    resolve_movie_is_favorite,
+    resolve_movie_my_rating,
+    resolve_movie_reviews,
+)
 from recs.graphql import movie_fields
 
 
@@ -229,6 +234,14 @@ class Movie(DjangoObjectType):
         "ratings.graphql.types.Rating",
         description="The viewer's rating of this movie; null when anonymous or unrated.",
         resolver=resolve_movie_my_rating,
+    )
+    in_watchlist = graphene.Boolean(
+        description="Whether the movie is on the viewer's watchlist; null when anonymous.",
+        resolver=resolve_movie_in_watchlist,
+    )
+    is_favorite = graphene.Boolean(
+        description="Whether the movie is among the viewer's favorites; null when anonymous.",
+        resolver=resolve_movie_is_favorite,
     )
     reviews = graphene.Field(
         graphene.NonNull("ratings.graphql.types.RatingConnection"),

@@ -19,6 +19,8 @@ from movierec.graphql.pagination import CountableConnection, connection_from_pag
 from ratings import models
 from ratings.graphql.dataloaders import (
     REVIEW_ORDER,
+    InWatchlistByMovieLoader,
+    IsFavoriteByMovieLoader,
     MovieByIdLoader,
     MyRatingByMovieLoader,
     ReviewCountByMovieLoader,
@@ -81,6 +83,16 @@ class SavedMovieConnection(CountableConnection):
 def resolve_movie_my_rating(root: Any, info: graphene.ResolveInfo) -> Any:
     """``Movie.myRating``: null when anonymous or unrated; batched over the page of movies."""
     return MyRatingByMovieLoader(info.context).load(root.pk)
+
+
+def resolve_movie_in_watchlist(root: Any, info: graphene.ResolveInfo) -> Any:
+    """``Movie.inWatchlist``: batched over the page of movies; null when anonymous."""
+    return InWatchlistByMovieLoader(info.context).load(root.pk)
+
+
+def resolve_movie_is_favorite(root: Any, info: graphene.ResolveInfo) -> Any:
+    """``Movie.isFavorite``: batched over the page of movies; null when anonymous."""
+    return IsFavoriteByMovieLoader(info.context).load(root.pk)
 
 
 def resolve_movie_reviews(

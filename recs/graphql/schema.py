@@ -6,6 +6,7 @@ from graphql_relay import from_global_id
 from movierec.graphql.errors import BadUserInput, Forbidden, Unauthenticated
 from movierec.graphql.pagination import page_size
 from movierec.graphql.permissions import viewer
+from movies import selectors as movie_selectors
 from recs import selectors
 from recs.graphql.types import Recommendation, TrendWindow
 
@@ -61,6 +62,8 @@ class RecommendationQueries(graphene.ObjectType):
                 if not target.is_staff:
                     raise Forbidden("Only staff may read another user's recommendations.")
                 target = selectors.recommendation_user_get(pk)
+        if genre is not None:  # forgiving names ("sci-fi"), canonical before the selector
+            genre = movie_selectors.genre_get_by_name(genre).name
         return selectors.recommendations_for_user(target, n=n, genre=genre)
 
     @staticmethod
