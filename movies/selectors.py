@@ -34,10 +34,11 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Cast, Lower, NullIf
+from django.db.models.functions import Cast, Lower, NullIf, RowNumber
 
-from movies.models import Genre, Movie, SyncRun
+from movies.models import Credit, Genre, Movie, Person, SyncRun
 
 SEARCH_MAX_LENGTH = 200
 # Words of the search text: letters/digits only, so the tsquery we build is always well formed.
@@ -126,6 +127,44 @@ def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | N
     return Movie.objects.filter(**lookup).first()
 
 
+def person_get(*, pk: int) -> Person | None:
+    """One person (cast or crew) by primary key; None when there is none."""
+    return Person.objects.filter(pk=pk).first()
+
+
+def persons_by_ids(*, person_ids: Sequence[int]) -> dict[int, Person]:
+    """People by primary key in one query (for ``Credit.person``-style loaders)."""
+    return Person.objects.in_bulk(list(person_ids))
+
+
+def credit_list_for_persons(
+    *, person_ids: Sequence[int], kind: str | None = None, first: int | None = None
+) -> dict[int, list[Credit]]:
+    """Filmographies: each person's credits, newest release first, in one query.
+
+    ``first`` applies per person in SQL (ROW_NUMBER), so a page of people does not fetch the
+    whole career of each. Undated movies come last.
+    """
+    order = [
+        F("movie__release_date").desc(nulls_last=True),
+        F("movie__year").desc(nulls_last=True),
+        F("movie_id").asc(),
+        F("kind").asc(),
+        F("id").asc(),
+    ]
+    rows = Credit.objects.filter(person_id__in=list(person_ids)).select_related("movie", "person")
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    if first is not None:
+        rows = rows.annotate(
+            position=Window(RowNumber(), partition_by=[F("person_id")], order_by=order)
+        ).filter(position__lte=first)
+    grouped: dict[int, list[Credit]] = {pk: [] for pk in person_ids}
+    for credit in rows.order_by("person_id", *order):
+        grouped[credit.person_id].append(credit)
+    return grouped
+
+
 def with_community_average(queryset: QuerySet[Movie]) -> QuerySet[Movie]:
     """Annotate ``community_average_value``: rating_sum / rating_count, NULL when unrated.
 
@@ -204,6 +243,7 @@ class MovieFilters:
     year_to: int | None = None
     min_rating: float | None = None
     language: str | None = None
+    person_id: int | None = None
 
     def clean(self) -> None:
         if self.search is not None and len(self.search) > SEARCH_MAX_LENGTH:
@@ -236,6 +276,9 @@ def movie_list(*, filters: MovieFilters) -> QuerySet[Movie]:
         for genre in genre_list_by_names(filters.genres):
             through = Movie.genres.through.objects.filter(movie_id=OuterRef("pk"), genre=genre)
             queryset = queryset.filter(Exists(through))
+    if filters.person_id is not None:
+        credits = Credit.objects.filter(movie_id=OuterRef("pk"), person_id=filters.person_id)
+        queryset = queryset.filter(Exists(credits))
     if filters.year_from is not None:
         queryset = queryset.filter(year__gte=filters.year_from)
     if filters.year_to is not None:
