@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Count, QuerySet
 
 from movies.models import Movie
-from ratings.models import Favorite, Rating, WatchlistEntry
+from ratings.models import Favorite, NotInterested, Rating, WatchlistEntry
 from users.models import User
 
 
@@ -69,6 +69,11 @@ def favorited_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
             "movie_id", flat=True
         )
     )
+
+
+def not_interested_movie_ids(*, user: User) -> set[int]:
+    """Movies the user said they are not interested in (hidden from their recommendations)."""
+    return set(NotInterested.objects.filter(user=user).values_list("movie_id", flat=True))
 
 
 def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:

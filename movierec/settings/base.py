@@ -193,6 +193,8 @@ GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=10)
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 GRAPHQL_MAX_PAGE_SIZE = 100
+# Offset lists (recommendations, trending) stop here: deep pages of a ranking are noise.
+GRAPHQL_MAX_LIST_OFFSET = 400
 
 # --- REST + JWT -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
