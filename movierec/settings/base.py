@@ -119,6 +119,22 @@ DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# --- Email (password reset) -------------------------------------------------------------------
+# Django's email backends; local settings default to the console backend.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="movierec <no-reply@localhost>")
+# The front end's page that takes the link's uid and token and asks for a new password.
+PASSWORD_RESET_URL = env(
+    "PASSWORD_RESET_URL", default="http://localhost:5173/reset-password?uid={uid}&token={token}"
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seconds a link lives
+
 # --- Redis: cache, locks, throttles -----------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 CACHES = {
@@ -299,6 +315,9 @@ RATELIMIT_RATES = {
     "login_ip": env("RATELIMIT_LOGIN_IP", default="20/1m"),  # every sign-in attempt, per IP
     "login_account": env("RATELIMIT_LOGIN_ACCOUNT", default="5/5m"),  # failed ones, per account
     "register_ip": env("RATELIMIT_REGISTER_IP", default="10/1h"),
+    # Password-reset emails: per IP, and per address asked for (so no mailbox gets flooded).
+    "password_reset_ip": env("RATELIMIT_PASSWORD_RESET_IP", default="10/1h"),
+    "password_reset_email": env("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/1h"),
     "graphql": env("RATELIMIT_GRAPHQL", default="600/1m"),  # per viewer (user, or IP if anonymous)
 }
 # How many reverse proxies append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.

@@ -18,3 +18,6 @@ CORS_ALLOWED_ORIGINS = [
         for port in (3000, 4200, 5173)
     ),
 ]
+
+# Password-reset mails are printed by `runserver`/`make run` unless EMAIL_BACKEND says otherwise.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
