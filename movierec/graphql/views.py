@@ -25,6 +25,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
+from movierec.graphql.persisted import PersistedQueryError, persisted_query_resolve
 from movierec.graphql.validation import query_limits_rule
 from users import throttling
 from users.authentication import JWTAuthentication
@@ -47,6 +48,9 @@ def _tagged_rule(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
 VALIDATION_RULES = [_tagged_rule(rule) for rule in specified_rules]
 
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
     body = {"errors": [{"message": message, "extensions": {"code": str(code), **extra}}]}
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
@@ -64,8 +68,16 @@ def _auth_failure(exc: Exception) -> HttpResponse:
     return response
 
 
+class RequestError(HttpError):
+    """A request refused before execution (400), with its contract ``code``."""
+
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.BAD_USER_INPUT) -> None:
+        super().__init__(HttpResponseBadRequest(message), message)
+        self.code = code
+
+
 def _bad_request(message: str) -> HttpError:
-    return HttpError(HttpResponseBadRequest(message), message)
+    return RequestError(message)
 
 
 def _token_count_exceeds(query: str, limit: int) -> bool:
@@ -101,6 +113,16 @@ class MovierecGraphQLView(GraphQLView):
         super().__init__(**kwargs)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = self._dispatch(request, *args, **kwargs)
+        # GraphQL over HTTP: clients that accept application/graphql-response+json get it, so
+        # they may trust the status codes (4xx: nothing executed; 200: see `errors`).
+        if GRAPHQL_RESPONSE_JSON in request.headers.get("Accept", "") and response.get(
+            "Content-Type", ""
+        ).startswith("application/json"):
+            response["Content-Type"] = GRAPHQL_RESPONSE_JSON
+        return response
+
+    def _dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Session cookies (admin) must not authenticate GraphQL: the endpoint is CSRF-exempt.
         request.user = AnonymousUser()
         if request.META.get("HTTP_AUTHORIZATION", "").strip():
@@ -167,6 +189,19 @@ class MovierecGraphQLView(GraphQLView):
         query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
         if query is not None and not isinstance(query, str):
             raise _bad_request("`query` must be a string.")
+        extensions = request.GET.get("extensions") or data.get("extensions")
+        if isinstance(extensions, str):
+            try:
+                extensions = json.loads(extensions)
+            except ValueError as exc:
+                raise _bad_request("`extensions` must be a JSON object.") from exc
+        if extensions is not None and not isinstance(extensions, dict):
+            raise _bad_request("`extensions` must be a JSON object.")
+        if extensions and "persistedQuery" in extensions:
+            try:
+                query = persisted_query_resolve(query, extensions["persistedQuery"])
+            except PersistedQueryError as exc:
+                raise RequestError(exc.message, exc.code) from exc
         if variables is not None and not isinstance(variables, dict):
             raise _bad_request("`variables` must be a JSON object.")
         if operation_name is not None and not isinstance(operation_name, str):
@@ -205,6 +240,7 @@ class MovierecGraphQLView(GraphQLView):
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
-        if isinstance(error, HttpError):  # malformed body, missing query, GET mutation
-            return {"message": str(error), "extensions": {"code": str(ErrorCode.BAD_USER_INPUT)}}
+        if isinstance(error, HttpError):  # malformed body, missing query, GET mutation, APQ
+            code = getattr(error, "code", ErrorCode.BAD_USER_INPUT)
+            return {"message": str(error), "extensions": {"code": str(code)}}
         return format_error(error)

@@ -207,6 +207,8 @@ GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
 GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=10)
 # Lexical tokens per document, checked before spec validation (whose cost grows quadratically).
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
+# Automatic persisted queries: how long a registered query text stays in Redis (seconds).
+GRAPHQL_APQ_TTL = env.int("GRAPHQL_APQ_TTL", default=7 * 24 * 3600)
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 GRAPHQL_MAX_PAGE_SIZE = 100
 # Offset lists (recommendations, trending) stop here: deep pages of a ranking are noise.
