@@ -168,6 +168,8 @@ class MovierecGraphQLView(GraphQLView):
         return bool(enabled) and super().can_display_graphiql(request, data)
 
     def parse_body(self, request: HttpRequest) -> Any:
+        if request.method == "GET":  # parameters are in the URL; clients may still send a
+            return {}  # Content-Type (Apollo's GET for persisted queries does)
         if self.get_content_type(request) == "application/json" and not self.batch:
             try:
                 body = json.loads(request.body.decode("utf-8"))
