@@ -210,6 +210,9 @@ GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
 # Automatic persisted queries: how long a registered query text stays in Redis (seconds).
 GRAPHQL_APQ_TTL = env.int("GRAPHQL_APQ_TTL", default=7 * 24 * 3600)
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
+# "Top rated" damping: a movie's average is blended with the mean of all ratings as if it had
+# this many extra ratings at that mean (see movies.selectors.with_community_average).
+MOVIES_RATING_PRIOR_WEIGHT = env.int("MOVIES_RATING_PRIOR_WEIGHT", default=10)
 GRAPHQL_MAX_PAGE_SIZE = 100
 # Offset lists (recommendations, trending) stop here: deep pages of a ranking are noise.
 GRAPHQL_MAX_LIST_OFFSET = 400
