@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,6 +23,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     Case,
     DecimalField,
@@ -72,27 +73,34 @@ def _genre_key(name: str) -> str:
     return re.sub(r"[\W_]+", "", name.casefold())
 
 
-def genre_resolve(names: Sequence[str], *, field: str = "genres") -> list[Genre]:
-    """The genres meant by ``names``, in order and without repeats.
+def genres_by_names(names: Sequence[str]) -> tuple[list[Genre], list[str]]:
+    """The genres meant by ``names``, in the order asked and without repeats, and the names
+    that match none: the one genre-by-name lookup.
 
     A name matches a genre ignoring case, spaces and punctuation, or through
-    :data:`GENRE_ALIASES` ("Sci-Fi" is Science Fiction). Unknown names raise a
-    ValidationError on ``field`` naming the closest valid genres, so a client can fix a typo.
+    :data:`GENRE_ALIASES` ("Sci-Fi" is Science Fiction); an existing genre wins over an alias.
     """
-    genres = list(genre_list())
-    by_key = {_genre_key(genre.name): genre for genre in genres}
+    by_key = {_genre_key(genre.name): genre for genre in genre_list()}
     resolved: dict[int, Genre] = {}
     unknown: list[str] = []
     for name in names:
         key = _genre_key(name)
         genre = by_key.get(key) or by_key.get(_genre_key(GENRE_ALIASES.get(key, "")))
         if genre is None:
-            unknown.append(name.strip())
+            if name.strip() not in unknown:
+                unknown.append(name.strip())
         else:
             resolved.setdefault(genre.pk, genre)
+    return list(resolved.values()), unknown
+
+
+def genre_resolve(names: Sequence[str], *, field: str = "genres") -> list[Genre]:
+    """:func:`genres_by_names`, where unknown names raise a ValidationError on ``field`` that
+    names the closest valid genres, so a client can fix a typo."""
+    genres, unknown = genres_by_names(names)
     if unknown:
-        raise ValidationError({field: _unknown_genres_message(unknown, genres)})
-    return list(resolved.values())
+        raise ValidationError({field: _unknown_genres_message(unknown, list(genre_list()))})
+    return genres
 
 
 def _unknown_genres_message(unknown: Sequence[str], genres: Sequence[Genre]) -> str:
@@ -165,6 +173,30 @@ def credit_list_for_persons(
     for credit in rows.order_by("person_id", *order):
         grouped[credit.person_id].append(credit)
     return grouped
+
+
+def movie_primary_genres() -> list[tuple[int, int, float]]:
+    """``(movie pk, primary genre pk or 0, popularity)`` for the whole catalogue, by pk.
+
+    The primary genre is the first one linked (TMDb lists the main genre first).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT m.id, coalesce(g.genre_id, 0), m.popularity
+              FROM movies_movie m
+              LEFT JOIN (SELECT DISTINCT ON (movie_id) movie_id, genre_id
+                           FROM movies_movie_genres ORDER BY movie_id, id) g
+                ON g.movie_id = m.id
+             ORDER BY m.id
+            """
+        )
+        return cursor.fetchall()
+
+
+def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:
+    """Movies by primary key in one query (for relation loaders)."""
+    return Movie.objects.in_bulk(list(movie_ids))
 
 
 def with_community_average(queryset: QuerySet[Movie]) -> QuerySet[Movie]:

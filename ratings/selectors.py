@@ -6,14 +6,8 @@ from collections.abc import Iterable
 
 from django.db.models import Count, QuerySet
 
-from movies.models import Movie
 from ratings.models import Favorite, NotInterested, Rating, WatchlistEntry
 from users.models import User
-
-
-def movie_get(*, movie_id: int) -> Movie:
-    """The movie with this primary key; raises ``Movie.DoesNotExist`` (NOT_FOUND)."""
-    return Movie.objects.get(pk=movie_id)
 
 
 def rating_list_for_user(*, user: User) -> QuerySet[Rating]:
@@ -74,13 +68,3 @@ def favorited_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
 def not_interested_movie_ids(*, user: User) -> set[int]:
     """Movies the user said they are not interested in (hidden from their recommendations)."""
     return set(NotInterested.objects.filter(user=user).values_list("movie_id", flat=True))
-
-
-def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:
-    """Movies by primary key in one query (for relation loaders)."""
-    return Movie.objects.in_bulk(list(movie_ids))
-
-
-def users_by_ids(*, user_ids: Iterable[int]) -> dict[int, User]:
-    """Users by primary key in one query (for ``owner`` / ``user`` relation loaders)."""
-    return User.objects.in_bulk(list(user_ids))

@@ -1,6 +1,12 @@
 from django.db import models
 
 
+class ModelVersionQuerySet(models.QuerySet):
+    def active(self) -> "ModelVersionQuerySet":
+        """The version serving now (at most one: ``modelversion_single_active``)."""
+        return self.filter(status=ModelVersion.Status.ACTIVE)
+
+
 class ModelVersion(models.Model):
     """One trained ALS model: how it was made, how it scored, and whether it serves."""
 
@@ -26,6 +32,8 @@ class ModelVersion(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     # Feedback newer than this was not in the training data (drives "retrain when enough new").
     data_cutoff = models.DateTimeField(null=True, blank=True)
+
+    objects = ModelVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at",)

@@ -41,6 +41,8 @@ from recs.models import ModelVersion, TuningRun
 log = structlog.get_logger(__name__)
 
 ACTIVE_VERSION_CACHE_KEY = "recs:active_version"
+#: The ``movierec.locks.job_lock`` one training at a time holds (tasks and the command).
+TRAIN_LOCK = "recs-train"
 TUNED_FIELDS = ("factors", "regularization", "alpha")
 _ACTIVATION_LOCK = zlib.crc32(b"recs.model_activate")  # pg advisory lock key
 
@@ -52,7 +54,7 @@ def recs_weights_default() -> ConfidenceWeights:
     """Confidence weights from the RECS_WEIGHT_* settings."""
     return ConfidenceWeights(
         rating_threshold=settings.RECS_WEIGHT_RATING_THRESHOLD,
-        favourite=settings.RECS_WEIGHT_FAVORITE,
+        favorite=settings.RECS_WEIGHT_FAVORITE,
         watchlist=settings.RECS_WEIGHT_WATCHLIST,
         playlist=settings.RECS_WEIGHT_PLAYLIST,
         half_life_days=settings.RECS_HALF_LIFE_DAYS,
@@ -238,9 +240,7 @@ def recs_model_activate(version: ModelVersion) -> ModelVersion:
         except (artifacts.ArtifactError, OSError) as exc:
             raise ValidationError({"artifact_path": f"artifact is not loadable: {exc}"}) from exc
         now = timezone.now()
-        ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(
-            status=ModelVersion.Status.RETIRED
-        )
+        ModelVersion.objects.active().update(status=ModelVersion.Status.RETIRED)
         locked.status = ModelVersion.Status.ACTIVE
         locked.activated_at = now
         locked.full_clean()
@@ -253,7 +253,7 @@ def recs_model_activate(version: ModelVersion) -> ModelVersion:
 
 
 def recs_model_active() -> ModelVersion | None:
-    return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    return ModelVersion.objects.active().first()
 
 
 @dataclass(frozen=True)

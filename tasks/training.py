@@ -13,8 +13,7 @@ from django.conf import settings
 
 from movierec.celery import app
 from movierec.locks import job_lock
-
-TRAIN_LOCK = "recs-train"
+from recs.services import TRAIN_LOCK
 
 
 @app.task(

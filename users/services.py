@@ -20,8 +20,9 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from movierec import throttling
+from movierec.events import feedback_changed, user_deleting
 from movies import selectors as movie_selectors
-from users import throttling
 from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
@@ -99,9 +100,7 @@ def user_register(*, username: str, email: str, password: str, ip: str | None = 
 def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
     """Replace the cold-start genres; names are forgiving (``movies.selectors.genre_resolve``)."""
     user.favorite_genres.set(movie_selectors.genre_resolve(genres, field="genres"))
-    from ratings.services import feedback_changed_notify  # ratings imports users: import late
-
-    feedback_changed_notify(user_id=user.pk, movie_id=None)
+    feedback_changed(user_id=user.pk, movie_id=None)
     return user
 
 
@@ -196,12 +195,10 @@ def user_delete(*, user: User, password: str) -> None:
     """Delete the account with its ratings, watchlist, playlists and sessions, all or nothing."""
     if not user.check_password(password):
         raise ValidationError({"password": "Incorrect password."})
-    from ratings.services import rating_delete_all_for_user
-
-    # Ratings leave the community averages first; watchlist, favourites, playlists (and their
-    # items) cascade in this transaction; outstanding tokens are kept (user set NULL) but name
-    # a user that no longer exists.
-    rating_delete_all_for_user(user=user)
+    # Receivers of ``user_deleting`` run first (ratings leave the community averages); the
+    # watchlist, favorites, playlists (and their items) cascade in this transaction; outstanding
+    # tokens are kept (user set NULL) but name a user that no longer exists.
+    user_deleting.send(sender=User, user=user)
     user.delete()
 
 

@@ -8,6 +8,7 @@ per-viewer request limit (users, or client IP when anonymous) may answer 429 ``R
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -16,19 +17,25 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBadRequest
+from django.utils.module_loading import import_string
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, Lexer, Source, TokenKind, parse, validate
 from graphql.validation import ASTValidationRule, specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from movierec import throttling
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
 from movierec.graphql.middleware import MutationRollbackMiddleware
 from movierec.graphql.persisted import PersistedQueryError, persisted_query_resolve
 from movierec.graphql.validation import query_limits_rule
-from users import throttling
-from users.authentication import JWTAuthentication
+
+
+@functools.cache
+def _authentication() -> Any:
+    """The ``GRAPHQL_AUTHENTICATION_CLASS`` instance (the users app's JWT authentication)."""
+    return import_string(settings.GRAPHQL_AUTHENTICATION_CLASS)()
 
 
 def _tagged_rule(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
@@ -102,7 +109,6 @@ class MovierecGraphQLView(GraphQLView):
     array (batch) body is refused as bad input.
     """
 
-    jwt_authentication = JWTAuthentication()
     # graphene-django's page, with its pinned assets served from our static files.
     graphiql_template = "movierec/graphiql.html"
 
@@ -127,7 +133,7 @@ class MovierecGraphQLView(GraphQLView):
         request.user = AnonymousUser()
         if request.META.get("HTTP_AUTHORIZATION", "").strip():
             try:
-                result = self.jwt_authentication.authenticate(request)
+                result = _authentication().authenticate(request)
             except (AuthenticationFailed, InvalidToken, TokenError) as exc:
                 return _auth_failure(exc)
             if result is None:

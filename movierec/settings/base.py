@@ -46,7 +46,6 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_filters",
     "graphene_django",
     "django_celery_beat",
     "movierec",
@@ -216,6 +215,9 @@ MOVIES_RATING_PRIOR_WEIGHT = env.int("MOVIES_RATING_PRIOR_WEIGHT", default=10)
 GRAPHQL_MAX_PAGE_SIZE = 100
 # Offset lists (recommendations, trending) stop here: deep pages of a ranking are noise.
 GRAPHQL_MAX_LIST_OFFSET = 400
+# Who sends ``Authorization: Bearer`` to /graphql/: a DRF authentication class (the core names
+# no app; JWT-only, as session cookies must not authenticate the CSRF-exempt endpoint).
+GRAPHQL_AUTHENTICATION_CLASS = "users.authentication.JWTAuthentication"
 
 # --- REST + JWT -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -256,7 +258,7 @@ TMDB_POSTER_SIZE = env("TMDB_POSTER_SIZE", default="w500")
 TMDB_BACKDROP_SIZE = env("TMDB_BACKDROP_SIZE", default="w1280")
 TMDB_RATE_LIMIT = env.float("TMDB_RATE_LIMIT", default=40.0)  # requests/second, shared by workers
 TMDB_RATE_BURST = env.int("TMDB_RATE_BURST", default=0)  # 0: one second's worth of requests
-# Sync (movies.services): movies per fan-out chunk, concurrent detail requests per chunk, how
+# Sync (movies.sync): movies per fan-out chunk, concurrent detail requests per chunk, how
 # long a job's lock may live (longer than any run), and the defaults of the scheduled jobs.
 TMDB_SYNC_CHUNK_SIZE = env.int("TMDB_SYNC_CHUNK_SIZE", default=100)
 TMDB_SYNC_THREADS = env.int("TMDB_SYNC_THREADS", default=8)
@@ -313,7 +315,7 @@ RECS_EXCLUDE_WATCHLIST = env.bool("RECS_EXCLUDE_WATCHLIST", default=True)
 TRENDING_TMDB_WEIGHT = env.float("TRENDING_TMDB_WEIGHT", default=0.5)
 
 # --- Abuse limits -----------------------------------------------------------------------------
-# Fixed windows counted in Redis (users/throttling.py). A rate is "<requests>/<window>", the
+# Fixed windows counted in Redis (movierec/throttling.py). A rate is "<requests>/<window>", the
 # window in seconds or with a unit: "20/60", "5/5m", "10/1h".
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_RATES = {

@@ -9,23 +9,15 @@ from django.conf import settings
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from movierec.graphql.errors import BadUserInput
-from movierec.graphql.pagination import CountableConnection
+from movierec.graphql.pagination import CountableConnection, page_size
 from movies import models
 from movies.graphql.dataloaders import (
     CreditsByMovieLoader,
     FilmographyByPersonLoader,
     GenresByMovieLoader,
     KeywordsByMovieLoader,
+    MovieByIdLoader,
 )
-from ratings.graphql.dataloaders import MovieByIdLoader
-from ratings.graphql.types import (
-    resolve_movie_in_watchlist,
-    resolve_movie_is_favorite,
-    resolve_movie_my_rating,
-    resolve_movie_reviews,
-)
-from recs.graphql import movie_fields
 
 
 def image_url(path: str, size: str) -> str | None:
@@ -115,13 +107,6 @@ class Credit(DjangoObjectType):
         return MovieByIdLoader(info.context).load(root.movie_id)
 
 
-def _check_first(first: int | None) -> None:
-    if first is not None and not 0 <= first <= settings.GRAPHQL_MAX_PAGE_SIZE:
-        raise BadUserInput(
-            f"`first` must be between 0 and {settings.GRAPHQL_MAX_PAGE_SIZE}.", field="first"
-        )
-
-
 class Person(DjangoObjectType):
     name = graphene.String(required=True, description="The person's name, as TMDb spells it.")
     tmdb_id = graphene.Int(description="TMDb person id; null for people only imports know.")
@@ -148,7 +133,8 @@ class Person(DjangoObjectType):
     def resolve_filmography(
         root: models.Person, info: graphene.ResolveInfo, kind: Any = None, first: int | None = None
     ) -> Any:
-        _check_first(first)
+        if first is not None:
+            page_size(first)  # the one `first` check: BAD_USER_INPUT beyond 0..100
         kind_value = getattr(kind, "value", kind)
         return FilmographyByPersonLoader(info.context).load((root.pk, kind_value, first))
 
@@ -274,37 +260,10 @@ class Movie(DjangoObjectType):
         kind: Any = None,
         first: int | None = None,
     ) -> Any:
-        _check_first(first)
+        if first is not None:
+            page_size(first)  # the one `first` check: BAD_USER_INPUT beyond 0..100
         kind_value = getattr(kind, "value", kind)
         return CreditsByMovieLoader(info.context).load((root.pk, kind_value, first))
-
-    # --- ratings: the viewer's rating and public reviews (ratings.graphql.types) -------------
-    my_rating = graphene.Field(
-        "ratings.graphql.types.Rating",
-        description="The viewer's rating of this movie; null when anonymous or unrated.",
-        resolver=resolve_movie_my_rating,
-    )
-    in_watchlist = graphene.Boolean(
-        description="Whether the movie is on the viewer's watchlist; null when anonymous.",
-        resolver=resolve_movie_in_watchlist,
-    )
-    is_favorite = graphene.Boolean(
-        description="Whether the movie is among the viewer's favorites; null when anonymous.",
-        resolver=resolve_movie_is_favorite,
-    )
-    reviews = graphene.Field(
-        graphene.NonNull("ratings.graphql.types.RatingConnection"),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="Ratings with a written review, newest first.",
-        resolver=resolve_movie_reviews,
-    )
-
-    # --- recommendations: similar movies and the viewer's affinity (recs.graphql) -------------
-    similar = movie_fields.similar_field()
-    match_score = movie_fields.match_score_field()
-    resolve_similar = staticmethod(movie_fields.resolve_similar)
-    resolve_match_score = staticmethod(movie_fields.resolve_match_score)
 
 
 MovieConnection = Movie._meta.connection

@@ -31,7 +31,7 @@ class PipelineResult:
     artifact: Path | None
 
     def summary(self) -> dict[str, Any]:
-        """JSON-able facts for ``RecModelVersion.metrics`` and ``meta.json``."""
+        """JSON-able facts for ``ModelVersion.metrics`` and ``meta.json``."""
         return {
             "metrics": self.metrics.as_dict(),
             "baseline": self.baseline.as_dict(),

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from movierec.celery import app
 from movierec.locks import job_lock
 
 
@@ -30,13 +31,13 @@ class Command(BaseCommand):
         from recs import services
         from recs.management.format import version_summary
         from recs.management.progress import rich_progress
-        from tasks import training
 
         if options["run_async"]:
-            result = training.recs_model_train.delay(tune=options["tune"])
+            # By name: recs does not import the tasks package that wraps it.
+            result = app.tasks["tasks.training.recs_model_train"].delay(tune=options["tune"])
             self.stdout.write(f"queued training task {result.id} on the ml queue")
             return
-        with job_lock(training.TRAIN_LOCK, timeout=settings.RECS_TRAIN_LOCK_TIMEOUT) as mine:
+        with job_lock(services.TRAIN_LOCK, timeout=settings.RECS_TRAIN_LOCK_TIMEOUT) as mine:
             if not mine:
                 raise CommandError("another training is running (lock held); nothing done")
             with rich_progress(options["verbosity"] > 0) as progress:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from recs import services
 from recs.engine import artifacts
 from recs.engine.als import AlsParams
-from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.extract import feedback_count_since, interactions_extract
 from recs.models import ModelVersion, TuningRun
 from tests.factories import (
@@ -59,7 +59,7 @@ def test_extract_reads_every_kind_into_arrays(db):
         [
             (user.pk, a.pk, 4.5, KIND_RATING),
             (other.pk, a.pk, 1.0, KIND_RATING),
-            (user.pk, b.pk, 0.0, KIND_FAVOURITE),
+            (user.pk, b.pk, 0.0, KIND_FAVORITE),
             (other.pk, c.pk, 0.0, KIND_WATCHLIST),
             (user.pk, c.pk, 0.0, KIND_PLAYLIST),
         ]

@@ -6,10 +6,10 @@ import graphene
 
 from movierec.graphql.permissions import login_required, viewer
 from movierec.graphql.types import OkPayload
+from movierec.throttling import client_ip
 from users import services
 from users.graphql.mutations.base import auth_errors, auth_payload
 from users.graphql.types import AuthPayload, User
-from users.throttling import client_ip
 
 
 class Register(graphene.Mutation):

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from movierec.throttling import Rate
 from tests.conftest import GraphQLClient
 from tests.factories import PASSWORD
 from tests.users.conftest import REGISTER, STRONG_PASSWORD, TOKEN_AUTH
-from users.throttling import Rate
 
 
 @pytest.fixture
