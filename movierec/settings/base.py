@@ -199,6 +199,10 @@ GRAPHENE = {
 }
 # GraphiQL on GET /graphql/ for browsers; unset follows DEBUG.
 GRAPHIQL_ENABLED = env.bool("GRAPHIQL_ENABLED", default=None)
+# Schema introspection and "Did you mean ...?" hints in errors: on for development; production
+# turns both off by default (clients use the published schema.graphql).
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=True)
+GRAPHQL_SUGGESTIONS = env.bool("GRAPHQL_SUGGESTIONS", default=True)
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 # Roughly the number of objects a query may return: 100 playlists x 20 items x their movies fits.
 GRAPHQL_MAX_COMPLEXITY = env.int("GRAPHQL_MAX_COMPLEXITY", default=20000)
@@ -225,6 +229,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ("users.authentication.JWTAuthentication",),
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.AllowAny",),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's defaults, but JSON nested too deeply for the parser is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": (
+        "users.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ),
     # Error bodies shaped like GraphQL errors: {"errors": [{"message", "extensions": {"code"}}]}.
     "EXCEPTION_HANDLER": "users.api.errors.exception_handler",
 }
@@ -320,7 +330,6 @@ TRENDING_TMDB_WEIGHT = env.float("TRENDING_TMDB_WEIGHT", default=0.5)
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_RATES = {
     "login_ip": env("RATELIMIT_LOGIN_IP", default="20/1m"),  # every sign-in attempt, per IP
-    "login_account": env("RATELIMIT_LOGIN_ACCOUNT", default="5/5m"),  # failed ones, per account
     "register_ip": env("RATELIMIT_REGISTER_IP", default="10/1h"),
     # Password-reset emails: per IP, and per address asked for (so no mailbox gets flooded).
     "password_reset_ip": env("RATELIMIT_PASSWORD_RESET_IP", default="10/1h"),
@@ -328,6 +337,17 @@ RATELIMIT_RATES = {
     "graphql": env("RATELIMIT_GRAPHQL", default="600/1m"),  # per viewer (user, or IP if anonymous)
 }
 # How many reverse proxies append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+# Wrong passwords (sign-in, changePassword, deleteAccount): growing delays, no hard lock. A
+# client waits `base` seconds after its `client_free`-th failure on an account, doubling each
+# time up to `cap`; once the account has `account_free` failures from all clients, every
+# client that has failed on it waits by the account's count too. Counts fade after `memory`.
+LOGIN_BACKOFF = {
+    "client_free": env.int("LOGIN_BACKOFF_CLIENT_FREE", default=3),
+    "account_free": env.int("LOGIN_BACKOFF_ACCOUNT_FREE", default=10),
+    "base": env.int("LOGIN_BACKOFF_BASE_SECONDS", default=2),
+    "cap": env.int("LOGIN_BACKOFF_MAX_SECONDS", default=900),
+    "memory": env.int("LOGIN_BACKOFF_MEMORY_SECONDS", default=3600),
+}
 RATELIMIT_NUM_PROXIES = env.int("RATELIMIT_NUM_PROXIES", default=0)
 
 # --- Logging (structlog renders both our events and stdlib records) ---------------------------

@@ -59,7 +59,10 @@ class ChangePassword(graphene.Mutation):
         root: None, info: graphene.ResolveInfo, old_password: str, new_password: str
     ) -> object:
         user = services.user_password_change(
-            user=viewer(info), old_password=old_password, new_password=new_password
+            user=viewer(info),
+            old_password=old_password,
+            new_password=new_password,
+            ip=client_ip(info.context),
         )
         return auth_payload(info, user, services.auth_tokens_issue(user=user))
 
@@ -72,8 +75,9 @@ class DeleteAccount(graphene.Mutation):
 
     @staticmethod
     @login_required
+    @auth_errors
     def mutate(root: None, info: graphene.ResolveInfo, password: str) -> object:
-        services.user_delete(user=viewer(info), password=password)
+        services.user_delete(user=viewer(info), password=password, ip=client_ip(info.context))
         return OkPayload(ok=True)
 
 
