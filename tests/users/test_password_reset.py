@@ -120,6 +120,7 @@ def test_reset_requests_are_throttled_per_address(member: Any, settings: Any) ->
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert error["extensions"]["retryAfter"] > 0
     assert len(mail.outbox) == 2
+    assert client.raw(REQUEST, {"email": "neo@matrix.org"}).status_code == 429
     rest = Client().post(
         "/api/auth/password/reset/", {"email": "neo@matrix.org"}, "application/json"
     )
