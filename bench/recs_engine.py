@@ -1,6 +1,6 @@
 """Benchmark of the recommendation engine on planted synthetic data (default 1M interactions).
 
-Run from the repository root: ``/work/venv/bin/python bench/recs_engine.py [--tune]``.
+Run from the repository root: ``python bench/recs_engine.py [--tune]``.
 Prints seconds per stage and model-vs-popularity metrics. Nothing is downloaded; the
 artifact is written to a temporary directory and removed.
 """

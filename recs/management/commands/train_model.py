@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from movierec.celery import app
+from movierec.celery import task_by_name
 from movierec.locks import job_lock
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
         if options["run_async"]:
             # By name: recs does not import the tasks package that wraps it.
-            result = app.tasks["tasks.training.recs_model_train"].delay(tune=options["tune"])
+            result = task_by_name("tasks.training.recs_model_train").delay(tune=options["tune"])
             self.stdout.write(f"queued training task {result.id} on the ml queue")
             return
         with job_lock(services.TRAIN_LOCK, timeout=settings.RECS_TRAIN_LOCK_TIMEOUT) as mine:
