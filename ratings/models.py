@@ -76,3 +76,27 @@ class Favorite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} loves {self.movie_id}"
+
+
+class NotInterested(models.Model):
+    """ "Not interested" feedback: hidden from the user's recommendations; undo deletes it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="not_interested"
+    )
+    movie = models.ForeignKey(
+        "movies.Movie", on_delete=models.CASCADE, related_name="not_interested"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "not interested"
+        verbose_name_plural = "not interested"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "movie"], name="notinterested_unique_user_movie"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} is not interested in {self.movie_id}"

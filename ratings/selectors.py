@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, QuerySet
 
-from ratings.models import Favorite, Rating, WatchlistEntry
+from ratings.models import Favorite, NotInterested, Rating, WatchlistEntry
 from users.models import User
 
 
@@ -45,3 +45,26 @@ def watchlist_for_user(*, user: User) -> QuerySet[WatchlistEntry]:
 def favorites_for_user(*, user: User) -> QuerySet[Favorite]:
     """A user's favorite movies (private to them)."""
     return Favorite.objects.filter(user=user)
+
+
+def watchlisted_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
+    """Which of ``movie_ids`` are on the user's watchlist, in one query."""
+    return set(
+        WatchlistEntry.objects.filter(user=user, movie_id__in=list(movie_ids)).values_list(
+            "movie_id", flat=True
+        )
+    )
+
+
+def favorited_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
+    """Which of ``movie_ids`` are among the user's favorites, in one query."""
+    return set(
+        Favorite.objects.filter(user=user, movie_id__in=list(movie_ids)).values_list(
+            "movie_id", flat=True
+        )
+    )
+
+
+def not_interested_movie_ids(*, user: User) -> set[int]:
+    """Movies the user said they are not interested in (hidden from their recommendations)."""
+    return set(NotInterested.objects.filter(user=user).values_list("movie_id", flat=True))

@@ -21,7 +21,7 @@ from psycopg.errors import CardinalityViolation
 
 from movierec.events import feedback_changed
 from movies.models import Movie
-from ratings.models import SCORES, Favorite, Rating, WatchlistEntry
+from ratings.models import SCORES, Favorite, NotInterested, Rating, WatchlistEntry
 from users.models import User
 
 REVIEW_MAX_LENGTH = 5000
@@ -146,6 +146,22 @@ def favorite_add(*, user: User, movie: Movie) -> Favorite:
 def favorite_remove(*, user: User, movie: Movie) -> bool:
     """Unmark a favorite; True when it was marked."""
     deleted, _ = Favorite.objects.filter(user=user, movie=movie).delete()
+    if deleted:
+        feedback_changed(user_id=user.pk, movie_id=movie.pk)
+    return bool(deleted)
+
+
+def not_interested_add(*, user: User, movie: Movie) -> NotInterested:
+    """Hide ``movie`` from ``user``'s recommendations; idempotent, undone by the remove."""
+    entry, created = NotInterested.objects.get_or_create(user=user, movie=movie)
+    if created:
+        feedback_changed(user_id=user.pk, movie_id=movie.pk)
+    return entry
+
+
+def not_interested_remove(*, user: User, movie: Movie) -> bool:
+    """Undo "not interested"; True when it was set (undoing again is fine)."""
+    deleted, _ = NotInterested.objects.filter(user=user, movie=movie).delete()
     if deleted:
         feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return bool(deleted)

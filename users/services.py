@@ -8,10 +8,15 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import password_validation, user_logged_in, user_login_failed
 from django.contrib.auth.models import update_last_login
+from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
@@ -115,12 +120,62 @@ def user_register(*, username: str, email: str, password: str, ip: str | None = 
 
 @transaction.atomic
 def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
-    """Replace the cold-start genres; names match any case, unknown names are refused."""
-    found, unknown = movie_selectors.genres_by_names([name.strip() for name in genres])
-    if unknown:
-        raise ValidationError({"genres": f"Unknown genre(s): {', '.join(unknown)}."})
-    user.favorite_genres.set(found)
+    """Replace the cold-start genres; names are forgiving (``movies.selectors.genre_resolve``)."""
+    user.favorite_genres.set(movie_selectors.genre_resolve(genres, field="genres"))
     feedback_changed(user_id=user.pk, movie_id=None)
+    return user
+
+
+# --- Password reset by email -------------------------------------------------------------------
+_RESET_INVALID = "The password reset link is invalid or has expired."
+
+
+def password_reset_request(*, email: str, ip: str | None = None) -> None:
+    """Email a one-time reset link (``PASSWORD_RESET_URL``) to the account with ``email``.
+
+    Answers the same whether or not the address has an account (no enumeration); inactive
+    accounts and ones without a usable password (imported users) get no mail. Throttled per IP
+    and per address, so the endpoint cannot flood a mailbox.
+    """
+    address = email.strip()
+    if ip is not None:
+        throttling.hit("password_reset_ip", ip)
+    throttling.hit("password_reset_email", address.lower())
+    user = User.objects.filter(email__iexact=address, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = settings.PASSWORD_RESET_URL.format(
+        uid=uid, token=default_token_generator.make_token(user)
+    )
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    send_mail(
+        subject="Reset your movierec password",
+        message=(
+            f"Hello {user.username},\n\nSomeone asked to reset your movierec password. If it "
+            f"was you, open this link within {minutes} minutes:\n\n{link}\n\n"
+            "If it was not you, ignore this email: your password stays as it is.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link; every older token (and the link) stops working."""
+    try:
+        pk = int(urlsafe_base64_decode(uid).decode())
+        user = User.objects.select_for_update().get(pk=pk, is_active=True)
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        raise ValidationError({"token": _RESET_INVALID})
+    if errors := _password_errors(new_password, user):
+        raise ValidationError({"new_password": errors})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _bump_token_version(user)
     return user
 
 

@@ -29,6 +29,13 @@ class ErrorCode(enum.StrEnum):
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     # A dependency (PostgreSQL) is down: retry after the response's Retry-After (HTTP 503).
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    # The document does not parse, or asks for what the schema has not (unknown field, type...).
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    # Automatic persisted queries: the hash is unknown (send the query with it) or is not the
+    # query's sha256.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
     INTERNAL = "INTERNAL"
 
 

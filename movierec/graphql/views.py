@@ -41,7 +41,11 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule, specified_rules
+from graphql.validation import (
+    ASTValidationRule,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
@@ -55,6 +59,7 @@ from movierec.graphql.input_text import (
     unstorable_variable_error,
 )
 from movierec.graphql.middleware import MutationRollbackMiddleware, NullMeansDefaultMiddleware
+from movierec.graphql.persisted import PersistedQueryError, persisted_query_resolve
 from movierec.graphql.validation import query_limits_rule
 from movierec.middleware import is_dependency_outage, service_unavailable_response
 
@@ -63,6 +68,26 @@ from movierec.middleware import is_dependency_outage, service_unavailable_respon
 def _authentication() -> Any:
     """The ``GRAPHQL_AUTHENTICATION_CLASS`` instance (the users app's JWT authentication)."""
     return import_string(settings.GRAPHQL_AUTHENTICATION_CLASS)()
+
+
+def _tagged_rule(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """``rule``, reporting its errors with ``code: GRAPHQL_VALIDATION_FAILED``."""
+
+    def report_error(self: ASTValidationRule, error: GraphQLError) -> None:
+        error.extensions = {
+            "code": str(ErrorCode.GRAPHQL_VALIDATION_FAILED),
+            **(error.extensions or {}),
+        }
+        rule.report_error(self, error)
+
+    return type(rule.__name__, (rule,), {"report_error": report_error})
+
+
+# The specification's rules; their errors say the document does not fit the schema.
+VALIDATION_RULES = [_tagged_rule(rule) for rule in specified_rules]
+
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 _OUTAGE_FLAG = "_movierec_dependency_outage"
@@ -104,8 +129,16 @@ def _auth_failure(exc: Exception) -> HttpResponse:
     return response
 
 
+class RequestError(HttpError):
+    """A request refused before execution (400), with its contract ``code``."""
+
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.BAD_USER_INPUT) -> None:
+        super().__init__(HttpResponseBadRequest(message), message)
+        self.code = code
+
+
 def _bad_request(message: str) -> HttpError:
-    return HttpError(HttpResponseBadRequest(message), message)
+    return RequestError(message)
 
 
 def _token_count_exceeds(query: str, limit: int) -> bool:
@@ -168,12 +201,15 @@ class MovierecGraphQLView(GraphQLView):
     array (batch) body is refused as bad input.
     """
 
+    # graphene-django's page, with its pinned assets served from our static files.
+    graphiql_template = "movierec/graphiql.html"
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
             "middleware", [MutationRollbackMiddleware(), NullMeansDefaultMiddleware()]
         )
         kwargs.setdefault("execution_context_class", DeferredExecutionContext)
-        kwargs.setdefault("validation_rules", list(specified_rules))
+        kwargs.setdefault("validation_rules", list(VALIDATION_RULES))
         super().__init__(**kwargs)
 
     @property
@@ -197,6 +233,12 @@ class MovierecGraphQLView(GraphQLView):
             response = service_unavailable_response()
         operation = getattr(request, _LABEL_ATTR, "unparsed")
         metrics.REQUEST_SECONDS.labels(operation=operation).observe(time.perf_counter() - started)
+        # GraphQL over HTTP: clients that accept application/graphql-response+json get it, so
+        # they may trust the status codes (4xx: nothing executed; 200: see `errors`).
+        if GRAPHQL_RESPONSE_JSON in request.headers.get("Accept", "") and response.get(
+            "Content-Type", ""
+        ).startswith("application/json"):
+            response["Content-Type"] = GRAPHQL_RESPONSE_JSON
         return response
 
     def _dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -303,7 +345,17 @@ class MovierecGraphQLView(GraphQLView):
             return super().json_encode(request, d, pretty=True)
         return orjson.dumps(d)
 
+    @classmethod
+    def can_display_graphiql(cls, request: HttpRequest, data: Any) -> bool:
+        """GraphiQL only where ``GRAPHIQL_ENABLED`` (default: ``DEBUG``), read per request."""
+        enabled = settings.GRAPHIQL_ENABLED
+        if enabled is None:
+            enabled = settings.DEBUG
+        return bool(enabled) and super().can_display_graphiql(request, data)
+
     def parse_body(self, request: HttpRequest) -> Any:
+        if request.method == "GET":  # parameters are in the URL; clients may still send a
+            return {}  # Content-Type (Apollo's GET for persisted queries does)
         if self.get_content_type(request) == "application/json" and not self.batch:
             try:
                 body = json.loads(request.body.decode("utf-8"))
@@ -327,6 +379,19 @@ class MovierecGraphQLView(GraphQLView):
         query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
         if query is not None and not isinstance(query, str):
             raise _bad_request("`query` must be a string.")
+        extensions = request.GET.get("extensions") or data.get("extensions")
+        if isinstance(extensions, str):
+            try:
+                extensions = json.loads(extensions)
+            except ValueError as exc:
+                raise _bad_request("`extensions` must be a JSON object.") from exc
+        if extensions is not None and not isinstance(extensions, dict):
+            raise _bad_request("`extensions` must be a JSON object.")
+        if extensions and "persistedQuery" in extensions:
+            try:
+                query = persisted_query_resolve(query, extensions["persistedQuery"])
+            except PersistedQueryError as exc:
+                raise RequestError(exc.message, exc.code) from exc
         if variables is not None and not isinstance(variables, dict):
             raise _bad_request("`variables` must be a JSON object.")
         if operation_name is not None and not isinstance(operation_name, str):
@@ -368,6 +433,7 @@ class MovierecGraphQLView(GraphQLView):
             try:
                 document = parse(query)
             except GraphQLError as error:
+                error.extensions = {"code": str(ErrorCode.GRAPHQL_PARSE_FAILED)}
                 return ExecutionResult(data=None, errors=[error])
             prepared = _Prepared(document)
         setattr(request, _LABEL_ATTR, _operation_label(prepared.document, operation_name))
@@ -446,11 +512,9 @@ class MovierecGraphQLView(GraphQLView):
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:
-        if isinstance(error, HttpError):  # malformed body, missing query, GET mutation
-            formatted = {
-                "message": str(error),
-                "extensions": {"code": str(ErrorCode.BAD_USER_INPUT)},
-            }
+        if isinstance(error, HttpError):  # malformed body, missing query, GET mutation, APQ
+            code = getattr(error, "code", ErrorCode.BAD_USER_INPUT)
+            formatted = {"message": str(error), "extensions": {"code": str(code)}}
         else:
             formatted = format_error(error)
         metrics.ERRORS.labels(code=formatted.get("extensions", {}).get("code", "INTERNAL")).inc()

@@ -43,9 +43,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "graphene_django",
     "django_celery_beat",
     "movierec",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "movierec.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware, so preflights and errors carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -91,6 +95,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# --- CORS (django-cors-headers) ----------------------------------------------------------------
+# Browser apps on other origins call /graphql/ and /api/ with a Bearer token, not cookies, so
+# credentials stay off. Only the listed origins (scheme://host[:port]) may; none by default.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(graphql/|api/).*$"
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "accept")
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=86400)
+
 # Sign-in by username or email, both case-insensitive (users/backends.py).
 AUTHENTICATION_BACKENDS = ["users.backends.UsernameOrEmailBackend"]
 
@@ -113,6 +127,22 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
 )
 # What clients are told to wait (Retry-After) when PostgreSQL is down and they get a 503.
 SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", default=5)
+
+# --- Email (password reset) -------------------------------------------------------------------
+# Django's email backends; local settings default to the console backend.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="movierec <no-reply@localhost>")
+# The front end's page that takes the link's uid and token and asks for a new password.
+PASSWORD_RESET_URL = env(
+    "PASSWORD_RESET_URL", default="http://localhost:5173/reset-password?uid={uid}&token={token}"
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seconds a link lives
 
 # --- Redis: cache, locks, throttles -----------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -191,6 +221,8 @@ GRAPHENE = {
     "SCHEMA_OUTPUT": "schema.graphql",
     "SCHEMA_INDENT": 2,
 }
+# GraphiQL on GET /graphql/ for browsers; unset follows DEBUG.
+GRAPHIQL_ENABLED = env.bool("GRAPHIQL_ENABLED", default=None)
 # Schema introspection and "Did you mean ...?" hints in errors: on for development; production
 # turns both off by default (clients use the published schema.graphql).
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=True)
@@ -202,6 +234,8 @@ GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
 GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=10)
 # Lexical tokens per document, checked before spec validation (whose cost grows quadratically).
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
+# Automatic persisted queries: how long a registered query text stays in Redis (seconds).
+GRAPHQL_APQ_TTL = env.int("GRAPHQL_APQ_TTL", default=7 * 24 * 3600)
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 # "Top rated" damping: a movie's average is blended with the mean of all ratings as if it had
 # this many extra ratings at that mean (see movies.selectors.with_community_average).
@@ -212,6 +246,8 @@ GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_RESPONSE_CACHE_TTL = env.int("GRAPHQL_RESPONSE_CACHE_TTL", default=30)
 # Parsed and spec-validated documents kept per web process, by query text.
 GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=500)
+# Offset lists (recommendations, trending) stop here: deep pages of a ranking are noise.
+GRAPHQL_MAX_LIST_OFFSET = 400
 # Who sends ``Authorization: Bearer`` to /graphql/: a DRF authentication class (the core names
 # no app; JWT-only, as session cookies must not authenticate the CSRF-exempt endpoint).
 GRAPHQL_AUTHENTICATION_CLASS = "users.authentication.JWTAuthentication"
@@ -246,6 +282,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sign-in endpoints for mobile clients. Everything else is GraphQL at /graphql/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from drf-spectacular-sidecar's pinned static copies: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- TMDb -------------------------------------------------------------------------------------
@@ -323,6 +363,9 @@ RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_RATES = {
     "login_ip": env("RATELIMIT_LOGIN_IP", default="20/1m"),  # every sign-in attempt, per IP
     "register_ip": env("RATELIMIT_REGISTER_IP", default="10/1h"),
+    # Password-reset emails: per IP, and per address asked for (so no mailbox gets flooded).
+    "password_reset_ip": env("RATELIMIT_PASSWORD_RESET_IP", default="10/1h"),
+    "password_reset_email": env("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/1h"),
     "graphql": env("RATELIMIT_GRAPHQL", default="600/1m"),  # per viewer (user, or IP if anonymous)
 }
 # How many reverse proxies append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.

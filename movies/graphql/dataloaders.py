@@ -49,7 +49,7 @@ class KeywordsByMovieLoader(BaseLoader[int, list[Keyword]]):
         return [[row.keyword for row in grouped.get(key, [])] for key in keys]
 
 
-# (movie id, kind or None for both, first or None for all)
+# (movie or person id, kind or None for both, first or None for all)
 CreditKey = tuple[int, str | None, int | None]
 
 
@@ -82,4 +82,23 @@ class CreditsByMovieLoader(BaseLoader[CreditKey, list[Credit]]):
             grouped = group_by(rows.order_by("movie_id", "kind", "order", "id"), "movie_id")
             for movie_id in movie_ids:
                 loaded[(movie_id, kind, first)] = grouped.get(movie_id, [])
+        return [loaded[key] for key in keys]
+
+
+class FilmographyByPersonLoader(BaseLoader[CreditKey, list[Credit]]):
+    """``Person.filmography``: keys (person id, kind, first); one query per (kind, first)."""
+
+    context_key = "movies.filmography_by_person"
+
+    def batch_load(self, keys: list[CreditKey]) -> list[list[Credit]]:
+        by_shape: dict[tuple[str | None, int | None], list[int]] = defaultdict(list)
+        for person_id, kind, first in keys:
+            by_shape[(kind, first)].append(person_id)
+        loaded: dict[CreditKey, list[Credit]] = {}
+        for (kind, first), person_ids in by_shape.items():
+            grouped = selectors.credit_list_for_persons(
+                person_ids=person_ids, kind=kind, first=first
+            )
+            for person_id in person_ids:
+                loaded[(person_id, kind, first)] = grouped[person_id]
         return [loaded[key] for key in keys]

@@ -11,7 +11,7 @@ from movierec.graphql.ids import decode_global_id
 from movierec.graphql.pagination import connection_from_page, paginate
 from movies import models, selectors
 from movies.graphql.filters import MovieOrder, movie_order_keys
-from movies.graphql.types import Genre, Movie, MovieConnection
+from movies.graphql.types import Genre, Movie, MovieConnection, Person
 
 
 class MovieQueries(graphene.ObjectType):
@@ -42,6 +42,7 @@ class MovieQueries(graphene.ObjectType):
             description="Minimum community average (0 to 5); excludes unrated movies."
         ),
         language=graphene.String(description="Original language, ISO 639-1 (e.g. 'fr')."),
+        person=graphene.ID(description="Only movies this Person (global ID) is credited in."),
         order_by=MovieOrder(
             description="Sort order: RELEVANCE by default with `search`, else POPULARITY."
         ),
@@ -49,6 +50,11 @@ class MovieQueries(graphene.ObjectType):
     )
     genres = graphene.List(
         graphene.NonNull(Genre), required=True, description="All genres, by name."
+    )
+    person = graphene.Field(
+        Person,
+        id=graphene.ID(required=True, description="The person's global ID."),
+        description="One person of the cast or crew; null when there is none.",
     )
 
     @staticmethod
@@ -67,8 +73,11 @@ class MovieQueries(graphene.ObjectType):
         first: int | None = None,
         after: str | None = None,
         order_by: Any = None,
+        person: str | None = None,
         **filter_args: Any,
     ) -> Any:
+        if person is not None:
+            filter_args["person_id"] = decode_global_id(person, type_name="Person", field="person")
         filters = selectors.MovieFilters(**filter_args)
         queryset = selectors.movie_list(filters=filters)
         order = movie_order_keys(order_by, has_search=filters.has_search)
@@ -78,3 +87,7 @@ class MovieQueries(graphene.ObjectType):
     @staticmethod
     def resolve_genres(root: None, info: graphene.ResolveInfo) -> list[models.Genre]:
         return list(selectors.genre_list())
+
+    @staticmethod
+    def resolve_person(root: None, info: graphene.ResolveInfo, id: str) -> models.Person | None:
+        return selectors.person_get(pk=decode_global_id(id, type_name="Person"))

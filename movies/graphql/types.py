@@ -1,4 +1,4 @@
-"""GraphQL types of the catalogue: Movie (a Relay node), Genre, Keyword, Credit."""
+"""GraphQL types of the catalogue: Movie and Person (Relay nodes), Genre, Keyword, Credit."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from movierec.graphql.pagination import CountableConnection, page_size
 from movies import models
 from movies.graphql.dataloaders import (
     CreditsByMovieLoader,
+    FilmographyByPersonLoader,
     GenresByMovieLoader,
     KeywordsByMovieLoader,
+    MovieByIdLoader,
 )
 
 
@@ -66,6 +68,10 @@ class Credit(DjangoObjectType):
         required=True, description="Billing order within the cast (0 first); 0 for crew."
     )
     profile_url = graphene.String(description="The person's TMDb portrait; null when unknown.")
+    person = graphene.Field(
+        graphene.NonNull(lambda: Person), description="Who: their other films via `filmography`."
+    )
+    movie = graphene.Field(graphene.NonNull(lambda: Movie), description="The movie of this credit.")
 
     class Meta:
         model = models.Credit
@@ -91,6 +97,46 @@ class Credit(DjangoObjectType):
     @staticmethod
     def resolve_profile_url(root: models.Credit, info: graphene.ResolveInfo) -> str | None:
         return image_url(root.person.profile_path, settings.TMDB_POSTER_SIZE)
+
+    @staticmethod
+    def resolve_person(root: models.Credit, info: graphene.ResolveInfo) -> models.Person:
+        return root.person  # every credit loader selects the person with the credit
+
+    @staticmethod
+    def resolve_movie(root: models.Credit, info: graphene.ResolveInfo) -> Any:
+        return MovieByIdLoader(info.context).load(root.movie_id)
+
+
+class Person(DjangoObjectType):
+    name = graphene.String(required=True, description="The person's name, as TMDb spells it.")
+    tmdb_id = graphene.Int(description="TMDb person id; null for people only imports know.")
+    profile_url = graphene.String(description="TMDb portrait URL; null when there is none.")
+    filmography = graphene.List(
+        graphene.NonNull(Credit),
+        required=True,
+        kind=CreditKind(description="Only acting roles or only crew jobs; both when omitted."),
+        first=graphene.Int(description="At most this many (0 to 100); all when omitted."),
+        description="Their credits in our catalogue, newest release first (undated last).",
+    )
+
+    class Meta:
+        model = models.Person
+        interfaces = (relay.Node,)
+        fields = ("id", "name", "tmdb_id")
+        description = "Someone in the cast or crew of catalogue movies."
+
+    @staticmethod
+    def resolve_profile_url(root: models.Person, info: graphene.ResolveInfo) -> str | None:
+        return image_url(root.profile_path, settings.TMDB_POSTER_SIZE)
+
+    @staticmethod
+    def resolve_filmography(
+        root: models.Person, info: graphene.ResolveInfo, kind: Any = None, first: int | None = None
+    ) -> Any:
+        if first is not None:
+            page_size(first)  # the one `first` check: BAD_USER_INPUT beyond 0..100
+        kind_value = getattr(kind, "value", kind)
+        return FilmographyByPersonLoader(info.context).load((root.pk, kind_value, first))
 
 
 class CommunityRating(graphene.ObjectType):

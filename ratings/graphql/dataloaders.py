@@ -26,6 +26,30 @@ class MyRatingByMovieLoader(BaseLoader[int, Rating | None]):
         return [ratings.get(key) for key in keys]
 
 
+class InWatchlistByMovieLoader(BaseLoader[int, bool | None]):
+    """``Movie.inWatchlist`` for a page of movies: one query; null when anonymous."""
+
+    context_key = "lists.in_watchlist_by_movie"
+
+    def batch_load(self, keys: list[int]) -> list[bool | None]:
+        if self.viewer is None:
+            return [None] * len(keys)
+        saved = selectors.watchlisted_movie_ids(user=self.viewer, movie_ids=keys)
+        return [key in saved for key in keys]
+
+
+class IsFavoriteByMovieLoader(BaseLoader[int, bool | None]):
+    """``Movie.isFavorite`` for a page of movies: one query; null when anonymous."""
+
+    context_key = "lists.is_favorite_by_movie"
+
+    def batch_load(self, keys: list[int]) -> list[bool | None]:
+        if self.viewer is None:
+            return [None] * len(keys)
+        saved = selectors.favorited_movie_ids(user=self.viewer, movie_ids=keys)
+        return [key in saved for key in keys]
+
+
 class ReviewCountByMovieLoader(BaseLoader[int, int]):
     """``Movie.reviews.totalCount`` for a page of movies: one grouped COUNT."""
 

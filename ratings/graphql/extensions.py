@@ -1,4 +1,5 @@
-"""The fields ratings adds to types other apps own: ``Movie.myRating``, ``Movie.reviews``,
+"""The fields ratings adds to types other apps own: ``Movie.myRating``, ``Movie.inWatchlist``,
+``Movie.isFavorite``, ``Movie.reviews``,
 ``User.ratingCount`` and ``User.watchlist``. Called from ``RatingsConfig.ready()`` (see
 ``movierec.graphql.extend``)."""
 
@@ -17,6 +18,8 @@ from ratings.graphql.types import (
     Rating,
     RatingConnection,
     SavedMovieConnection,
+    resolve_movie_in_watchlist,
+    resolve_movie_is_favorite,
     resolve_movie_my_rating,
     resolve_movie_reviews,
 )
@@ -40,6 +43,14 @@ def extend_types() -> None:
             Rating,
             description="The viewer's rating of this movie; null when anonymous or unrated.",
             resolver=resolve_movie_my_rating,
+        ),
+        in_watchlist=graphene.Boolean(
+            description="Whether the movie is on the viewer's watchlist; null when anonymous.",
+            resolver=resolve_movie_in_watchlist,
+        ),
+        is_favorite=graphene.Boolean(
+            description="Whether the movie is among the viewer's favorites; null when anonymous.",
+            resolver=resolve_movie_is_favorite,
         ),
         reviews=graphene.Field(
             graphene.NonNull(RatingConnection),

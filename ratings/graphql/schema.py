@@ -11,8 +11,10 @@ from ratings.graphql.mutations.ratings import DeleteRating, RateMovie
 from ratings.graphql.mutations.saved import (
     AddToFavorites,
     AddToWatchlist,
+    MarkNotInterested,
     RemoveFromFavorites,
     RemoveFromWatchlist,
+    UndoNotInterested,
 )
 from ratings.graphql.types import RatingConnection, SavedMovieConnection
 
@@ -101,3 +103,9 @@ class RatingMutations(graphene.ObjectType):
     remove_from_watchlist = RemoveFromWatchlist.Field(description="Take a movie off the watchlist.")
     add_to_favorites = AddToFavorites.Field(description="Mark a movie as a favorite.")
     remove_from_favorites = RemoveFromFavorites.Field(description="Unmark a favorite.")
+    mark_not_interested = MarkNotInterested.Field(
+        description="Hide a movie from the viewer's recommendations."
+    )
+    undo_not_interested = UndoNotInterested.Field(
+        description="Undo markNotInterested: the movie may be recommended again."
+    )

@@ -20,6 +20,8 @@ from movies.graphql.dataloaders import MovieByIdLoader
 from ratings import models
 from ratings.graphql.dataloaders import (
     REVIEW_ORDER,
+    InWatchlistByMovieLoader,
+    IsFavoriteByMovieLoader,
     MyRatingByMovieLoader,
     ReviewCountByMovieLoader,
     ReviewPageByMovieLoader,
@@ -81,6 +83,16 @@ class SavedMovieConnection(CountableConnection):
 def resolve_movie_my_rating(root: Any, info: graphene.ResolveInfo) -> Any:
     """``Movie.myRating``: null when anonymous or unrated; batched over the page of movies."""
     return MyRatingByMovieLoader(info.context).load(root.pk)
+
+
+def resolve_movie_in_watchlist(root: Any, info: graphene.ResolveInfo) -> Any:
+    """``Movie.inWatchlist``: batched over the page of movies; null when anonymous."""
+    return InWatchlistByMovieLoader(info.context).load(root.pk)
+
+
+def resolve_movie_is_favorite(root: Any, info: graphene.ResolveInfo) -> Any:
+    """``Movie.isFavorite``: batched over the page of movies; null when anonymous."""
+    return IsFavoriteByMovieLoader(info.context).load(root.pk)
 
 
 def resolve_movie_reviews(

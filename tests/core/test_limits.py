@@ -149,22 +149,37 @@ def test_malformed_requests_are_bad_input(body, message):
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "code"),
     [
-        "{ movies { nope } }",
-        '{ movies(first: "ten") { totalCount } }',
-        "{ movies {",
-        "query { movies { ...Missing } }",
-        "query { movies { ...A } } fragment A on MovieConnection { ...B } "
-        "fragment B on MovieConnection { ...A }",
+        ("{ movies { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+        ('{ movies(first: "ten") { totalCount } }', "GRAPHQL_VALIDATION_FAILED"),
+        ("{ movies {", "GRAPHQL_PARSE_FAILED"),
+        ("query { movies { ...Missing } }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "query { movies { ...A } } fragment A on MovieConnection { ...B } "
+            "fragment B on MovieConnection { ...A }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
     ],
 )
-def test_invalid_documents_are_bad_input(query):
+def test_invalid_documents_are_refused_with_400_and_a_document_code(query, code):
     response = _query(query)
     assert response.status_code == 400
     body = response.json()
+    assert "data" not in body
     assert body["errors"]
-    assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}
+    assert {e["extensions"]["code"] for e in body["errors"]} == {code}
+
+
+def test_unknown_field_names_the_field_and_suggests():
+    body = _query("{ genres { nmae } }").json()
+    assert body["errors"] == [
+        {
+            "message": "Cannot query field 'nmae' on type 'Genre'. Did you mean 'name'?",
+            "locations": [{"line": 1, "column": 12}],
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+        }
+    ]
 
 
 def test_operation_name_selects_one_operation():

@@ -95,7 +95,7 @@ def test_unknown_genre_is_bad_input_and_changes_nothing(
     error = user_api_client.error(SET_GENRES, {"genres": ["Drama", "Sci-Fi"]})
 
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "genres"}
-    assert error["message"] == "Unknown genre(s): Sci-Fi."
+    assert error["message"] == "Unknown genre(s): Sci-Fi. Valid genres: Drama."
     assert list(user.favorite_genres.all()) == [drama]
 
 

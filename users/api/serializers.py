@@ -28,6 +28,16 @@ class VerifySerializer(serializers.Serializer):
     token = serializers.CharField(help_text="An access or refresh token.")
 
 
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254, help_text="The account's email, any case.")
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(help_text="The `uid` of the emailed link.")
+    token = serializers.CharField(help_text="The `token` of the emailed link.")
+    new_password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField(help_text="Short-lived; send as `Authorization: Bearer`.")
     refresh = serializers.CharField(help_text="Long-lived; single use (rotated on refresh).")

@@ -11,6 +11,12 @@ urlpatterns = [
     path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="token_refresh"),
     path("auth/token/verify/", views.TokenVerifyView.as_view(), name="token_verify"),
     path("auth/token/blacklist/", views.TokenBlacklistView.as_view(), name="token_blacklist"),
+    path("auth/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "auth/password/reset/confirm/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="openapi_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi_schema"), name="swagger_ui"),
 ]

@@ -113,3 +113,34 @@ class TokenBlacklistView(AuthView):
         data = self.validated(serializers.RefreshSerializer, request)
         services.auth_token_revoke(refresh=data["refresh"])
         return Response({})
+
+
+class PasswordResetView(AuthView):
+    @extend_schema(
+        summary="Email a password reset link",
+        description=(
+            "202 whether or not the address has an account. The email links to "
+            "`PASSWORD_RESET_URL` with `uid` and `token`; throttled per IP and per address."
+        ),
+        request=serializers.PasswordResetSerializer,
+        responses={202: OpenApiResponse(description="Accepted."), **_ERRORS},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(serializers.PasswordResetSerializer, request)
+        services.password_reset_request(email=data["email"], ip=client_ip(request))
+        return Response({}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(AuthView):
+    @extend_schema(
+        summary="Set a new password from a reset link",
+        description="Signs the user in; every older token and the link stop working.",
+        request=serializers.PasswordResetConfirmSerializer,
+        responses={200: serializers.AuthPayloadSerializer, **_ERRORS},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(serializers.PasswordResetConfirmSerializer, request)
+        user = services.password_reset_confirm(**data)
+        return Response(_auth_payload(user, services.auth_tokens_issue(user=user)))

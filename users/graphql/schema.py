@@ -41,6 +41,12 @@ class UserMutations(graphene.ObjectType):
     change_password = mutations.ChangePassword.Field(
         description="Set a new password; returns fresh tokens, every older token stops working."
     )
+    request_password_reset = mutations.RequestPasswordReset.Field(
+        description="Email a reset link (PASSWORD_RESET_URL with uid and token); throttled."
+    )
+    reset_password = mutations.ResetPassword.Field(
+        description="New password from a reset link; fresh tokens, older ones stop working."
+    )
     delete_account = mutations.DeleteAccount.Field(
         description="Delete the signed-in account with its ratings and playlists."
     )

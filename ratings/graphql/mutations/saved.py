@@ -64,3 +64,29 @@ class RemoveFromFavorites(graphene.Mutation):
     def mutate(root: None, info: graphene.ResolveInfo, movie_id: str) -> OkPayload:
         services.favorite_remove(user=viewer(info), movie=movie_from_global_id(movie_id))
         return OkPayload(ok=True)
+
+
+class MarkNotInterested(graphene.Mutation):
+    """Hide a movie from the viewer's recommendations ("not interested"); idempotent."""
+
+    Arguments = _MovieArguments
+    Output = OkPayload
+
+    @staticmethod
+    @login_required
+    def mutate(root: None, info: graphene.ResolveInfo, movie_id: str) -> OkPayload:
+        services.not_interested_add(user=viewer(info), movie=movie_from_global_id(movie_id))
+        return OkPayload(ok=True)
+
+
+class UndoNotInterested(graphene.Mutation):
+    """Undo "not interested": the movie may be recommended again; idempotent."""
+
+    Arguments = _MovieArguments
+    Output = OkPayload
+
+    @staticmethod
+    @login_required
+    def mutate(root: None, info: graphene.ResolveInfo, movie_id: str) -> OkPayload:
+        services.not_interested_remove(user=viewer(info), movie=movie_from_global_id(movie_id))
+        return OkPayload(ok=True)

@@ -152,7 +152,7 @@ def test_unknown_genre_is_bad_input_on_genres(api_client):
     GenreFactory(name="Drama")
     error = api_client.error(MOVIES, {"genres": ["Drama", "Space Opera"]})
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "genres"}
-    assert error["message"] == "Unknown genre: Space Opera."
+    assert error["message"] == "Unknown genre(s): Space Opera. Valid genres: Drama."
 
 
 def test_year_language_and_min_rating_filters(api_client):

@@ -4,6 +4,8 @@ from users.graphql.mutations.account import (
     ChangePassword,
     DeleteAccount,
     Register,
+    RequestPasswordReset,
+    ResetPassword,
     SetFavoriteGenres,
 )
 from users.graphql.mutations.auth import RefreshToken, RevokeToken, TokenAuth, VerifyToken
@@ -13,6 +15,8 @@ __all__ = [
     "DeleteAccount",
     "RefreshToken",
     "Register",
+    "RequestPasswordReset",
+    "ResetPassword",
     "RevokeToken",
     "SetFavoriteGenres",
     "TokenAuth",

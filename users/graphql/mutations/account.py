@@ -1,4 +1,4 @@
-"""Account lifecycle: register, setFavoriteGenres, changePassword, deleteAccount."""
+"""Account lifecycle: register, setFavoriteGenres, changePassword, password reset, deleteAccount."""
 
 from __future__ import annotations
 
@@ -79,3 +79,37 @@ class DeleteAccount(graphene.Mutation):
     def mutate(root: None, info: graphene.ResolveInfo, password: str) -> object:
         services.user_delete(user=viewer(info), password=password, ip=client_ip(info.context))
         return OkPayload(ok=True)
+
+
+class RequestPasswordReset(graphene.Mutation):
+    """Email a password reset link; ok whether or not the address has an account."""
+
+    class Arguments:
+        email = graphene.String(required=True, description="The account's email, any case.")
+
+    Output = OkPayload
+
+    @staticmethod
+    @auth_errors
+    def mutate(root: None, info: graphene.ResolveInfo, email: str) -> object:
+        services.password_reset_request(email=email, ip=client_ip(info.context))
+        return OkPayload(ok=True)
+
+
+class ResetPassword(graphene.Mutation):
+    """Set a new password with the uid and token of a reset link; signs the user in."""
+
+    class Arguments:
+        uid = graphene.String(required=True, description="The `uid` of the reset link.")
+        token = graphene.String(required=True, description="The `token` of the reset link.")
+        new_password = graphene.String(required=True, description="Checked by the password rules.")
+
+    Output = AuthPayload
+
+    @staticmethod
+    @auth_errors
+    def mutate(
+        root: None, info: graphene.ResolveInfo, uid: str, token: str, new_password: str
+    ) -> object:
+        user = services.password_reset_confirm(uid=uid, token=token, new_password=new_password)
+        return auth_payload(info, user, services.auth_tokens_issue(user=user))
