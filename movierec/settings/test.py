@@ -28,5 +28,10 @@ RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_RATES = {name: "100000/1m" for name in RATELIMIT_RATES}  # noqa: F405
 RECS_MODEL_DIR = Path(os.environ.get("RECS_MODEL_DIR", "/tmp")) / f"movierec-test-models{_suffix}"  # noqa: F405
 # Every request re-checks the active model version, so no test sees a model of an earlier one.
+RECS_MODEL_CACHE_DIR = RECS_MODEL_DIR.with_name(RECS_MODEL_DIR.name + "-cache")
+STORAGES["models"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(RECS_MODEL_DIR)},
+}
 RECS_VERSION_CHECK_SECONDS = 0.0
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -7,6 +7,7 @@ from movierec.graphql.errors import BadUserInput, Forbidden, Unauthenticated
 from movierec.graphql.pagination import page_size
 from movierec.graphql.permissions import viewer
 from recs import selectors
+from recs.graphql.dataloaders import request_memo
 from recs.graphql.types import Recommendation, TrendWindow
 
 
@@ -61,7 +62,9 @@ class RecommendationQueries(graphene.ObjectType):
                 if not target.is_staff:
                     raise Forbidden("Only staff may read another user's recommendations.")
                 target = selectors.recommendation_user_get(pk)
-        return selectors.recommendations_for_user(target, n=n, genre=genre)
+        return selectors.recommendations_for_user(
+            target, n=n, genre=genre, memo=request_memo(info.context)
+        )
 
     @staticmethod
     def resolve_trending(
