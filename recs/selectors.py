@@ -236,7 +236,7 @@ def _personalized(
 ) -> None:
     model = active.model
     exclude = model.item_index.to_index(np.fromiter(builder.taken, dtype=np.int64))
-    exclude = np.concatenate([exclude[exclude >= 0], state.seen_idx])
+    exclude = exclude[exclude >= 0]
     allowed = None
     if genre is not None:
         genre_movies = np.fromiter(

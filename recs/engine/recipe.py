@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
+from . import ease as ease_engine
 from .evaluate import Metrics, evaluate_popularity, evaluate_scorer
 from .hybrid import (
     LIKE_THRESHOLD,
@@ -44,14 +46,19 @@ class RecipeResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _calibrate(
+def calibrate(
     model: HybridModel,
-    split: Any,
-    signal: Any,
-    test_rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    signal: sp.csr_matrix,
+    users: np.ndarray,
+    items: np.ndarray,
+    scores: np.ndarray,
 ) -> list[dict[str, float]]:
-    """Fit score -> P(rating >= 4) on held-out ratings; check it on the other half of users."""
-    users, items, scores = test_rows
+    """Fit blended score -> P(rating >= 4) on (user, item, stars) ratings the model did not
+    train on, and check it on the other half of the users (the reliability table).
+
+    ``users``/``items`` are model indices of trained users, ``signal`` their EASE rows."""
+    keep = (users >= 0) & (items >= 0)
+    users, items, scores = users[keep], items[keep], scores[keep]
     if users.size == 0:
         return []
     order = np.argsort(users, kind="stable")
@@ -121,15 +128,16 @@ def run(
                 lambda u: model.als.user_factors[u] @ model.als.item_factors.T, matrix, split, k=k
             )
         }
-        if model.ease is not None:
-            ease = model.ease
+        # EASE alone is reported even when the blend gave it no weight.
+        ease = model.ease or ease_engine.fit(signal, params.ease)
+        if ease is not None:
             components["ease"] = evaluate_scorer(
                 lambda u: ease.scores(signal[u]), matrix, split, k=k
             )
     with timings.stage("calibrate"):
         test_u = users.to_index(split.test_user_ids)
         test_i = items.to_index(split.test_item_ids)
-        reliability = _calibrate(model, split, signal, (test_u, test_i, split.test_scores))
+        reliability = calibrate(model, signal, test_u, test_i, split.test_scores)
         report(progress, "calibrate", 1, 1)
     served = model
     if refit:

@@ -81,7 +81,7 @@ def tune(
     items = item_index if item_index is not None else IdIndex.from_values(train_rows.item_ids)
     matrix = split.train.to_matrix(weights, now=now, user_index=users, item_index=items)
     signal = signal_matrix(
-        split.train, weights, base.blend.low_rating_scale, now=now,
+        split.train, weights, base.blend.low_rating_value, now=now,
         user_index=users, item_index=items,
     )  # fmt: skip
     rel = users.to_index(split.relevant()[0])

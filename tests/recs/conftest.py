@@ -23,8 +23,11 @@ from movies.models import Genre, Movie
 from ratings.models import Rating
 from recs import serving
 from recs.engine import artifacts
-from recs.engine.als import AlsParams, train
-from recs.engine.matrix import Interactions
+from recs.engine.als import AlsParams
+from recs.engine.ease import EaseParams
+from recs.engine.hybrid import HybridParams, train_hybrid
+from recs.engine.matrix import ConfidenceWeights, Interactions
+from recs.engine.recipe import calibrate
 from recs.models import ModelVersion
 from tests.factories import GenreFactory, MovieFactory, UserFactory
 from users.models import User
@@ -32,7 +35,10 @@ from users.models import User
 GENRES = ("Crime", "Comedy", "Drama", "Horror")
 MOVIES_PER_GENRE = 40
 USERS_PER_GENRE = 25
-TEST_PARAMS = AlsParams(factors=16, regularization=2.0, alpha=5.0, iterations=12)
+TEST_PARAMS = HybridParams(
+    als=AlsParams(factors=16, regularization=2.0, alpha=5.0, iterations=12),
+    ease=EaseParams(l2=10.0, min_item_users=1),
+)
 
 
 @dataclass
@@ -106,12 +112,20 @@ def all_interactions() -> Interactions:
 
 
 def activate_new_model(
-    rows: Interactions | None = None, *, params: AlsParams = TEST_PARAMS, publish: bool = True
+    rows: Interactions | None = None, *, params: HybridParams = TEST_PARAMS, publish: bool = True
 ) -> ModelVersion:
     """Train on ``rows`` (default: every rating), save under RECS_MODEL_DIR and make it the
     single active version, as the trainer does; ``publish`` also sets the Redis key."""
     rows = all_interactions() if rows is None else rows
-    model = train(rows.to_matrix(), params)
+    model, matrix, signal = train_hybrid(rows, params, weights=ConfidenceWeights(), now=None)
+    # In-sample calibration is optimistic, but monotone: enough for serving tests.
+    calibrate(
+        model,
+        signal,
+        matrix.user_index.to_index(rows.user_ids),
+        matrix.item_index.to_index(rows.item_ids),
+        rows.scores,
+    )
     relative = f"test-{uuid.uuid4().hex}"
     artifacts.save(model, settings.RECS_MODEL_DIR / relative)
     ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(

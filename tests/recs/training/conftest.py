@@ -74,6 +74,13 @@ def planted_load(
 @pytest.fixture
 def model_dir(settings: Any, tmp_path: Any) -> Any:
     settings.RECS_MODEL_DIR = tmp_path / "models"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "models": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.RECS_MODEL_DIR)},
+        },
+    }
     return settings.RECS_MODEL_DIR
 
 
