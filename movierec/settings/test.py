@@ -34,4 +34,6 @@ STORAGES["models"] = {  # noqa: F405
     "OPTIONS": {"location": str(RECS_MODEL_DIR)},
 }
 RECS_VERSION_CHECK_SECONDS = 0.0
+# Tiny test models train fastest on one thread (several contend on a busy 2-core machine).
+RECS_NUM_THREADS = 1
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

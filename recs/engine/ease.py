@@ -101,7 +101,8 @@ def fit_from_gram(
     """Solve EASE for one ``l2`` from a precomputed gram (``copy=False`` consumes ``g``)."""
     a = g.copy() if copy else g
     a[np.diag_indices_from(a)] += np.float32(params.l2)
-    with threadpool_limits(None, "blas"):
+    # Threads only pay off on big matrices; on small ones (and busy machines) they spin.
+    with threadpool_limits(1 if a.shape[0] < 3000 else None, "blas"):
         p = scipy.linalg.inv(a, overwrite_a=True, check_finite=False).astype(np.float32, copy=False)
     diag = np.diag(p).copy()
     p /= -diag[None, :]

@@ -36,7 +36,7 @@ GENRES = ("Crime", "Comedy", "Drama", "Horror")
 MOVIES_PER_GENRE = 40
 USERS_PER_GENRE = 25
 TEST_PARAMS = HybridParams(
-    als=AlsParams(factors=16, regularization=2.0, alpha=5.0, iterations=12),
+    als=AlsParams(factors=16, regularization=2.0, alpha=5.0, iterations=12, num_threads=1),
     ease=EaseParams(l2=10.0, min_item_users=1),
 )
 

@@ -45,7 +45,8 @@ class TrainedHybrid:
 
 
 HYBRID_PARAMS = HybridParams(
-    als=AlsParams(factors=32, iterations=10), ease=EaseParams(l2=50.0, min_item_users=1)
+    als=AlsParams(factors=32, iterations=10, num_threads=1),
+    ease=EaseParams(l2=50.0, min_item_users=1),
 )
 
 

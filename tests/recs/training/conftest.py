@@ -84,6 +84,12 @@ def model_dir(settings: Any, tmp_path: Any) -> Any:
     return settings.RECS_MODEL_DIR
 
 
+@pytest.fixture(autouse=True)
+def _small_tuning(settings: Any) -> None:
+    """The automatic tuning of the first training tries two ALS grid points, not twelve."""
+    settings.RECS_TUNE_MAX_TRIALS = 2
+
+
 @pytest.fixture
 def planted(db: Any, model_dir: Any) -> Planted:
     return planted_load()
