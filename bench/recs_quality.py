@@ -65,8 +65,8 @@ def main() -> None:
     parser.add_argument("--max-trials", type=int, default=12, help="ALS grid points tried")
     args = parser.parse_args()
     if args.synthetic:
-        rows = generate(n_users=6000, n_items=10_000, n_ratings=1_000_000, seed=11).interactions
-        label = "synthetic planted (6,000 users, 10,000 movies, 1M interactions)"
+        rows = generate(n_users=3000, n_items=3000, n_ratings=300_000, seed=11).interactions
+        label = "synthetic planted"
     elif args.path is not None:
         rows = ratings_read(args.path)
         label = str(args.path.name)
