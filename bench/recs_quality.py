@@ -3,7 +3,7 @@
 Run from the repository root:
 ``python -m bench.recs_quality PATH [--seeds 3]`` where PATH is a MovieLens ratings file
 (``u.data`` of ml-100k, ``ratings.dat`` of ml-1m/ml-10m, ``ratings.csv`` of ml-20m/ml-25m/
-ml-latest), or ``python -m bench.recs_quality --synthetic`` for the planted set.
+ml-latest), or ``python -m bench.recs_quality`` (``--synthetic``) for the planted set.
 
 For each seed it runs ``recs.engine.recipe.run`` with tuning: the same code, protocol and
 automatic tuning as ``manage.py train_model`` (per-user seeded 80/20 holdout, relevant =
@@ -60,18 +60,18 @@ def _cell(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path", nargs="?", type=Path, help="MovieLens ratings file")
-    parser.add_argument("--synthetic", action="store_true", help="the planted set instead")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="the planted set (also without PATH)"
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-trials", type=int, default=12, help="ALS grid points tried")
     args = parser.parse_args()
-    if args.synthetic:
+    if args.synthetic or args.path is None:
         rows = generate(n_users=3000, n_items=3000, n_ratings=300_000, seed=11).interactions
         label = "synthetic planted"
-    elif args.path is not None:
+    else:
         rows = ratings_read(args.path)
         label = str(args.path.name)
-    else:
-        raise SystemExit("give a MovieLens ratings file or --synthetic")
     users, movies = np.unique(rows.user_ids).size, np.unique(rows.item_ids).size
     print(f"{label}: {len(rows):,} ratings, {users:,} users, {movies:,} movies")
 
@@ -108,7 +108,9 @@ def main() -> None:
     pop = np.mean([m.ndcg for m in table["most popular"]])
     hybrid = np.mean([m.ndcg for m in table["hybrid (as train_model)"]])
     print()
-    print(f"hybrid vs tuned ALS: {hybrid / als - 1:+.1%} NDCG@10; vs popularity: x{hybrid / pop:.2f}")
+    print(
+        f"hybrid vs tuned ALS: {hybrid / als - 1:+.1%} NDCG@10; vs popularity: x{hybrid / pop:.2f}"
+    )
     print("calibration (seed 42, users not used for fitting): predicted -> observed like rate")
     for row in reliability:
         print(f"  {row['predicted']:.3f} -> {row['observed']:.3f}  (n={row['n']})")

@@ -10,8 +10,8 @@ from django.core.cache import cache
 
 from movierec.celery import app
 from movierec.locks import job_lock, job_lock_held
-from recs.models import ModelVersion
 from recs.keys import ACTIVE_VERSION
+from recs.models import ModelVersion
 from recs.services import TRAIN_LOCK
 from tasks import training
 from tasks.schedule import BEAT_SCHEDULE

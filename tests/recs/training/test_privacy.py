@@ -14,7 +14,7 @@ from graphql_relay import to_global_id
 
 from playlists.models import Playlist, PlaylistItem
 from ratings.models import Rating
-from recs import selectors, serving, services
+from recs import selectors, services, serving
 from tests.factories import MovieFactory, UserFactory
 
 SIMILAR = "query ($id: ID!) { movie(id: $id) { title similar(first: 10) { title } } }"

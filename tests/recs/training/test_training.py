@@ -11,8 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from recs import services
-from recs import artifact_store
+from recs import artifact_store, services
 from recs.engine.als import AlsParams
 from recs.engine.hybrid import BlendParams, HybridParams
 from recs.engine.matrix import KIND_PLAYLIST, KIND_RATING
@@ -100,7 +99,9 @@ def test_trained_model_beats_popularity_and_is_activated(
     assert {"extract", "tune", "fit", "evaluate", "calibrate", "refit", "publish"} <= set(
         version.timings
     )
-    assert version.data_counts["interactions"] == 13_250  # ratings only: planted playlists are private
+    assert (
+        version.data_counts["interactions"] == 13_250
+    )  # ratings only: planted playlists are private
     # The first training tunes (no tuning run yet) and keeps the choice with the version.
     run = TuningRun.objects.get()
     assert version.tuning_run == run and version.params == run.best_params
