@@ -31,7 +31,7 @@ ALS_GRID: dict[str, list[Any]] = {
     "alpha": [5.0, 20.0],
 }
 EASE_L2_GRID: list[float] = [100.0, 200.0, 400.0, 800.0, 1600.0]
-BLEND_WEIGHTS: list[float] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0]
+BLEND_WEIGHTS: list[float] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 POPULARITY_PENALTIES: list[float] = [0.0, 0.05, 0.1, 0.2]
 #: Validation users scored per trial at most (bounds memory and time on big data).
 MAX_VALIDATION_USERS = 4000
