@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -34,6 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Lower, NullIf
 
 from movies.models import Genre, Movie, SyncRun
@@ -69,16 +71,33 @@ def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | N
 
 
 def with_community_average(queryset: QuerySet[Movie]) -> QuerySet[Movie]:
-    """Annotate ``community_average_value``: rating_sum / rating_count, NULL when unrated.
+    """Annotate the community average and its damped (Bayesian) form; NULL when unrated.
 
+    ``community_average_value`` is rating_sum / rating_count, what clients display and what
+    ``minRating`` filters on. ``community_score_value`` is what "top rated" orders by:
+    (rating_sum + m * C) / (rating_count + m), with C the mean of every rating and m
+    ``MOVIES_RATING_PRIOR_WEIGHT``, so three 5.0 ratings do not outrank a thousand 4.8s.
+    C is an uncorrelated subquery that PostgreSQL evaluates once per statement.
     Read from the counters the ratings service maintains; never an aggregate over ratings.
     """
+    weight = Value(Decimal(settings.MOVIES_RATING_PRIOR_WEIGHT))
+    table = Movie._meta.db_table
+    global_mean = RawSQL(
+        f"SELECT COALESCE(SUM(rating_sum) / NULLIF(SUM(rating_count), 0), 0) FROM {table}",
+        (),
+        output_field=DecimalField(),
+    )
+    # A fixed scale in SQL, so the value in a keyset cursor equals the one compared.
+    fixed = DecimalField(max_digits=20, decimal_places=10)
     return queryset.annotate(
-        # A fixed scale in SQL, so the value in a keyset cursor equals the one compared.
-        community_average_value=Cast(
-            F("rating_sum") / NullIf(F("rating_count"), Value(0)),
-            DecimalField(max_digits=20, decimal_places=10),
-        )
+        community_average_value=Cast(F("rating_sum") / NullIf(F("rating_count"), Value(0)), fixed),
+        community_score_value=Case(
+            When(rating_count=0, then=Value(None)),
+            default=Cast(
+                (F("rating_sum") + weight * global_mean) / (F("rating_count") + weight), fixed
+            ),
+            output_field=fixed,
+        ),
     )
 
 

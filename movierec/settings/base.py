@@ -176,6 +176,9 @@ GRAPHQL_MAX_BATCH = env.int("GRAPHQL_MAX_BATCH", default=10)
 # Lexical tokens per document, checked before spec validation (whose cost grows quadratically).
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
+# "Top rated" damping: a movie's average is blended with the mean of all ratings as if it had
+# this many extra ratings at that mean (see movies.selectors.with_community_average).
+MOVIES_RATING_PRIOR_WEIGHT = env.int("MOVIES_RATING_PRIOR_WEIGHT", default=10)
 GRAPHQL_MAX_PAGE_SIZE = 100
 
 # --- REST + JWT -------------------------------------------------------------------------------

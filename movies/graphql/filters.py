@@ -23,7 +23,10 @@ class MovieOrder(graphene.Enum):
     def description(self) -> str:
         return {
             MovieOrder.POPULARITY: "Most popular on TMDb first (the default without search).",
-            MovieOrder.RATING: "Highest community average first; unrated movies last.",
+            MovieOrder.RATING: (
+                "Highest damped community average first (few ratings are pulled toward the "
+                "mean of all ratings); unrated movies last."
+            ),
             MovieOrder.RELEASE_DATE: "Newest first; undated movies last.",
             MovieOrder.TITLE: "Alphabetical by title.",
             MovieOrder.RELEVANCE: "Best search match first (the default with search).",
@@ -33,7 +36,7 @@ class MovieOrder(graphene.Enum):
 ORDER_KEYS: dict[str, list[OrderKey]] = {
     "popularity": [OrderKey("popularity", descending=True)],
     "rating": [
-        OrderKey("community_average_value", descending=True),
+        OrderKey("community_score_value", descending=True),
         OrderKey("rating_count", descending=True),
     ],
     "release_date": [OrderKey("release_date", descending=True)],

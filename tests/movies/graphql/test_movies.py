@@ -96,6 +96,36 @@ def test_rating_order_pages_by_keyset_with_ties_and_unrated_last(api_client):
     ]
 
 
+def test_rating_order_is_damped_so_a_few_perfect_scores_do_not_win(api_client, settings):
+    settings.MOVIES_RATING_PRIOR_WEIGHT = 10
+    _rated("three perfect", 5.0, 5.0, 5.0)
+    MovieFactory(title="a thousand 4.8s", rating_count=1000, rating_sum=Decimal("4800.0"))
+    _rated("one 4.9", 4.9)
+    _rated("many 3.0", *[3.0] * 200)
+    # Mean of all 1,204 ratings C = 5,419.9 / 1,204 = 4.5016; score = (sum + 10 C) / (n + 10).
+    assert _titles(api_client, orderBy="RATING") == [
+        "a thousand 4.8s",  # 4.797
+        "three perfect",  # 4.617
+        "one 4.9",  # 4.538
+        "many 3.0",  # 3.072
+    ]
+    # The displayed average stays the plain mean.
+    query = (
+        "{ movies(orderBy: RATING, first: 2) { edges { node { communityRating { average } } } } }"
+    )
+    averages = [
+        e["node"]["communityRating"]["average"] for e in api_client.data(query)["movies"]["edges"]
+    ]
+    assert averages == [4.8, 5.0]
+
+
+def test_rating_order_without_damping_is_the_plain_average(api_client, settings):
+    settings.MOVIES_RATING_PRIOR_WEIGHT = 0
+    _rated("three perfect", 5.0, 5.0, 5.0)
+    MovieFactory(title="a thousand 4.8s", rating_count=1000, rating_sum=Decimal("4800.0"))
+    assert _titles(api_client, orderBy="RATING") == ["three perfect", "a thousand 4.8s"]
+
+
 @pytest.mark.parametrize("order", ["POPULARITY", "TITLE", "RELEASE_DATE"])
 def test_every_order_walks_all_pages_without_repeats(api_client, order):
     for i in range(11):
