@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from movies.models import Genre, Movie
 from ratings.models import Rating
-from recs import serving
-from recs.engine import artifacts
+from recs import artifact_store, serving
 from recs.engine.als import AlsParams
 from recs.engine.ease import EaseParams
 from recs.engine.hybrid import HybridParams, train_hybrid
@@ -49,6 +48,20 @@ class Planted:
 
     def ids(self, genre: str) -> set[int]:
         return {m.pk for m in self.movies[genre]}
+
+
+@pytest.fixture(autouse=True)
+def _own_model_storage(settings: Any, tmp_path: Any) -> None:
+    """Artifacts in this test's own directory: a shared one would let another checkout's
+    suite (or another test's cleanup) delete the model this test serves."""
+    settings.RECS_MODEL_DIR = tmp_path / "models"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "models": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.RECS_MODEL_DIR)},
+        },
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +127,7 @@ def all_interactions() -> Interactions:
 def activate_new_model(
     rows: Interactions | None = None, *, params: HybridParams = TEST_PARAMS, publish: bool = True
 ) -> ModelVersion:
-    """Train on ``rows`` (default: every rating), save under RECS_MODEL_DIR and make it the
+    """Train on ``rows`` (default: every rating), save it in the models storage and make it the
     single active version, as the trainer does; ``publish`` also sets the Redis key."""
     rows = all_interactions() if rows is None else rows
     model, matrix, signal = train_hybrid(rows, params, weights=ConfidenceWeights(), now=None)
@@ -127,7 +140,7 @@ def activate_new_model(
         rows.scores,
     )
     relative = f"test-{uuid.uuid4().hex}"
-    artifacts.save(model, settings.RECS_MODEL_DIR / relative)
+    artifact_store.artifact_save(model, relative, meta={})
     ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(
         status=ModelVersion.Status.RETIRED
     )
