@@ -119,7 +119,7 @@ def main() -> None:
         cold, warm, scores = [], [], []
         page = list(range(1, 51))
         for user in users:
-            serving.recs_user_feedback_changed(user.pk)  # as after a rating: nothing cached
+            serving.user_cache_invalidate(user.pk)  # as after a rating: nothing cached
             t0 = time.perf_counter()
             if os.environ.get("BENCH_PROFILE"):
                 PROFILE.enable()

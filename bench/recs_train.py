@@ -1,7 +1,7 @@
 """Benchmark of the whole DB training pipeline at 1M interactions.
 
 Planted synthetic interactions (``recs.engine.synthetic``) are bulk-loaded into a throwaway
-PostgreSQL database with COPY (ratings, favourites, watchlist entries, playlist items), then
+PostgreSQL database with COPY (ratings, favorites, watchlist entries, playlist items), then
 ``recs_model_train`` + the promotion gate run exactly as the Celery task does. Prints seconds
 per stage, metrics against the popularity baseline with ratios, and ``evaluate_model``.
 
@@ -37,7 +37,7 @@ def load(n_users: int, n_items: int, n: int) -> dict[str, float]:
 
     from movies.models import Movie
     from playlists.models import Playlist
-    from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+    from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
     from recs.engine.synthetic import generate
     from users.models import User
 
@@ -74,7 +74,7 @@ def load(n_users: int, n_items: int, n: int) -> dict[str, float]:
                 "user_id, movie_id, score, review, created_at, updated_at",
                 (f"{u[i]}\t{m[i]}\t{scores[i]}\t\t{ts[i]}\t{ts[i]}\n" for i in sel.tolist()),
             )
-            for kind, table in ((KIND_FAVOURITE, "ratings_favorite"),
+            for kind, table in ((KIND_FAVORITE, "ratings_favorite"),
                                 (KIND_WATCHLIST, "ratings_watchlistentry")):  # fmt: skip
                 sel = np.flatnonzero(kinds == kind)
                 _copy(
@@ -137,7 +137,7 @@ def main() -> None:
         counts = version.data_counts
         print(
             f"\nmodel v{version.pk} {version.status}: {counts['interactions']} interactions "
-            f"({counts['ratings']} ratings, {counts['favorites']} favourites, "
+            f"({counts['ratings']} ratings, {counts['favorites']} favorites, "
             f"{counts['watchlist']} watchlist, {counts['playlist_items']} playlist items), "
             f"{counts['users']} users x {counts['movies']} movies"
         )

@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 def _devserver(movies: int, seed: int, rate: float | None = None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    cmd = [sys.executable, "-m", "movies.tmdb.devserver", "--port", str(port),
+    cmd = [sys.executable, "-m", "tools.tmdb_devserver", "--port", str(port),
            "--movies", str(movies), "--seed", str(seed)]  # fmt: skip
     if rate:
         cmd += ["--rate-limit", str(rate)]
@@ -150,6 +150,7 @@ def main() -> int:
 
     from movies import services
     from movies.models import Movie
+    from movies.sync import jobs
 
     old_name = connection.settings_dict["NAME"]
     db_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -165,10 +166,10 @@ def main() -> int:
             client = services.tmdb_client_from_settings()
             pages = -(-args.movies // 20)
             started = time.perf_counter()
-            run = services.popular_sync(pages=pages, client=client)
+            run = jobs.popular_sync(pages=pages, client=client)
             first = time.perf_counter() - started
             started = time.perf_counter()
-            again = services.popular_sync(pages=pages, client=client)
+            again = jobs.popular_sync(pages=pages, client=client)
             second = time.perf_counter() - started
         finally:
             proc.terminate()
@@ -195,7 +196,7 @@ def main() -> int:
             time.sleep(1.5)  # let the server's bucket fill, as after any idle second
             pages = -(-args.limited_movies // 20)
             started = time.perf_counter()
-            limited = services.popular_sync(pages=pages, client=client)
+            limited = jobs.popular_sync(pages=pages, client=client)
             elapsed = time.perf_counter() - started
             server = _stats(root)
         finally:

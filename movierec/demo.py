@@ -42,7 +42,7 @@ def tmdb_devserver_start(
     """
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "movies.tmdb.devserver", "--port", str(port),
+        [sys.executable, "-m", "tools.tmdb_devserver", "--port", str(port),
          "--movies", str(movies), "--seed", str(seed)],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -75,10 +75,11 @@ def demo_catalogue_seed(
     pages with every movie in full. Returns the movies created (0 when another run held the
     lock or everything was already there)."""
     from movies import services
+    from movies.sync import jobs
 
     client = services.tmdb_client_from_settings()
-    services.genres_sync(client=client)
-    run = services.popular_sync(pages=pages, client=client, progress=progress)
+    jobs.genres_sync(client=client)
+    run = jobs.popular_sync(pages=pages, client=client, progress=progress)
     return run.created
 
 

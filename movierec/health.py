@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -43,17 +44,16 @@ def check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
-def check_model() -> dict[str, Any]:
-    from recs.models import ModelVersion
-
-    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-    if active is None:
-        # Not required: recommendations fall back to popularity until a model is trained.
-        return {"version": None, "note": "no active model; serving popularity fallback"}
-    return {"version": active.pk, "activated_at": active.activated_at}
-
-
 REQUIRED = ("database", "redis", "broker")
+
+#: Checks apps register (``register_check``), run after the core ones when the database is up.
+_app_checks: dict[str, Callable[[], dict[str, Any] | None]] = {}
+
+
+def register_check(name: str, check: Callable[[], dict[str, Any] | None]) -> None:
+    """Add an optional (never 503-making) check that reads the database, such as recs'
+    active model; apps call it from ``AppConfig.ready()`` so the core imports no app."""
+    _app_checks[name] = check
 
 
 @require_GET
@@ -63,7 +63,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "redis": _timed(check_redis),
         "broker": _timed(check_broker),
     }
-    checks["model"] = _timed(check_model) if checks["database"]["ok"] else {"ok": False}
+    for name, check in _app_checks.items():
+        checks[name] = _timed(check) if checks["database"]["ok"] else {"ok": False}
     healthy = all(checks[name]["ok"] for name in REQUIRED)
     status = 200 if healthy else 503
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}

@@ -9,7 +9,7 @@ are index-backed, so PostgreSQL answers with a BitmapOr of the two indexes (docs
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     Case,
     DecimalField,
@@ -49,17 +50,26 @@ def genre_list() -> QuerySet[Genre]:
     return Genre.objects.order_by("name")
 
 
-def genre_list_by_names(names: Sequence[str]) -> list[Genre]:
-    """Genres named ``names`` (case-insensitively); an unknown name is a ValidationError."""
-    wanted = {name.strip().lower(): name for name in names}
+def genres_by_names(names: Sequence[str]) -> tuple[list[Genre], list[str]]:
+    """The genres called ``names`` (case-insensitive, surrounding spaces ignored), in the order
+    asked and without repeats, and the names that match none: the one genre-by-name lookup."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.strip().lower(), name)
     found = {
         g.lower_name: g
         for g in Genre.objects.annotate(lower_name=Lower("name")).filter(lower_name__in=wanted)
     }
-    unknown = [original for key, original in wanted.items() if key not in found]
+    genres = [found[key] for key in wanted if key in found]
+    return genres, [original for key, original in wanted.items() if key not in found]
+
+
+def genre_list_by_names(names: Sequence[str]) -> list[Genre]:
+    """Genres named ``names`` (case-insensitively); an unknown name is a ValidationError."""
+    genres, unknown = genres_by_names(names)
     if unknown:
         raise ValidationError({"genres": f"Unknown genre: {', '.join(sorted(unknown))}."})
-    return [found[key] for key in wanted]
+    return genres
 
 
 def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | None:
@@ -68,6 +78,30 @@ def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | N
         raise ValidationError({"id": "Give exactly one of `id` and `tmdbId`."})
     lookup = {"pk": pk} if pk is not None else {"tmdb_id": tmdb_id}
     return Movie.objects.filter(**lookup).first()
+
+
+def movie_primary_genres() -> list[tuple[int, int, float]]:
+    """``(movie pk, primary genre pk or 0, popularity)`` for the whole catalogue, by pk.
+
+    The primary genre is the first one linked (TMDb lists the main genre first).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT m.id, coalesce(g.genre_id, 0), m.popularity
+              FROM movies_movie m
+              LEFT JOIN (SELECT DISTINCT ON (movie_id) movie_id, genre_id
+                           FROM movies_movie_genres ORDER BY movie_id, id) g
+                ON g.movie_id = m.id
+             ORDER BY m.id
+            """
+        )
+        return cursor.fetchall()
+
+
+def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:
+    """Movies by primary key in one query (for relation loaders)."""
+    return Movie.objects.in_bulk(list(movie_ids))
 
 
 def with_community_average(queryset: QuerySet[Movie]) -> QuerySet[Movie]:

@@ -19,9 +19,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
+from movierec.events import feedback_changed
 from movies.models import Movie
 from playlists.models import Playlist, PlaylistItem
-from ratings.services import feedback_changed_notify
 from users.models import User
 
 DESCRIPTION_MAX_LENGTH = 2000
@@ -103,7 +103,7 @@ def playlist_delete(*, playlist_id: int, actor: User) -> None:
     """Delete the playlist and its items."""
     playlist = _lock_for_edit(playlist_id=playlist_id, actor=actor)
     playlist.delete()
-    feedback_changed_notify(user_id=playlist.owner_id, movie_id=None)
+    feedback_changed(user_id=playlist.owner_id, movie_id=None)
 
 
 @transaction.atomic
@@ -134,7 +134,7 @@ def playlist_movie_add(
         )
     item.save(force_insert=True)
     _touch(playlist)
-    feedback_changed_notify(user_id=playlist.owner_id, movie_id=movie.pk)
+    feedback_changed(user_id=playlist.owner_id, movie_id=movie.pk)
     return playlist
 
 
@@ -151,7 +151,7 @@ def playlist_movie_remove(*, playlist_id: int, actor: User, movie: Movie) -> Pla
         position=F("position") - 1
     )
     _touch(playlist)
-    feedback_changed_notify(user_id=playlist.owner_id, movie_id=movie.pk)
+    feedback_changed(user_id=playlist.owner_id, movie_id=movie.pk)
     return playlist
 
 

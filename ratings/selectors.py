@@ -6,14 +6,8 @@ from collections.abc import Iterable
 
 from django.db.models import Count, QuerySet
 
-from movies.models import Movie
 from ratings.models import Favorite, Rating, WatchlistEntry
 from users.models import User
-
-
-def movie_get(*, movie_id: int) -> Movie:
-    """The movie with this primary key; raises ``Movie.DoesNotExist`` (NOT_FOUND)."""
-    return Movie.objects.get(pk=movie_id)
 
 
 def rating_list_for_user(*, user: User) -> QuerySet[Rating]:
@@ -51,13 +45,3 @@ def watchlist_for_user(*, user: User) -> QuerySet[WatchlistEntry]:
 def favorites_for_user(*, user: User) -> QuerySet[Favorite]:
     """A user's favorite movies (private to them)."""
     return Favorite.objects.filter(user=user)
-
-
-def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:
-    """Movies by primary key in one query (for relation loaders)."""
-    return Movie.objects.in_bulk(list(movie_ids))
-
-
-def users_by_ids(*, user_ids: Iterable[int]) -> dict[int, User]:
-    """Users by primary key in one query (for ``owner`` / ``user`` relation loaders)."""
-    return User.objects.in_bulk(list(user_ids))

@@ -1,59 +1,25 @@
 """Writes for ratings, the watchlist and favorites.
 
 Every rating change keeps ``Movie.rating_count`` / ``rating_sum`` exact with F() updates in the
-same transaction as the rating row (never a recount), and tells registered listeners after the
-transaction commits (see :func:`on_feedback_changed`), as do watchlist and favourite changes.
+same transaction as the rating row (never a recount), and fires ``user_feedback_changed``
+(``movierec.events``) after the transaction commits, as do watchlist and favorite changes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
+from movierec.events import feedback_changed
 from movies.models import Movie
 from ratings.models import SCORES, Favorite, Rating, WatchlistEntry
 from users.models import User
 
 REVIEW_MAX_LENGTH = 5000
-
-FeedbackChangedCallback = Callable[[int, int | None], None]
-_feedback_changed_callbacks: list[FeedbackChangedCallback] = []
-
-
-def on_feedback_changed(callback: FeedbackChangedCallback) -> FeedbackChangedCallback:
-    """Register ``callback(user_id, movie_id)`` to run after a user's feedback changes.
-
-    Feedback is what the recommender learns from: ratings, the watchlist, favourites, playlist
-    items (``movie_id`` set) and favourite genres (``movie_id`` None). Runs after commit.
-
-    Other apps register from ``AppConfig.ready()`` (e.g. to drop cached recommendations), so
-    ratings never imports them. Usable as a decorator; registering twice is a no-op. A failing
-    callback is logged and does not affect the others (``on_commit(robust=True)``).
-    """
-    if callback not in _feedback_changed_callbacks:
-        _feedback_changed_callbacks.append(callback)
-    return callback
-
-
-def off_feedback_changed(callback: FeedbackChangedCallback) -> None:
-    """Unregister a callback added with :func:`on_feedback_changed` (absent ones are ignored)."""
-    if callback in _feedback_changed_callbacks:
-        _feedback_changed_callbacks.remove(callback)
-
-
-def feedback_changed_notify(*, user_id: int, movie_id: int | None) -> None:
-    """Tell listeners, once the current transaction commits (never on rollback)."""
-    for callback in list(_feedback_changed_callbacks):
-        # A real function, not functools.partial: Django logs a robust hook's __qualname__.
-        def hook(callback: FeedbackChangedCallback = callback) -> None:
-            callback(user_id, movie_id)
-
-        transaction.on_commit(hook, robust=True)
 
 
 def _validate_score(score: float | Decimal) -> Decimal:
@@ -103,7 +69,7 @@ def rating_set(
             Movie.objects.filter(pk=movie.pk).update(
                 rating_count=F("rating_count") + 1, rating_sum=F("rating_sum") + value
             )
-            feedback_changed_notify(user_id=user.pk, movie_id=movie.pk)
+            feedback_changed(user_id=user.pk, movie_id=movie.pk)
             return rating
     delta = value - rating.score
     rating.score = value
@@ -113,7 +79,7 @@ def rating_set(
     rating.save(update_fields=["score", "review", "updated_at"])
     if delta:
         Movie.objects.filter(pk=movie.pk).update(rating_sum=F("rating_sum") + delta)
-    feedback_changed_notify(user_id=user.pk, movie_id=movie.pk)
+    feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return rating
 
 
@@ -126,7 +92,7 @@ def rating_delete(*, user: User, movie: Movie) -> None:
     Movie.objects.filter(pk=movie.pk).update(
         rating_count=F("rating_count") - 1, rating_sum=F("rating_sum") - score
     )
-    feedback_changed_notify(user_id=user.pk, movie_id=movie.pk)
+    feedback_changed(user_id=user.pk, movie_id=movie.pk)
 
 
 @transaction.atomic
@@ -152,7 +118,7 @@ def watchlist_add(*, user: User, movie: Movie) -> WatchlistEntry:
     """Put ``movie`` on ``user``'s watchlist; adding it again keeps the original entry."""
     entry, created = WatchlistEntry.objects.get_or_create(user=user, movie=movie)
     if created:
-        feedback_changed_notify(user_id=user.pk, movie_id=movie.pk)
+        feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return entry
 
 
@@ -160,7 +126,7 @@ def watchlist_remove(*, user: User, movie: Movie) -> bool:
     """Take ``movie`` off the watchlist; True when it was there (removing again is fine)."""
     deleted, _ = WatchlistEntry.objects.filter(user=user, movie=movie).delete()
     if deleted:
-        feedback_changed_notify(user_id=user.pk, movie_id=movie.pk)
+        feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return bool(deleted)
 
 
@@ -168,7 +134,7 @@ def favorite_add(*, user: User, movie: Movie) -> Favorite:
     """Mark ``movie`` as a favorite of ``user``; idempotent."""
     favorite, created = Favorite.objects.get_or_create(user=user, movie=movie)
     if created:
-        feedback_changed_notify(user_id=user.pk, movie_id=movie.pk)
+        feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return favorite
 
 
@@ -176,5 +142,5 @@ def favorite_remove(*, user: User, movie: Movie) -> bool:
     """Unmark a favorite; True when it was marked."""
     deleted, _ = Favorite.objects.filter(user=user, movie=movie).delete()
     if deleted:
-        feedback_changed_notify(user_id=user.pk, movie_id=movie.pk)
+        feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return bool(deleted)

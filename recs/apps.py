@@ -1,4 +1,12 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _invalidate_user_cache(sender: Any, *, user_id: int, **kwargs: Any) -> None:
+    from recs.serving import user_cache_invalidate
+
+    user_cache_invalidate(user_id)
 
 
 class RecsConfig(AppConfig):
@@ -6,9 +14,13 @@ class RecsConfig(AppConfig):
     verbose_name = "Recommendations"
 
     def ready(self) -> None:
-        from ratings.services import on_feedback_changed
-        from recs.serving import recs_user_feedback_changed
+        from movierec.events import user_feedback_changed
+        from movierec.health import register_check
+        from recs.graphql.movie_fields import extend_types
+        from recs.health import check_model
 
+        extend_types()
+        register_check("model", check_model)
         # Any new feedback drops the user's cached vector and lists, after commit, so the
         # next request recomputes them from current data (real-time updates).
-        on_feedback_changed(lambda user_id, movie_id: recs_user_feedback_changed(user_id))
+        user_feedback_changed.connect(_invalidate_user_cache, dispatch_uid="recs_user_cache")

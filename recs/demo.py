@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import numpy as np
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 
-from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+from movies.selectors import movie_primary_genres
+from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.engine.synthetic import generate
 from recs.models import ModelVersion
 
@@ -25,18 +26,7 @@ def _catalogue_primary_genres() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     The primary genre is the first one linked (TMDb lists the main genre first); movies
     without genres share their own code.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT m.id, coalesce(g.genre_id, 0), m.popularity
-              FROM movies_movie m
-              LEFT JOIN (SELECT DISTINCT ON (movie_id) movie_id, genre_id
-                           FROM movies_movie_genres ORDER BY movie_id, id) g
-                ON g.movie_id = m.id
-             ORDER BY m.id
-            """
-        )
-        rows = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 3)
+    rows = np.array(movie_primary_genres(), dtype=np.float64).reshape(-1, 3)
     _, codes = np.unique(rows[:, 1].astype(np.int64), return_inverse=True)
     return rows[:, 0].astype(np.int64), codes.astype(np.int64), rows[:, 2]
 
@@ -62,7 +52,7 @@ def _demo_user_taste(user_id: int, movie_ids: np.ndarray, clusters: np.ndarray) 
 
 @transaction.atomic
 def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
-    """Create ``demo_1..demo_N`` with ratings, favourites, watchlists and a playlist each.
+    """Create ``demo_1..demo_N`` with ratings, favorites, watchlists and a playlist each.
 
     Interactions come from ``synthetic.generate`` over the catalogue's primary genres, so
     users fall into taste clusters a model can learn. The existing ``demo`` user (from
@@ -104,7 +94,7 @@ def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
     for user, movie, kind, score in zip(users, movies, kinds, scores, strict=True):
         if kind == KIND_RATING:
             ratings.append(Rating(user_id=user, movie_id=movie, score=Decimal(f"{score:.1f}")))
-        elif kind == KIND_FAVOURITE:
+        elif kind == KIND_FAVORITE:
             favorites.append(Favorite(user_id=user, movie_id=movie))
         elif kind == KIND_WATCHLIST:
             watchlist.append(WatchlistEntry(user_id=user, movie_id=movie))
@@ -114,7 +104,7 @@ def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
     Favorite.objects.bulk_create(favorites, batch_size=5000)
     WatchlistEntry.objects.bulk_create(watchlist, batch_size=5000)
     playlists = Playlist.objects.bulk_create(
-        [Playlist(owner_id=user, title="Favourites", visibility="PUBLIC") for user in listed]
+        [Playlist(owner_id=user, title="Favorites", visibility="PUBLIC") for user in listed]
     )
     PlaylistItem.objects.bulk_create(
         [

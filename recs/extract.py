@@ -6,7 +6,7 @@ are read; favourites, watchlists (never public) and PRIVATE playlists shape only
 owner's own recommendations, at serving time (``recs.user_feedback``).
 
 No model instance or per-row tuple is ever built: one ``COPY (SELECT ...) TO STDOUT`` in
-PostgreSQL's binary format streams every source (ratings, favourites, watchlist entries,
+PostgreSQL's binary format streams every source (ratings, favorites, watchlist entries,
 playlist items by their playlist's owner) as fixed-width rows, which numpy reads in place
 with a structured big-endian dtype. A million interactions take about a second,
 most of it PostgreSQL's own scan (see bench/recs_train.py).
@@ -21,7 +21,7 @@ import numpy as np
 from django.db import connection, transaction
 
 from recs.engine.matrix import (
-    KIND_FAVOURITE,
+    KIND_FAVORITE,
     KIND_PLAYLIST,
     KIND_RATING,
     KIND_WATCHLIST,
@@ -73,7 +73,7 @@ class Extracted:
         return {
             "interactions": len(self.interactions),
             "ratings": int(kinds[KIND_RATING]),
-            "favorites": int(kinds[KIND_FAVOURITE]),
+            "favorites": int(kinds[KIND_FAVORITE]),
             "watchlist": int(kinds[KIND_WATCHLIST]),
             "playlist_items": int(kinds[KIND_PLAYLIST]),
             "users": int(np.unique(self.interactions.user_ids).size),

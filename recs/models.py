@@ -1,6 +1,12 @@
 from django.db import models
 
 
+class ModelVersionQuerySet(models.QuerySet):
+    def active(self) -> "ModelVersionQuerySet":
+        """The version serving now (at most one: ``modelversion_single_active``)."""
+        return self.filter(status=ModelVersion.Status.ACTIVE)
+
+
 class ModelVersion(models.Model):
     """One trained hybrid (ALS + EASE) model: how it was made, how it scored, whether it
     serves."""
@@ -33,6 +39,8 @@ class ModelVersion(models.Model):
     validation = models.JSONField(
         default=dict, blank=True, help_text="Validation scores of the tuned parameters."
     )
+
+    objects = ModelVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at",)

@@ -29,10 +29,11 @@ from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from movies.models import Genre, Movie, TrendingEntry
+from movies.selectors import genres_by_names
 from ratings.models import Rating
 from recs import keys, serving
 from recs.engine.hybrid import UserScores
-from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.user_feedback import UserFeedback
 
 #: How many trending movies are ranked and cached per window (the largest page).
@@ -82,10 +83,10 @@ class _Entry:
 
 def genre_by_name(name: str) -> Genre:
     """The genre called ``name`` (case-insensitive); unknown -> ValidationError on genre."""
-    genre = Genre.objects.filter(name__iexact=name.strip()).first()
-    if genre is None:
+    found, _ = genres_by_names([name])
+    if not found:
         raise ValidationError({"genre": f"Unknown genre: {name!r}."})
-    return genre
+    return found[0]
 
 
 def recommendation_user_get(user_id: int) -> Any:
@@ -111,7 +112,7 @@ def _personal_reason(because: Sequence[Movie], feedback: UserFeedback) -> str:
     if len(because) == 1:
         movie = because[0]
         strongest = feedback.strongest(movie.pk)
-        kind, score = strongest if strongest else (KIND_FAVOURITE, 0.0)
+        kind, score = strongest if strongest else (KIND_FAVORITE, 0.0)
         if kind == KIND_RATING:
             return f"Because you rated {movie.title} {_stars(score)}"
         if kind == KIND_WATCHLIST:
@@ -278,7 +279,7 @@ def _personalized(
 
 
 def _genre_fallback(builder: _Builder, genre_ids: Sequence[int]) -> None:
-    """Popular films in the viewer's favourite genres; films in several rank higher."""
+    """Popular films in the viewer's favorite genres; films in several rank higher."""
     if not genre_ids or builder.missing <= 0:
         return
     matched = Count("genres", distinct=True)
@@ -360,10 +361,10 @@ def _compute(
             and feedback.movie_count >= settings.RECS_MIN_FEEDBACK
         ):
             _personalized(builder, active, feedback, state, genre)
-        favourites = list(feedback.favorite_genre_ids)
+        favorites = list(feedback.favorite_genre_ids)
         if genre is not None:
-            favourites = [genre.pk] if genre.pk in favourites else []
-        _genre_fallback(builder, favourites)
+            favorites = [genre.pk] if genre.pk in favorites else []
+        _genre_fallback(builder, favorites)
     _trending_fallback(builder, genre)
     _popular_fallback(builder, genre)
     return builder
@@ -428,9 +429,9 @@ def recommendations_for_user(
     """Top-``n`` for ``user`` (None or anonymous: the trending/popular list).
 
     PERSONALIZED from the user's *current* feedback when they gave enough
-    (``RECS_MIN_FEEDBACK``) and a model is active, then topped up from their favourite
+    (``RECS_MIN_FEEDBACK``) and a model is active, then topped up from their favorite
     genres (GENRE), TRENDING and POPULAR, without duplicates or films they rated,
-    favourited or (``RECS_EXCLUDE_WATCHLIST``) watch-listed. ``genre`` restricts every
+    favorited or (``RECS_EXCLUDE_WATCHLIST``) watch-listed. ``genre`` restricts every
     source to that genre.
     """
     genre_obj = genre_by_name(genre) if genre is not None else None

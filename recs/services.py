@@ -58,7 +58,7 @@ def recs_weights_default() -> ConfidenceWeights:
     """Confidence weights from the RECS_WEIGHT_* settings."""
     return ConfidenceWeights(
         rating_threshold=settings.RECS_WEIGHT_RATING_THRESHOLD,
-        favourite=settings.RECS_WEIGHT_FAVORITE,
+        favorite=settings.RECS_WEIGHT_FAVORITE,
         watchlist=settings.RECS_WEIGHT_WATCHLIST,
         playlist=settings.RECS_WEIGHT_PLAYLIST,
         half_life_days=settings.RECS_HALF_LIFE_DAYS,
@@ -306,9 +306,7 @@ def recs_model_activate(version: ModelVersion) -> ModelVersion:
         except (ArtifactError, OSError) as exc:
             raise ValidationError({"artifact_path": f"artifact is not loadable: {exc}"}) from exc
         now = timezone.now()
-        ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(
-            status=ModelVersion.Status.RETIRED
-        )
+        ModelVersion.objects.active().update(status=ModelVersion.Status.RETIRED)
         locked.status = ModelVersion.Status.ACTIVE
         locked.activated_at = now
         locked.full_clean()
@@ -321,7 +319,7 @@ def recs_model_activate(version: ModelVersion) -> ModelVersion:
 
 
 def recs_model_active() -> ModelVersion | None:
-    return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    return ModelVersion.objects.active().first()
 
 
 @dataclass(frozen=True)

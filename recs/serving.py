@@ -8,7 +8,7 @@ the database when Redis is down or the key is missing. Loading happens outside t
 lock, so other threads keep serving the previous model while a new one loads.
 
 Per-user cache entries carry a generation token (``recs:u{user}:gen``); feedback changes
-replace the token (:func:`recs_user_feedback_changed`), so stale entries are never read again
+replace the token (:func:`user_cache_invalidate`), so stale entries are never read again
 and expire by TTL: no key scans. Personalized entries also carry the model version.
 """
 
@@ -91,11 +91,7 @@ class ModelRegistry:
         cached = cache_get(ACTIVE_VERSION_KEY)
         if cached is not None:
             return int(cached) or None
-        version = (
-            ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
-            .values_list("pk", flat=True)
-            .first()
-        )
+        version = ModelVersion.objects.active().values_list("pk", flat=True).first()
         cache_add(ACTIVE_VERSION_KEY, version or 0, timeout=_DB_VERSION_TTL)
         return version
 
@@ -108,11 +104,7 @@ class ModelRegistry:
             if current is not None and current.version == wanted:
                 return current  # another thread loaded it while we waited
             # The database is the truth: Redis may lag a rollback or run ahead of a commit.
-            row = (
-                ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
-                .values_list("pk", "artifact_path")
-                .first()
-            )
+            row = ModelVersion.objects.active().values_list("pk", "artifact_path").first()
             if row is None:
                 self._set(None)
                 return None
@@ -233,7 +225,7 @@ def user_generation(user_id: int) -> str | None:
     return generation
 
 
-def recs_user_feedback_changed(user_id: int) -> None:
+def user_cache_invalidate(user_id: int) -> None:
     """Invalidate every cached entry of one user (call on commit after any feedback change:
     rating, watchlist, favourite, playlist item, favourite genres)."""
     cache_set(keys.user_generation(user_id), uuid.uuid4().hex, timeout=None)

@@ -1,8 +1,8 @@
 """One user's current feedback as engine rows: the cheap, per-user read of the serving path.
 
 Training reads every user at once (``recs.extract``); serving needs one user's rows on a
-request, so this is a single UNION ALL query over ratings, favourites, watchlist and the
-user's own playlist items, plus one for their favourite genres.
+request, so this is a single UNION ALL query over ratings, favorites, watchlist and the
+user's own playlist items, plus one for their favorite genres.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from playlists.models import PlaylistItem
 from ratings.models import Favorite, Rating, WatchlistEntry
 from recs.engine.matrix import (
-    KIND_FAVOURITE,
+    KIND_FAVORITE,
     KIND_PLAYLIST,
     KIND_RATING,
     KIND_WATCHLIST,
@@ -40,9 +40,9 @@ class UserFeedback:
         return int(np.unique(self.interactions.item_ids).size)
 
     def excluded_movie_ids(self, *, exclude_watchlist: bool) -> set[int]:
-        """Movies never recommended back: rated or favourited (seen), and the watchlist."""
+        """Movies never recommended back: rated or favorited (seen), and the watchlist."""
         kinds = self.interactions.kinds
-        mask = (kinds == KIND_RATING) | (kinds == KIND_FAVOURITE)
+        mask = (kinds == KIND_RATING) | (kinds == KIND_FAVORITE)
         if exclude_watchlist:
             mask |= kinds == KIND_WATCHLIST
         return {int(i) for i in self.interactions.item_ids[mask]}
@@ -50,12 +50,12 @@ class UserFeedback:
     def strongest(self, movie_id: int) -> tuple[int, float] | None:
         """(kind, score) of the interaction that best describes the user's tie to a movie.
 
-        A rating wins (it says how much), then favourite, playlist, watchlist.
+        A rating wins (it says how much), then favorite, playlist, watchlist.
         """
         rows = np.flatnonzero(self.interactions.item_ids == movie_id)
         if rows.size == 0:
             return None
-        preference = {KIND_RATING: 0, KIND_FAVOURITE: 1, KIND_PLAYLIST: 2, KIND_WATCHLIST: 3}
+        preference = {KIND_RATING: 0, KIND_FAVORITE: 1, KIND_PLAYLIST: 2, KIND_WATCHLIST: 3}
         best = min(rows, key=lambda r: preference[int(self.interactions.kinds[r])])
         return int(self.interactions.kinds[best]), float(self.interactions.scores[best])
 
@@ -79,8 +79,8 @@ def user_interactions(user_id: int) -> Interactions:
         Cast("score", FloatField()),
         "updated_at",
     )
-    favourites = _rows(
-        Favorite.objects.filter(user_id=user_id), "movie_id", KIND_FAVOURITE, no_score, "added_at"
+    favorites = _rows(
+        Favorite.objects.filter(user_id=user_id), "movie_id", KIND_FAVORITE, no_score, "added_at"
     )
     watchlist = _rows(
         WatchlistEntry.objects.filter(user_id=user_id),
@@ -96,7 +96,7 @@ def user_interactions(user_id: int) -> Interactions:
         no_score,
         "added_at",
     )
-    rows = list(ratings.union(favourites, watchlist, playlist, all=True))
+    rows = list(ratings.union(favorites, watchlist, playlist, all=True))
     n = len(rows)
     return Interactions(
         np.full(n, user_id, dtype=np.int64),
@@ -108,7 +108,7 @@ def user_interactions(user_id: int) -> Interactions:
 
 
 def user_feedback_read(user_id: int) -> UserFeedback:
-    """Feedback rows plus favourite genres (two queries)."""
+    """Feedback rows plus favorite genres (two queries)."""
     genres = User.favorite_genres.through.objects.filter(user_id=user_id).order_by("genre_id")
     return UserFeedback(
         user_id=user_id,

@@ -1,4 +1,6 @@
-"""TMDb sync tasks: thin wrappers over ``movies.services`` (routed to the "sync" queue).
+"""TMDb sync tasks: thin wrappers over ``movies.sync.jobs`` (routed to the "sync" queue).
+
+``movies.sync.jobs.JOBS`` names the task of each job kind; ``sync_enqueue`` there enqueues them.
 
 Coordinator tasks (one per job) take the job's lock, collect ids and fan the work out as a
 group of chunk tasks, so a 10,000-movie sync runs on every sync worker at once. All of them are
@@ -9,9 +11,6 @@ its message unacknowledged and the broker redelivers it after the visibility tim
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -44,16 +43,16 @@ class SyncTask(Task):
     def on_failure(
         self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
     ) -> None:
-        from movies import services
+        from movies.sync import runs
 
         if self.name == movies_sync_chunk.name:
             run_id, index, tmdb_ids = (list(args) + [None, None, None])[:3]
             run_id = kwargs.get("run_id", run_id)
             index = kwargs.get("index", index)
             tmdb_ids = kwargs.get("tmdb_ids", tmdb_ids) or []
-            services.sync_chunk_fail(run_id=run_id, index=index, tmdb_ids=tmdb_ids, error=exc)
+            runs.sync_chunk_fail(run_id=run_id, index=index, tmdb_ids=tmdb_ids, error=exc)
         else:
-            services.sync_run_abort(task_id=task_id, error=exc)
+            runs.sync_run_abort(task_id=task_id, error=exc)
 
 
 def _dispatch_chunks(run_id: int, chunks: list[tuple[int, list[int]]]) -> None:
@@ -64,28 +63,28 @@ def _dispatch_chunks(run_id: int, chunks: list[tuple[int, list[int]]]) -> None:
 
 @app.task(name="tasks.sync.movies_sync_chunk", base=SyncTask, **SYNC_TASK_OPTIONS)
 def movies_sync_chunk(self: Task, run_id: int, index: int, tmdb_ids: list[int]) -> None:
-    from movies.services import sync_chunk_run
+    from movies.sync.runs import sync_chunk_run
 
     sync_chunk_run(run_id=run_id, index=index, tmdb_ids=tmdb_ids)
 
 
 @app.task(name="tasks.sync.genres_sync", base=SyncTask, **SYNC_TASK_OPTIONS)
 def genres_sync(self: Task) -> None:
-    from movies.services import genres_sync
+    from movies.sync.jobs import genres_sync
 
     genres_sync(task_id=self.request.id)
 
 
 @app.task(name="tasks.sync.trending_sync", base=SyncTask, **SYNC_TASK_OPTIONS)
 def trending_sync(self: Task, window: str = "week", pages: int | None = None) -> None:
-    from movies.services import trending_sync
+    from movies.sync.jobs import trending_sync
 
     trending_sync(window=window, pages=pages, dispatch=_dispatch_chunks, task_id=self.request.id)
 
 
 @app.task(name="tasks.sync.popular_sync", base=SyncTask, **SYNC_TASK_OPTIONS)
 def popular_sync(self: Task, pages: int | None = None) -> None:
-    from movies.services import popular_sync
+    from movies.sync.jobs import popular_sync
 
     popular_sync(pages=pages, dispatch=_dispatch_chunks, task_id=self.request.id)
 
@@ -94,21 +93,21 @@ def popular_sync(self: Task, pages: int | None = None) -> None:
 def discover_sync(
     self: Task, pages: int | None = None, filters: dict[str, str] | None = None
 ) -> None:
-    from movies.services import discover_sync
+    from movies.sync.jobs import discover_sync
 
     discover_sync(pages=pages, filters=filters, dispatch=_dispatch_chunks, task_id=self.request.id)
 
 
 @app.task(name="tasks.sync.movie_sync", base=SyncTask, **SYNC_TASK_OPTIONS)
 def movie_sync(self: Task, tmdb_id: int) -> None:
-    from movies.services import movie_sync
+    from movies.sync.jobs import movie_sync
 
     movie_sync(tmdb_id=tmdb_id, task_id=self.request.id)
 
 
 @app.task(name="tasks.sync.changes_sync", base=SyncTask, **SYNC_TASK_OPTIONS)
 def changes_sync(self: Task, since: str | None = None) -> None:
-    from movies.services import changes_sync
+    from movies.sync.jobs import changes_sync
 
     start = date.fromisoformat(since) if since else None
     changes_sync(since=start, dispatch=_dispatch_chunks, task_id=self.request.id)
@@ -116,62 +115,6 @@ def changes_sync(self: Task, since: str | None = None) -> None:
 
 @app.task(name="tasks.sync.stale_refresh", base=SyncTask, **SYNC_TASK_OPTIONS)
 def stale_refresh(self: Task, days: int | None = None) -> None:
-    from movies.services import stale_refresh
+    from movies.sync.jobs import stale_refresh
 
     stale_refresh(days=days, dispatch=_dispatch_chunks, task_id=self.request.id)
-
-
-@dataclass(frozen=True)
-class EnqueuedSync:
-    """A job handed to the workers: its kind, Celery task id, and movie for ``movie`` jobs."""
-
-    kind: str
-    task_id: str
-    tmdb_id: int | None = None
-
-
-def sync_enqueue(
-    *,
-    kinds: Sequence[str] = (),
-    tmdb_ids: Sequence[int] = (),
-    pages: int | None = None,
-    days: int | None = None,
-    filters: dict[str, str] | None = None,
-) -> list[EnqueuedSync]:
-    """Enqueue sync jobs after the current transaction commits; return their task ids.
-
-    ``kinds`` are ``movies.services`` job kinds except ``movie``, which ``tmdb_ids`` give.
-    """
-    from movies import services
-
-    calls: list[tuple[str, Task, dict[str, Any], int | None]] = []
-    for kind in dict.fromkeys(kinds):
-        if kind == services.KIND_GENRES:
-            calls.append((kind, genres_sync, {}, None))
-        elif kind == services.KIND_TRENDING_DAY:
-            calls.append((kind, trending_sync, {"window": "day"}, None))
-        elif kind == services.KIND_TRENDING_WEEK:
-            calls.append((kind, trending_sync, {"window": "week"}, None))
-        elif kind == services.KIND_POPULAR:
-            calls.append((kind, popular_sync, {"pages": pages}, None))
-        elif kind == services.KIND_DISCOVER:
-            calls.append((kind, discover_sync, {"pages": pages, "filters": filters}, None))
-        elif kind == services.KIND_CHANGES:
-            calls.append((kind, changes_sync, {}, None))
-        elif kind == services.KIND_STALE:
-            calls.append((kind, stale_refresh, {"days": days}, None))
-        else:
-            from django.core.exceptions import ValidationError
-
-            raise ValidationError({"kinds": f"Unknown sync kind {kind!r}."})
-    for tmdb_id in dict.fromkeys(tmdb_ids):
-        calls.append((services.KIND_MOVIE, movie_sync, {"tmdb_id": tmdb_id}, tmdb_id))
-
-    enqueued = []
-    for kind, task, kwargs, tmdb_id in calls:
-        task_id = str(uuid.uuid4())
-        transaction.on_commit(
-            lambda t=task, k=kwargs, i=task_id: t.apply_async(kwargs=k, task_id=i)
-        )
-        enqueued.append(EnqueuedSync(kind=kind, task_id=task_id, tmdb_id=tmdb_id))
-    return enqueued

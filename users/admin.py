@@ -1,12 +1,15 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpRequest
 
 from users.models import RevokedSession, User
+from users.services import username_available_check
 
 
 class PasswordChangeSignsOutForm(AdminPasswordChangeForm):
@@ -17,6 +20,29 @@ class PasswordChangeSignsOutForm(AdminPasswordChangeForm):
         if commit:
             User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
         return user
+
+
+class _UsernameCheckedForm(forms.ModelForm):
+    """Staff creating or renaming an account go through sign-up's check: no name taken in
+    any case, and none that looks like a taken one."""
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data.get("username") or ""
+        if self.instance.pk and "username" not in self.changed_data:
+            return username
+        try:
+            username_available_check(username, exclude_pk=self.instance.pk)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["username"]) from exc
+        return username
+
+
+class UsernameCheckedCreationForm(_UsernameCheckedForm, AdminUserCreationForm):
+    pass
+
+
+class UsernameCheckedChangeForm(_UsernameCheckedForm, UserChangeForm):
+    pass
 
 
 @admin.register(User)
@@ -30,6 +56,8 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ("token_version",)
     show_full_result_count = False
     change_password_form = PasswordChangeSignsOutForm
+    form = UsernameCheckedChangeForm
+    add_form = UsernameCheckedCreationForm
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # Deactivating signs the user out everywhere; reactivating does not revive old tokens.

@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+
+from users.usernames import username_key
 
 
 class CaseInsensitiveUserManager(UserManager):
@@ -17,6 +21,8 @@ class User(AbstractUser):
     )
     # Bumped on password change / deactivation: tokens carrying an older value are refused.
     token_version = models.PositiveIntegerField(default=0)
+    # users.usernames.username_key(username): names with one key look alike (set on save).
+    username_key = models.CharField(max_length=600, db_index=True, editable=False, default="")
 
     objects = CaseInsensitiveUserManager()
 
@@ -32,6 +38,13 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.username_key = username_key(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_key"}
+        super().save(*args, **kwargs)
 
 
 class RevokedSession(models.Model):

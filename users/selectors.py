@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from django.core.cache import cache
@@ -38,6 +39,11 @@ def user_get_by_login(*, identifier: str) -> User | None:
 def user_get_public(*, username: str) -> User | None:
     """A public profile: active accounts only, so deactivated ones look absent."""
     return User.objects.filter(username__iexact=username, is_active=True).first()
+
+
+def users_by_ids(*, user_ids: Iterable[int]) -> dict[int, User]:
+    """Users by primary key in one query (for ``owner`` / ``user`` relation loaders)."""
+    return User.objects.in_bulk(list(user_ids))
 
 
 def revoked_session_cache_key(sid: str) -> str:

@@ -10,14 +10,16 @@ from django.contrib.auth import password_validation, user_logged_in, user_login_
 from django.contrib.auth.models import update_last_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from movierec import throttling
+from movierec.durable import durable
+from movierec.events import feedback_changed, user_deleting
 from movies import selectors as movie_selectors
-from users import throttling
 from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
@@ -27,8 +29,10 @@ from users.selectors import (
     user_get_by_login,
 )
 from users.tokens import SESSION_CLAIM, BlacklistedTokenError, RefreshToken, TokenPair
+from users.usernames import username_key
 
 _USERNAME_TAKEN = "A user with that username already exists."
+_USERNAME_LOOKALIKE = "A user with a username that looks the same already exists."
 _EMAIL_TAKEN = "A user with that email address already exists."
 
 
@@ -39,6 +43,23 @@ def _password_errors(password: str, user: User) -> list[str]:
     except ValidationError as exc:
         return list(exc.messages)
     return []
+
+
+def username_available_check(username: str, *, exclude_pk: int | None = None) -> None:
+    """Refuse a name taken in any case, or looking like a taken one (``аlice`` with a Cyrillic
+    а next to ``alice``, ``STRASSE`` next to ``straße``): see :mod:`users.usernames`.
+
+    Run inside the transaction that saves the name: a transaction-scoped advisory lock on the
+    key makes two concurrent look-alike registrations queue, so the second one sees the first.
+    """
+    key = username_key(username)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"username:{key}"])
+    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
+    if others.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _USERNAME_TAKEN})
+    if others.filter(username_key=key).exists():
+        raise ValidationError({"username": _USERNAME_LOOKALIKE})
 
 
 @transaction.atomic
@@ -61,8 +82,11 @@ def user_register(*, username: str, email: str, password: str, ip: str | None = 
     if "username" not in errors:
         if "@" in username:
             errors["username"] = ["Usernames may not contain '@' (it marks an email at sign-in)."]
-        elif User.objects.filter(username__iexact=username).exists():
-            errors["username"] = [_USERNAME_TAKEN]
+        else:
+            try:
+                username_available_check(username)
+            except ValidationError as exc:
+                errors["username"] = exc.message_dict["username"]
     if "email" not in errors:
         if not email:
             errors["email"] = ["An email address is required."]
@@ -94,15 +118,11 @@ def user_register(*, username: str, email: str, password: str, ip: str | None = 
 @transaction.atomic
 def user_favorite_genres_set(*, user: User, genres: Sequence[str]) -> User:
     """Replace the cold-start genres; names match any case, unknown names are refused."""
-    by_name = {genre.name.lower(): genre for genre in movie_selectors.genre_list()}
-    wanted = list(dict.fromkeys(name.strip() for name in genres))
-    unknown = [name for name in wanted if name.lower() not in by_name]
+    found, unknown = movie_selectors.genres_by_names([name.strip() for name in genres])
     if unknown:
         raise ValidationError({"genres": f"Unknown genre(s): {', '.join(unknown)}."})
-    user.favorite_genres.set([by_name[name.lower()] for name in wanted])
-    from ratings.services import feedback_changed_notify  # ratings imports users: import late
-
-    feedback_changed_notify(user_id=user.pk, movie_id=None)
+    user.favorite_genres.set(found)
+    feedback_changed(user_id=user.pk, movie_id=None)
     return user
 
 
@@ -111,17 +131,42 @@ def _bump_token_version(user: User) -> None:
     user.refresh_from_db(fields=["token_version"])
 
 
+def password_verify(*, user: User | None, password: str, account: str, client: str) -> bool:
+    """The one password check: sign-in, changePassword and deleteAccount all go through it.
+
+    A client that keeps failing on an account waits growing delays (``RateLimitExceeded``)
+    before its next try is even checked; see :mod:`movierec.throttling`. ``user`` None (an
+    unknown sign-in name) costs the same hashing time, so it does not reveal the account.
+    """
+    throttling.login_attempt_check(account, client)
+    if user is None:
+        User().set_password(password)
+        ok = False
+    else:
+        ok = user.check_password(password)
+    if ok:
+        throttling.login_success_record(account, client)
+    else:
+        throttling.login_failure_record(account, client)
+    return ok
+
+
+def _client(ip: str | None) -> str:
+    return ip or "unknown"
+
+
 @transaction.atomic
-def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
+def user_password_change(
+    *, user: User, old_password: str, new_password: str, ip: str | None = None
+) -> User:
     """Set a new password; every token issued before stops working (token_version bump).
 
-    Wrong old passwords count against the account's sign-in failure limit, so a stolen access
-    token cannot be used to guess the password.
+    The old password goes through :func:`password_verify`, so a stolen access token cannot
+    be used to guess it faster than sign-in allows.
     """
-    account_key = f"user:{user.pk}"
-    throttling.check("login_account", account_key)
-    if not user.check_password(old_password):
-        throttling.hit("login_account", account_key)
+    if not password_verify(
+        user=user, password=old_password, account=f"user:{user.pk}", client=_client(ip)
+    ):
         raise ValidationError({"old_password": "Your old password was entered incorrectly."})
     if errors := _password_errors(new_password, user):
         raise ValidationError({"new_password": errors})
@@ -140,16 +185,19 @@ def user_deactivate(*, user: User) -> User:
 
 
 @transaction.atomic
-def user_delete(*, user: User, password: str) -> None:
-    """Delete the account with its ratings, watchlist, playlists and sessions, all or nothing."""
-    if not user.check_password(password):
-        raise ValidationError({"password": "Incorrect password."})
-    from ratings.services import rating_delete_all_for_user
+def user_delete(*, user: User, password: str, ip: str | None = None) -> None:
+    """Delete the account with its ratings, watchlist, playlists and sessions, all or nothing.
 
-    # Ratings leave the community averages first; watchlist, favourites, playlists (and their
-    # items) cascade in this transaction; outstanding tokens are kept (user set NULL) but name
-    # a user that no longer exists.
-    rating_delete_all_for_user(user=user)
+    The password goes through :func:`password_verify` (throttled like sign-in).
+    """
+    if not password_verify(
+        user=user, password=password, account=f"user:{user.pk}", client=_client(ip)
+    ):
+        raise ValidationError({"password": "Incorrect password."})
+    # Receivers of ``user_deleting`` run first (ratings leave the community averages); the
+    # watchlist, favorites, playlists (and their items) cascade in this transaction; outstanding
+    # tokens are kept (user set NULL) but name a user that no longer exists.
+    user_deleting.send(sender=User, user=user)
     user.delete()
 
 
@@ -161,43 +209,82 @@ def auth_tokens_issue(*, user: User) -> TokenPair:
 
 @transaction.atomic
 def auth_login(*, identifier: str, password: str, ip: str | None = None) -> tuple[User, TokenPair]:
-    """Sign in by username or email; limited per IP (all attempts) and per account (failures).
+    """Sign in by username or email.
 
-    The per-account counter is keyed by the account when it exists, so alternating between
-    its username and email does not double the attempts.
+    Every attempt counts against the client's IP window; wrong passwords slow down the
+    client that sends them on that account (:func:`password_verify`). When several limits
+    refuse, ``retry_after`` is the longest. The account is keyed by its id when it exists,
+    so alternating between its username and email does not double the attempts.
     """
-    if ip is not None:
-        throttling.hit("login_ip", ip)
     user = user_get_by_login(identifier=identifier)
-    account_key = f"user:{user.pk}" if user else f"login:{identifier.strip().lower()}"
-    throttling.check("login_account", account_key)
-    if user is None:
-        User().set_password(password)  # same hashing cost as a real check: no user enumeration
-    if user is None or not user.check_password(password) or not user.is_active:
-        throttling.hit("login_account", account_key)
+    account = f"user:{user.pk}" if user else f"login:{identifier.strip().lower()}"
+    client = _client(ip)
+    throttling.enforce_all(
+        lambda: throttling.hit("login_ip", ip) if ip is not None else None,
+        lambda: throttling.login_attempt_check(account, client),
+    )
+    ok = password_verify(user=user, password=password, account=account, client=client)
+    if user is None or not ok or not user.is_active:
         user_login_failed.send(sender=__name__, credentials={"username": identifier})
         raise InvalidCredentials()
-    throttling.reset("login_account", account_key)
     if api_settings.UPDATE_LAST_LOGIN:
         update_last_login(None, user)
     user_logged_in.send(sender=user.__class__, request=None, user=user)
     return user, auth_tokens_issue(user=user)
 
 
-@transaction.atomic
 def auth_tokens_refresh(*, refresh: str) -> tuple[User, TokenPair]:
     """Rotate: the given refresh token is blacklisted and a successor issued (same session).
 
-    Two concurrent refreshes with one token cannot both succeed: the blacklist row is unique,
-    so the second sees it already exists and is refused.
+    Reuse detection: a refresh token presented again after its rotation means two parties
+    hold the session (a thief and the owner), so the whole session family ends, the
+    successor tokens included, and that end survives the request's rollback. Two concurrent
+    refreshes with one token count as such a reuse (the blacklist row is unique).
     """
-    token = decode_token(refresh, RefreshToken)
-    user = user_for_token_payload(token.payload, session_source="db")
-    _, created = token.blacklist()
-    if not created:
-        raise TokenRejected("Token is blacklisted.", reason="blacklisted")
-    token.rotate(user)
-    return user, TokenPair.from_refresh(token)
+    try:
+        with transaction.atomic():
+            token = decode_token(refresh, RefreshToken)
+            user = user_for_token_payload(token.payload, session_source="db")
+            _, created = token.blacklist()
+            if not created:
+                raise TokenRejected("Token is blacklisted.", reason="blacklisted") from (
+                    BlacklistedTokenError(token.payload)
+                )
+            token.rotate(user)
+            return user, TokenPair.from_refresh(token)
+    except TokenRejected as exc:
+        cause = exc.__cause__
+        if isinstance(cause, BlacklistedTokenError):
+            _session_end_on_reuse(cause.payload)
+            raise TokenRejected(
+                "Refresh token reused after rotation; the session has been ended.",
+                reason="blacklisted",
+            ) from exc
+        raise
+
+
+def _session_family_expiry(payload: dict) -> datetime:
+    """When no token of the session can be valid any more: a successor rotated from the token
+    seen may expire up to one refresh lifetime from now, later than the token itself."""
+    latest_successor = timezone.now() + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    return max(datetime_from_epoch(payload["exp"]), latest_successor)
+
+
+def _session_end_on_reuse(payload: dict) -> None:
+    sid = payload.get(SESSION_CLAIM)
+    if not sid:
+        return
+    user_id = payload.get(api_settings.USER_ID_CLAIM)
+
+    def write() -> None:
+        session_revoke(
+            sid=sid,
+            user=User.objects.filter(pk=user_id).first(),
+            reason=RevokedSession.Reason.REUSE,
+            expires_at=_session_family_expiry(payload),
+        )
+
+    durable(write)
 
 
 @transaction.atomic
@@ -223,7 +310,7 @@ def auth_token_revoke(*, refresh: str) -> None:
             sid=sid,
             user=user,
             reason=RevokedSession.Reason.LOGOUT,
-            expires_at=datetime_from_epoch(payload["exp"]),
+            expires_at=_session_family_expiry(payload),
         )
 
 
@@ -249,10 +336,12 @@ __all__ = [
     "auth_token_revoke",
     "auth_tokens_issue",
     "auth_tokens_refresh",
+    "password_verify",
     "session_revoke",
     "user_deactivate",
     "user_delete",
     "user_favorite_genres_set",
     "user_password_change",
     "user_register",
+    "username_available_check",
 ]

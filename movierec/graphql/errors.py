@@ -9,9 +9,11 @@ unexpected becomes ``INTERNAL`` with a generic message: no tracebacks or SQL rea
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from graphql import GraphQLError
 
@@ -83,22 +85,52 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _message(error: ValidationError) -> str:
+    """One error's text, interpolated only when it has params, as Django does.
+
+    Our messages embed the client's input (``f"Unknown genre: {name}"``): ``%`` applied to
+    them would crash on ``"50%, off"`` and turn ``"%s"`` into ``"{}"``.
+    """
+    message = str(error.message)
+    if error.params:
+        try:
+            return message % error.params
+        except (TypeError, ValueError, KeyError):
+            return message
+    return message
+
+
 def _from_validation_error(exc: ValidationError) -> dict[str, Any]:
     if hasattr(exc, "error_dict"):
         field, errors = next(iter(exc.error_dict.items()))
-        message = " ".join(e.message % (e.params or {}) for e in errors)
+        message = " ".join(_message(e) for e in errors)
         ext: dict[str, Any] = {"code": str(ErrorCode.BAD_USER_INPUT)}
         if field != "__all__":
             ext["field"] = _camel(field)
         return {"message": message, "extensions": ext}
     return {
-        "message": " ".join(exc.messages),
+        "message": " ".join(_message(e) for e in exc.error_list),
         "extensions": {"code": str(ErrorCode.BAD_USER_INPUT)},
     }
 
 
+# graphql-core appends these hints to unknown field/argument/type/enum-value errors.
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
+
+
 def format_error(error: Exception) -> dict[str, Any]:
-    """Render any error for the response body with one of the contract's codes."""
+    """Render any error for the response body with one of the contract's codes.
+
+    Without ``settings.GRAPHQL_SUGGESTIONS`` the "Did you mean ...?" hints are cut, so that
+    unknown names do not reveal the schema piece by piece.
+    """
+    formatted = _format_error(error)
+    if not settings.GRAPHQL_SUGGESTIONS and isinstance(formatted.get("message"), str):
+        formatted["message"] = _SUGGESTION.sub("", formatted["message"])
+    return formatted
+
+
+def _format_error(error: Exception) -> dict[str, Any]:
     if isinstance(error, GraphQLError):
         formatted: dict[str, Any] = dict(error.formatted)
         original = error.original_error

@@ -11,6 +11,8 @@ One pass over the selected operations measures three things, expanding fragments
   ``first`` (its default page size when absent), any other list by its ``first`` argument or
   that argument's default, else by ``ASSUMED_LIST_SIZE``. ``first`` counts at most the page
   cap: a larger value is rejected by the resolver as bad input, not here as too complex.
+  ``first: $n`` is costed at the value sent, else at the variable's declared default; a
+  value that is not a usable integer (null, a string, a bad default) counts as the page cap.
 
 Any limit exceeded is a ``QUERY_TOO_COMPLEX`` error. Introspection fields are not measured (the
 schema bounds them). Unknown fields and fragments are left to the spec rules to report.
@@ -36,11 +38,14 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Undefined,
     ValidationContext,
     ValidationRule,
     VariableNode,
     get_named_type,
     get_nullable_type,
+    type_from_ast,
+    value_from_ast,
 )
 
 from movierec.graphql.errors import ErrorCode
@@ -62,6 +67,28 @@ class QueryMeasure:
 
 
 _ZERO = QueryMeasure()
+
+# Stands for a variable whose value the estimate cannot know: costed at the page cap.
+_UNKNOWN = object()
+
+
+def operation_variables(
+    context: ValidationContext, operation: OperationDefinitionNode, sent: dict[str, Any]
+) -> dict[str, Any]:
+    """The variables of ``operation`` as execution will see them: sent, else declared default.
+
+    A variable neither sent nor defaulted is absent (the argument takes the field's default).
+    """
+    values: dict[str, Any] = {}
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name in sent:
+            values[name] = sent[name]
+        elif definition.default_value is not None:
+            type_ = type_from_ast(context.schema, definition.type)
+            value = value_from_ast(definition.default_value, type_) if type_ else Undefined
+            values[name] = _UNKNOWN if value is Undefined else value
+    return values
 
 
 def _is_connection(type_: GraphQLNamedType | None) -> bool:
@@ -157,7 +184,13 @@ class _Analyzer:
             if isinstance(argument.value, IntValueNode):
                 value = int(argument.value.value)
             elif isinstance(argument.value, VariableNode):
-                value = self.variables.get(argument.value.name.value)
+                name = argument.value.name.value
+                if name in self.variables:
+                    value = self.variables[name]
+                    if not isinstance(value, int) or isinstance(value, bool):
+                        return settings.GRAPHQL_MAX_PAGE_SIZE
+            else:  # null or a literal of the wrong type: the estimate assumes the worst
+                return settings.GRAPHQL_MAX_PAGE_SIZE
         if value is None and field_def is not None and "first" in field_def.args:
             default = field_def.args["first"].default_value
             value = default if isinstance(default, int) else None
@@ -205,7 +238,9 @@ def query_limits_rule(
     class QueryLimitsRule(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             depth_limit, cost_limit, alias_limit = limits
-            measure = measure_operation(self.context, node, values)
+            measure = measure_operation(
+                self.context, node, operation_variables(self.context, node, values)
+            )
             if measure.depth > depth_limit:
                 self.report_error(
                     _too_complex(

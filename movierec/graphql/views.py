@@ -8,6 +8,7 @@ per-viewer request limit (users, or client IP when anonymous) may answer 429 ``R
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -16,18 +17,29 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBadRequest
+from django.utils.module_loading import import_string
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, Lexer, Source, TokenKind, parse, validate
-from graphql.validation import specified_rules
+from graphql.validation import NoSchemaIntrospectionCustomRule, specified_rules
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from movierec import durable, throttling
 from movierec.graphql.dataloaders import DeferredExecutionContext
 from movierec.graphql.errors import ErrorCode, format_error
-from movierec.graphql.middleware import MutationRollbackMiddleware
+from movierec.graphql.input_text import (
+    UnstorableTextRule,
+    unstorable_variable,
+    unstorable_variable_error,
+)
+from movierec.graphql.middleware import MutationRollbackMiddleware, NullMeansDefaultMiddleware
 from movierec.graphql.validation import query_limits_rule
-from users import throttling
-from users.authentication import JWTAuthentication
+
+
+@functools.cache
+def _authentication() -> Any:
+    """The ``GRAPHQL_AUTHENTICATION_CLASS`` instance (the users app's JWT authentication)."""
+    return import_string(settings.GRAPHQL_AUTHENTICATION_CLASS)()
 
 
 def _error_response(status: int, message: str, code: ErrorCode, **extra: Any) -> HttpResponse:
@@ -73,20 +85,33 @@ class MovierecGraphQLView(GraphQLView):
     array (batch) body is refused as bad input.
     """
 
-    jwt_authentication = JWTAuthentication()
-
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("middleware", [MutationRollbackMiddleware()])
+        kwargs.setdefault(
+            "middleware", [MutationRollbackMiddleware(), NullMeansDefaultMiddleware()]
+        )
         kwargs.setdefault("execution_context_class", DeferredExecutionContext)
         kwargs.setdefault("validation_rules", list(specified_rules))
         super().__init__(**kwargs)
+
+    @property
+    def validation_rules(self) -> list[Any]:
+        """The spec's rules, plus no ``__schema``/``__type`` unless GRAPHQL_INTROSPECTION
+        (read per request, so the setting can change without a restart of the view)."""
+        rules = list(self._validation_rules or specified_rules)
+        if not settings.GRAPHQL_INTROSPECTION:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        return rules
+
+    @validation_rules.setter
+    def validation_rules(self, rules: Any) -> None:
+        self._validation_rules = rules
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Session cookies (admin) must not authenticate GraphQL: the endpoint is CSRF-exempt.
         request.user = AnonymousUser()
         if request.META.get("HTTP_AUTHORIZATION", "").strip():
             try:
-                result = self.jwt_authentication.authenticate(request)
+                result = _authentication().authenticate(request)
             except (AuthenticationFailed, InvalidToken, TokenError) as exc:
                 return _auth_failure(exc)
             if result is None:
@@ -116,7 +141,27 @@ class MovierecGraphQLView(GraphQLView):
                     f"Request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
                     ErrorCode.BAD_USER_INPUT,
                 )
-        return super().dispatch(request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)
+        if (retry_after := getattr(request, "movierec_retry_after", None)) is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
+
+    def get_response(
+        self, request: HttpRequest, data: Any, show_graphiql: bool = False
+    ) -> tuple[str | None, int]:
+        """A ``RATE_LIMITED`` error (e.g. ``tokenAuth`` over its limits) answers 429 with
+        ``Retry-After``, as REST does, whatever else the response holds."""
+        result, status = super().get_response(request, data, show_graphiql)
+        if result and status < 500 and '"RATE_LIMITED"' in result:
+            retry_after = [
+                int(error["extensions"].get("retryAfter") or 1)
+                for error in json.loads(result).get("errors") or ()
+                if (error.get("extensions") or {}).get("code") == ErrorCode.RATE_LIMITED
+            ]
+            if retry_after:
+                request.movierec_retry_after = max(retry_after)  # type: ignore[attr-defined]
+                status = 429
+        return result, status
 
     def parse_body(self, request: HttpRequest) -> Any:
         if self.get_content_type(request) == "application/json" and not self.batch:
@@ -124,6 +169,8 @@ class MovierecGraphQLView(GraphQLView):
                 body = json.loads(request.body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as exc:
                 raise _bad_request("POST body sent invalid JSON.") from exc
+            except RecursionError as exc:  # nesting deeper than the parser's stack allows
+                raise _bad_request("POST body JSON is nested too deeply.") from exc
             if isinstance(body, list):
                 raise _bad_request(
                     "Batched operations are not supported; send one operation per request."
@@ -155,6 +202,8 @@ class MovierecGraphQLView(GraphQLView):
         operation_name: str | None,
         show_graphiql: bool = False,
     ) -> ExecutionResult | None:
+        if (name := unstorable_variable(variables)) is not None:
+            return ExecutionResult(data=None, errors=[unstorable_variable_error(name)])
         if query:
             if _token_count_exceeds(query, settings.GRAPHQL_MAX_TOKENS):
                 error = GraphQLError(
@@ -167,13 +216,16 @@ class MovierecGraphQLView(GraphQLView):
             except GraphQLError as error:
                 return ExecutionResult(data=None, errors=[error])
             limit_errors = validate(
-                self.schema.graphql_schema, document, [query_limits_rule(variables=variables)]
+                self.schema.graphql_schema,
+                document,
+                [query_limits_rule(variables=variables), UnstorableTextRule],
             )
             if limit_errors:
                 return ExecutionResult(data=None, errors=limit_errors)
-        return super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
-        )
+        with durable.scope():  # revocations survive the mutation's rollback
+            return super().execute_graphql_request(
+                request, data, query, variables, operation_name, show_graphiql
+            )
 
     @staticmethod
     def format_error(error: Exception) -> dict[str, Any]:

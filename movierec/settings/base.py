@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
-    "django_filters",
     "graphene_django",
     "django_celery_beat",
     "movierec",
@@ -168,6 +167,10 @@ GRAPHENE = {
     "SCHEMA_OUTPUT": "schema.graphql",
     "SCHEMA_INDENT": 2,
 }
+# Schema introspection and "Did you mean ...?" hints in errors: on for development; production
+# turns both off by default (clients use the published schema.graphql).
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=True)
+GRAPHQL_SUGGESTIONS = env.bool("GRAPHQL_SUGGESTIONS", default=True)
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 # Roughly the number of objects a query may return: 100 playlists x 20 items x their movies fits.
 GRAPHQL_MAX_COMPLEXITY = env.int("GRAPHQL_MAX_COMPLEXITY", default=20000)
@@ -180,6 +183,9 @@ GRAPHQL_DEFAULT_PAGE_SIZE = 20
 # this many extra ratings at that mean (see movies.selectors.with_community_average).
 MOVIES_RATING_PRIOR_WEIGHT = env.int("MOVIES_RATING_PRIOR_WEIGHT", default=10)
 GRAPHQL_MAX_PAGE_SIZE = 100
+# Who sends ``Authorization: Bearer`` to /graphql/: a DRF authentication class (the core names
+# no app; JWT-only, as session cookies must not authenticate the CSRF-exempt endpoint).
+GRAPHQL_AUTHENTICATION_CLASS = "users.authentication.JWTAuthentication"
 
 # --- REST + JWT -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -187,6 +193,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ("users.authentication.JWTAuthentication",),
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.AllowAny",),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's defaults, but JSON nested too deeply for the parser is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": (
+        "users.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ),
     # Error bodies shaped like GraphQL errors: {"errors": [{"message", "extensions": {"code"}}]}.
     "EXCEPTION_HANDLER": "users.api.errors.exception_handler",
 }
@@ -216,7 +228,7 @@ TMDB_POSTER_SIZE = env("TMDB_POSTER_SIZE", default="w500")
 TMDB_BACKDROP_SIZE = env("TMDB_BACKDROP_SIZE", default="w1280")
 TMDB_RATE_LIMIT = env.float("TMDB_RATE_LIMIT", default=40.0)  # requests/second, shared by workers
 TMDB_RATE_BURST = env.int("TMDB_RATE_BURST", default=0)  # 0: one second's worth of requests
-# Sync (movies.services): movies per fan-out chunk, concurrent detail requests per chunk, how
+# Sync (movies.sync): movies per fan-out chunk, concurrent detail requests per chunk, how
 # long a job's lock may live (longer than any run), and the defaults of the scheduled jobs.
 TMDB_SYNC_CHUNK_SIZE = env.int("TMDB_SYNC_CHUNK_SIZE", default=100)
 TMDB_SYNC_THREADS = env.int("TMDB_SYNC_THREADS", default=8)
@@ -284,16 +296,26 @@ RECS_EXCLUDE_WATCHLIST = env.bool("RECS_EXCLUDE_WATCHLIST", default=True)
 TRENDING_TMDB_WEIGHT = env.float("TRENDING_TMDB_WEIGHT", default=0.5)
 
 # --- Abuse limits -----------------------------------------------------------------------------
-# Fixed windows counted in Redis (users/throttling.py). A rate is "<requests>/<window>", the
+# Fixed windows counted in Redis (movierec/throttling.py). A rate is "<requests>/<window>", the
 # window in seconds or with a unit: "20/60", "5/5m", "10/1h".
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 RATELIMIT_RATES = {
     "login_ip": env("RATELIMIT_LOGIN_IP", default="20/1m"),  # every sign-in attempt, per IP
-    "login_account": env("RATELIMIT_LOGIN_ACCOUNT", default="5/5m"),  # failed ones, per account
     "register_ip": env("RATELIMIT_REGISTER_IP", default="10/1h"),
     "graphql": env("RATELIMIT_GRAPHQL", default="600/1m"),  # per viewer (user, or IP if anonymous)
 }
 # How many reverse proxies append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+# Wrong passwords (sign-in, changePassword, deleteAccount): growing delays, no hard lock. A
+# client waits `base` seconds after its `client_free`-th failure on an account, doubling each
+# time up to `cap`; once the account has `account_free` failures from all clients, every
+# client that has failed on it waits by the account's count too. Counts fade after `memory`.
+LOGIN_BACKOFF = {
+    "client_free": env.int("LOGIN_BACKOFF_CLIENT_FREE", default=3),
+    "account_free": env.int("LOGIN_BACKOFF_ACCOUNT_FREE", default=10),
+    "base": env.int("LOGIN_BACKOFF_BASE_SECONDS", default=2),
+    "cap": env.int("LOGIN_BACKOFF_MAX_SECONDS", default=900),
+    "memory": env.int("LOGIN_BACKOFF_MEMORY_SECONDS", default=3600),
+}
 RATELIMIT_NUM_PROXIES = env.int("RATELIMIT_NUM_PROXIES", default=0)
 
 # --- Logging (structlog renders both our events and stdlib records) ---------------------------

@@ -26,6 +26,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 # Generous, so the suite never trips them; throttling tests override one rate at a time.
 RATELIMIT_RATES = {name: "100000/1m" for name in RATELIMIT_RATES}  # noqa: F405
+LOGIN_BACKOFF = {**LOGIN_BACKOFF, "client_free": 100000, "account_free": 100000}  # noqa: F405
 RECS_MODEL_DIR = Path(os.environ.get("RECS_MODEL_DIR", "/tmp")) / f"movierec-test-models{_suffix}"  # noqa: F405
 # Every request re-checks the active model version, so no test sees a model of an earlier one.
 RECS_MODEL_CACHE_DIR = RECS_MODEL_DIR.with_name(RECS_MODEL_DIR.name + "-cache")

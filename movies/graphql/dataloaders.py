@@ -8,7 +8,19 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from movierec.graphql.dataloaders import BaseLoader, group_by
+from movies import selectors
 from movies.models import Credit, Genre, Keyword, Movie
+
+
+class MovieByIdLoader(BaseLoader[int, Movie | None]):
+    """Movie edges of other apps' types: ``Rating.movie``, ``PlaylistItem.movie``,
+    ``SavedMovie.movie``."""
+
+    context_key = "movies.movie_by_id"
+
+    def batch_load(self, keys: list[int]) -> list[Movie | None]:
+        movies = selectors.movies_by_ids(movie_ids=keys)
+        return [movies.get(key) for key in keys]
 
 
 class GenresByMovieLoader(BaseLoader[int, list[Genre]]):

@@ -16,11 +16,13 @@ from movierec.graphql.pagination import (
     paginate,
 )
 from movierec.graphql.permissions import staff_required
-from movies import models, selectors, services
+from movies import models, selectors
+from movies.sync import runs
+from movies.sync.jobs import sync_enqueue
 
 SyncKind = graphene.Enum(
     "SyncKind",
-    [(kind.upper(), kind) for kind in services.KINDS],
+    [(kind.upper(), kind) for kind in runs.KINDS],
     description="A TMDb sync job: GENRES, TRENDING_DAY, TRENDING_WEEK, POPULAR, MOVIE (one "
     "movie in full), CHANGES (incremental, /movie/changes) or STALE (refresh old rows).",
 )
@@ -168,9 +170,7 @@ class SyncTmdb(graphene.Mutation):
         tmdb_ids: list[int] | None = None,
         pages: int | None = None,
     ) -> SyncTmdbPayload:
-        from tasks.sync import sync_enqueue
-
-        kinds = [_value(k) for k in (kinds or []) if _value(k) != services.KIND_MOVIE]
+        kinds = [_value(k) for k in (kinds or []) if _value(k) != runs.KIND_MOVIE]
         tmdb_ids = tmdb_ids or []
         if not kinds and not tmdb_ids:
             raise BadUserInput("Give at least one job kind or TMDb id.", field="kinds")

@@ -9,16 +9,13 @@ from django.conf import settings
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from movierec.graphql.errors import BadUserInput
-from movierec.graphql.pagination import CountableConnection
+from movierec.graphql.pagination import CountableConnection, page_size
 from movies import models
 from movies.graphql.dataloaders import (
     CreditsByMovieLoader,
     GenresByMovieLoader,
     KeywordsByMovieLoader,
 )
-from ratings.graphql.types import resolve_movie_my_rating, resolve_movie_reviews
-from recs.graphql import movie_fields
 
 
 def image_url(path: str, size: str) -> str | None:
@@ -217,32 +214,10 @@ class Movie(DjangoObjectType):
         kind: Any = None,
         first: int | None = None,
     ) -> Any:
-        if first is not None and not 0 <= first <= settings.GRAPHQL_MAX_PAGE_SIZE:
-            raise BadUserInput(
-                f"`first` must be between 0 and {settings.GRAPHQL_MAX_PAGE_SIZE}.", field="first"
-            )
+        if first is not None:
+            page_size(first)  # the one `first` check: BAD_USER_INPUT beyond 0..100
         kind_value = getattr(kind, "value", kind)
         return CreditsByMovieLoader(info.context).load((root.pk, kind_value, first))
-
-    # --- ratings: the viewer's rating and public reviews (ratings.graphql.types) -------------
-    my_rating = graphene.Field(
-        "ratings.graphql.types.Rating",
-        description="The viewer's rating of this movie; null when anonymous or unrated.",
-        resolver=resolve_movie_my_rating,
-    )
-    reviews = graphene.Field(
-        graphene.NonNull("ratings.graphql.types.RatingConnection"),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="Ratings with a written review, newest first.",
-        resolver=resolve_movie_reviews,
-    )
-
-    # --- recommendations: similar movies and the viewer's affinity (recs.graphql) -------------
-    similar = movie_fields.similar_field()
-    match_score = movie_fields.match_score_field()
-    resolve_similar = staticmethod(movie_fields.resolve_similar)
-    resolve_match_score = staticmethod(movie_fields.resolve_match_score)
 
 
 MovieConnection = Movie._meta.connection

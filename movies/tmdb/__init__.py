@@ -1,5 +1,6 @@
-"""TMDb integration without Django: typed client, response schemas, Redis rate limiter and a
-TMDb-compatible dev server (``movies.tmdb.devserver``) for tests and local demos."""
+"""TMDb integration without Django: typed client, response schemas and Redis rate limiter.
+The TMDb-compatible dev server for tests and local demos is a development tool outside the
+production package: ``tools/tmdb_devserver``."""
 
 from movies.tmdb.client import MAX_CHANGES_WINDOW, MAX_PAGE, TmdbClient, TmdbStats
 from movies.tmdb.errors import (

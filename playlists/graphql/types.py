@@ -12,6 +12,7 @@ from graphene_django import DjangoObjectType
 from movierec.graphql.ids import decode_global_id
 from movierec.graphql.nested import then, validate_page_args
 from movierec.graphql.pagination import CountableConnection, connection_from_page
+from movies.graphql.dataloaders import MovieByIdLoader
 from playlists import models
 from playlists.graphql.dataloaders import (
     ITEM_ORDER,
@@ -19,7 +20,7 @@ from playlists.graphql.dataloaders import (
     ItemCountByPlaylistLoader,
     ItemPageByPlaylistLoader,
 )
-from ratings.graphql.dataloaders import MovieByIdLoader, UserByIdLoader
+from users.graphql.dataloaders import UserByIdLoader
 
 
 class Visibility(graphene.Enum):

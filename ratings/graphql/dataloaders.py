@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from movierec.graphql.dataloaders import BaseLoader
 from movierec.graphql.nested import PageByParentLoader
 from movierec.graphql.pagination import OrderKey
-from movies.models import Movie
 from ratings import selectors
 from ratings.models import Rating
-from users.models import User
 
 #: Reviews under a movie: newest change first.
 REVIEW_ORDER = (OrderKey("updated_at", descending=True),)
-
-
-class MovieByIdLoader(BaseLoader[int, Movie | None]):
-    """``Rating.movie``, ``PlaylistItem.movie``, ``SavedMovie.movie``."""
-
-    context_key = "lists.movie_by_id"
-
-    def batch_load(self, keys: list[int]) -> list[Movie | None]:
-        movies = selectors.movies_by_ids(movie_ids=keys)
-        return [movies.get(key) for key in keys]
-
-
-class UserByIdLoader(BaseLoader[int, User | None]):
-    """``Rating.user`` and ``Playlist.owner``."""
-
-    context_key = "lists.user_by_id"
-
-    def batch_load(self, keys: list[int]) -> list[User | None]:
-        users = selectors.users_by_ids(user_ids=keys)
-        return [users.get(key) for key in keys]
 
 
 class MyRatingByMovieLoader(BaseLoader[int, Rating | None]):
@@ -67,3 +45,19 @@ class ReviewPageByMovieLoader(PageByParentLoader):
 
     def children(self) -> QuerySet:
         return selectors.review_list()
+
+
+class RatingCountByUserLoader(BaseLoader[int, int]):
+    """How many movies each user rated: one GROUP BY for every user on the page."""
+
+    context_key = "rating_count_by_user"
+
+    def batch_load(self, keys: list[int]) -> list[int]:
+        counts = dict(
+            Rating.objects.filter(user_id__in=keys)
+            .order_by()
+            .values("user_id")
+            .annotate(n=Count("id"))
+            .values_list("user_id", "n")
+        )
+        return [counts.get(key, 0) for key in keys]

@@ -16,15 +16,15 @@ from graphene_django import DjangoObjectType
 
 from movierec.graphql.nested import then, validate_page_args
 from movierec.graphql.pagination import CountableConnection, connection_from_page
+from movies.graphql.dataloaders import MovieByIdLoader
 from ratings import models
 from ratings.graphql.dataloaders import (
     REVIEW_ORDER,
-    MovieByIdLoader,
     MyRatingByMovieLoader,
     ReviewCountByMovieLoader,
     ReviewPageByMovieLoader,
-    UserByIdLoader,
 )
+from users.graphql.dataloaders import UserByIdLoader
 
 
 class Rating(DjangoObjectType):

@@ -15,12 +15,12 @@ import numpy as np
 import scipy.sparse as sp
 
 KIND_RATING = 0
-KIND_FAVOURITE = 1
+KIND_FAVORITE = 1
 KIND_WATCHLIST = 2
 KIND_PLAYLIST = 3
 KINDS = {
     "rating": KIND_RATING,
-    "favourite": KIND_FAVOURITE,
+    "favorite": KIND_FAVORITE,
     "watchlist": KIND_WATCHLIST,
     "playlist": KIND_PLAYLIST,
 }
@@ -110,16 +110,16 @@ class ConfidenceWeights:
 
     Ratings: below ``rating_threshold`` -> dropped (not a like); at the threshold ->
     ``rating_min_weight``; rising linearly to ``rating_max_weight`` at ``rating_max``.
-    Favourites / watchlist / playlist entries have fixed weights. With ``half_life_days`` set,
+    Favorites / watchlist / playlist entries have fixed weights. With ``half_life_days`` set,
     every weight decays by half per half-life of age before ``now``, so old tastes fade.
-    Duplicate (user, item) pairs, e.g. a 5-star rating plus a favourite, are summed.
+    Duplicate (user, item) pairs, e.g. a 5-star rating plus a favorite, are summed.
     """
 
     rating_threshold: float = 3.0
     rating_min_weight: float = 0.2
     rating_max_weight: float = 1.0
     rating_max: float = 5.0
-    favourite: float = 1.0
+    favorite: float = 1.0
     watchlist: float = 0.5
     playlist: float = 0.6
     half_life_days: float | None = None
@@ -129,7 +129,7 @@ class ConfidenceWeights:
             raise ValueError("rating_max must be above rating_threshold")
         if min(self.rating_min_weight, self.rating_max_weight) <= 0:
             raise ValueError("rating weights must be positive")
-        if min(self.favourite, self.watchlist, self.playlist) < 0:
+        if min(self.favorite, self.watchlist, self.playlist) < 0:
             raise ValueError("kind weights must be >= 0")
         if self.half_life_days is not None and self.half_life_days <= 0:
             raise ValueError("half_life_days must be positive")
@@ -222,7 +222,7 @@ class Interactions:
     def weights(self, weights: ConfidenceWeights, now: int | None = None) -> np.ndarray:
         """Per-row confidence weight (float32), before duplicate pairs are summed."""
         kind_weight = np.array(
-            [0.0, weights.favourite, weights.watchlist, weights.playlist], dtype=np.float32
+            [0.0, weights.favorite, weights.watchlist, weights.playlist], dtype=np.float32
         )
         w = kind_weight[self.kinds]
         is_rating = self.kinds == KIND_RATING

@@ -2,7 +2,7 @@
 
 Only ratings are held out because only ratings say whether the user liked the film
 (relevance = held-out score >= ``RELEVANCE_THRESHOLD``). Every other interaction on a held-out
-(user, item) pair, e.g. a favourite of the same film, is removed from train too, otherwise the
+(user, item) pair, e.g. a favorite of the same film, is removed from train too, otherwise the
 answer leaks into the training data.
 """
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST, Interactions
+from .matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST, Interactions
 
 DEFAULT_NOW = 1_700_000_000  # fixed "now" so the data never depends on the wall clock
 _TWO_YEARS = 2 * 365 * 86_400
@@ -65,7 +65,7 @@ def generate(
 
     ``item_genres``: optional int genre code per item (the real catalogue's primary genre);
     genre ``g`` belongs to taste cluster ``g % n_clusters``. ``kind_shares`` are the shares of
-    ratings, favourites, watchlist and playlist entries. ``mainstream`` lifts out-of-taste
+    ratings, favorites, watchlist and playlist entries. ``mainstream`` lifts out-of-taste
     ratings of the most popular items (0 = pure taste clusters).
     """
     if n_ratings > n_users * n_items // 2:
@@ -136,12 +136,12 @@ def generate(
     scores = np.clip(np.round(raw * 2.0) / 2.0, 0.5, 5.0).astype(np.float32)
 
     kinds = rng.choice(
-        np.array([KIND_RATING, KIND_FAVOURITE, KIND_WATCHLIST, KIND_PLAYLIST], dtype=np.int8),
+        np.array([KIND_RATING, KIND_FAVORITE, KIND_WATCHLIST, KIND_PLAYLIST], dtype=np.int8),
         size=n_ratings,
         p=np.asarray(kind_shares) / np.sum(kind_shares),
     )
-    # Favourites and playlist entries are things people liked: keep them in-taste.
-    kinds[(kinds == KIND_FAVOURITE) & ~liked] = KIND_RATING
+    # Favorites and playlist entries are things people liked: keep them in-taste.
+    kinds[(kinds == KIND_FAVORITE) & ~liked] = KIND_RATING
     kinds[(kinds == KIND_PLAYLIST) & ~liked] = KIND_RATING
     scores[kinds != KIND_RATING] = 0.0
     timestamps = now - rng.integers(0, _TWO_YEARS, size=n_ratings)

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from movies import services
-from movies.tmdb.devserver import Catalogue, DevServer
+from tools.tmdb_devserver import Catalogue, DevServer
 
 CATALOGUE_SIZE = 300
 PAGES = math.ceil(CATALOGUE_SIZE / 20)
@@ -43,4 +42,4 @@ def catalogue_ids(catalogue: Catalogue) -> set[int]:
     return set(catalogue.movies)
 
 
-__all__ = ["CATALOGUE_SIZE", "PAGES", "catalogue_ids", "services"]
+__all__ = ["CATALOGUE_SIZE", "PAGES", "catalogue_ids"]

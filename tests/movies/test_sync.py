@@ -13,6 +13,7 @@ from django.utils import timezone
 from movierec.locks import job_lock
 from movies import services
 from movies.models import Credit, Genre, Movie, SyncRun, TrendingEntry
+from movies.sync import jobs, runs, upserts
 from movies.tmdb import TmdbClient
 from tests.factories import GenreFactory, MovieFactory
 from tests.movies.sync_fixtures import CATALOGUE_SIZE, PAGES
@@ -37,7 +38,7 @@ def _assert_matches_catalogue(catalogue) -> None:
 
 
 def test_full_sync_creates_exactly_the_catalogue(db, tmdb_server, sync_catalogue):
-    run = services.popular_sync(pages=PAGES)
+    run = jobs.popular_sync(pages=PAGES)
 
     assert (run.status, run.created, run.updated, run.unchanged, run.failed) == (
         SyncRun.Status.SUCCEEDED,
@@ -57,11 +58,11 @@ def test_full_sync_creates_exactly_the_catalogue(db, tmdb_server, sync_catalogue
 
 
 def test_second_run_changes_nothing(db, tmdb_server):
-    services.popular_sync(pages=PAGES)
+    jobs.popular_sync(pages=PAGES)
     before = dict(Movie.objects.values_list("tmdb_id", "updated_at"))
     credits = Credit.objects.count()
 
-    run = services.popular_sync(pages=PAGES)
+    run = jobs.popular_sync(pages=PAGES)
 
     assert (run.created, run.updated, run.unchanged, run.failed) == (0, 0, CATALOGUE_SIZE, 0)
     assert run.status == SyncRun.Status.SUCCEEDED
@@ -70,13 +71,13 @@ def test_second_run_changes_nothing(db, tmdb_server):
 
 
 def test_touched_movie_is_picked_up_incrementally(db, tmdb_server, sync_catalogue):
-    services.popular_sync(pages=PAGES)
-    first = services.changes_sync()
+    jobs.popular_sync(pages=PAGES)
+    first = jobs.changes_sync()
     assert first.status == SyncRun.Status.SUCCEEDED and first.cursor is not None
     touched = sorted(sync_catalogue.movies)[3]
     tmdb_server.catalogue.touch(touched)
 
-    run = services.changes_sync()
+    run = jobs.changes_sync()
 
     assert run.params["since"] == first.cursor.date().isoformat()
     assert (run.created, run.updated, run.unchanged, run.failed) == (0, 1, 0, 0)
@@ -87,11 +88,11 @@ def test_touched_movie_is_picked_up_incrementally(db, tmdb_server, sync_catalogu
 
 def test_changes_ignore_movies_not_stored(db, tmdb_server, sync_catalogue):
     ids = sorted(sync_catalogue.movies)
-    services.movie_sync(tmdb_id=ids[0])
+    jobs.movie_sync(tmdb_id=ids[0])
     tmdb_server.catalogue.touch(ids[0])
     tmdb_server.catalogue.touch(ids[1])
 
-    run = services.changes_sync(since=timezone.now().date())
+    run = jobs.changes_sync(since=timezone.now().date())
 
     assert run.tmdb_ids == [ids[0]]
     assert not Movie.objects.filter(tmdb_id=ids[1]).exists()
@@ -102,7 +103,7 @@ def test_rate_limits_and_server_errors_are_retried(db, tmdb_server):
     tmdb_server.inject_faults(503, count=2)
     tmdb_server.inject_faults(500, count=1)
 
-    run = services.popular_sync(pages=PAGES)
+    run = jobs.popular_sync(pages=PAGES)
 
     assert (run.status, run.created, run.failed) == (SyncRun.Status.SUCCEEDED, CATALOGUE_SIZE, 0)
     by_status = tmdb_server.stats()["by_status"]
@@ -114,27 +115,27 @@ def test_malformed_payloads_are_counted_and_skipped(db, tmdb_server, sync_catalo
     broken = sorted(sync_catalogue.movies)[10]
     tmdb_server.catalogue.malform(broken)
 
-    run = services.popular_sync(pages=PAGES)
+    run = jobs.popular_sync(pages=PAGES)
 
     assert run.status == SyncRun.Status.PARTIAL
     assert (run.created, run.failed) == (CATALOGUE_SIZE - 1, 1)
     assert "expected an integer" in run.error_samples[0]["error"]
     assert not Movie.objects.filter(tmdb_id=broken).exists()
 
-    single = services.movie_sync(tmdb_id=broken)
+    single = jobs.movie_sync(tmdb_id=broken)
     assert (single.status, single.failed) == (SyncRun.Status.FAILED, 1)
     assert single.error_samples[0]["tmdb_id"] == broken
 
 
 def test_unknown_movie_is_a_failed_run(db, tmdb_server):
-    run = services.movie_sync(tmdb_id=999_999_999)
+    run = jobs.movie_sync(tmdb_id=999_999_999)
 
     assert (run.status, run.failed, run.created) == (SyncRun.Status.FAILED, 1, 0)
     assert "could not be found" in run.error_samples[0]["error"]
 
 
 def test_movie_sync_stores_one_movie_in_full(db, tmdb_server, sync_catalogue):
-    run = services.movie_sync(tmdb_id=603)  # a real one: The Matrix
+    run = jobs.movie_sync(tmdb_id=603)  # a real one: The Matrix
 
     assert (run.status, run.created) == (SyncRun.Status.SUCCEEDED, 1)
     movie = Movie.objects.get(tmdb_id=603)
@@ -145,7 +146,7 @@ def test_movie_sync_stores_one_movie_in_full(db, tmdb_server, sync_catalogue):
 
 
 def test_credits_and_keywords_not_received_are_kept(db, tmdb_server):
-    services.movie_sync(tmdb_id=603)
+    jobs.movie_sync(tmdb_id=603)
     movie = Movie.objects.get(tmdb_id=603)
     credits, keywords = movie.credits.count(), movie.keywords_text
     assert credits and keywords
@@ -153,7 +154,7 @@ def test_credits_and_keywords_not_received_are_kept(db, tmdb_server):
         bare = client.movie(603, append=())
     assert not bare.credits_included and not bare.keywords_included
 
-    result = services.movies_upsert_from_tmdb(details=[bare])
+    result = upserts.movies_upsert_from_tmdb(details=[bare])
 
     assert (result.updated, result.unchanged) == (1, 0)
     movie.refresh_from_db()
@@ -163,7 +164,7 @@ def test_credits_and_keywords_not_received_are_kept(db, tmdb_server):
 def test_genres_sync_counts_and_claims_genres_known_by_name(db, tmdb_server):
     GenreFactory(name="Drama", tmdb_id=None)
 
-    run = services.genres_sync()
+    run = jobs.genres_sync()
 
     assert (run.status, run.created, run.updated, run.unchanged) == (
         SyncRun.Status.SUCCEEDED,
@@ -173,12 +174,12 @@ def test_genres_sync_counts_and_claims_genres_known_by_name(db, tmdb_server):
     )
     assert Genre.objects.count() == 19
     assert Genre.objects.get(name="Drama").tmdb_id == 18
-    again = services.genres_sync()
+    again = jobs.genres_sync()
     assert (again.created, again.unchanged) == (0, 19)
 
 
 def test_trending_sync_stores_ranks(db, tmdb_server, sync_catalogue):
-    run = services.trending_sync(window="day", pages=2)
+    run = jobs.trending_sync(window="day", pages=2)
 
     expected = sync_catalogue.trending_ids("day")[:40]
     assert (run.kind, run.status, run.created) == ("trending_day", SyncRun.Status.SUCCEEDED, 40)
@@ -186,7 +187,7 @@ def test_trending_sync_stores_ranks(db, tmdb_server, sync_catalogue):
     assert [e.movie.tmdb_id for e in entries] == expected
     assert [e.rank for e in entries] == list(range(1, 41))
 
-    services.trending_sync(window="day", pages=1)
+    jobs.trending_sync(window="day", pages=1)
     assert TrendingEntry.objects.filter(window="day").count() == 20
 
 
@@ -194,7 +195,7 @@ def test_sync_bumps_the_trending_cache_version(transactional_db, tmdb_server):
     cache.delete(services.TRENDING_VERSION_KEY)
     assert services.trending_cache_version() == 1
 
-    services.trending_sync(window="week", pages=1)
+    jobs.trending_sync(window="week", pages=1)
 
     assert services.trending_cache_version() == 2
     assert cache.get("trending:version") == 2
@@ -203,11 +204,11 @@ def test_sync_bumps_the_trending_cache_version(transactional_db, tmdb_server):
 def test_stale_refresh_refetches_old_movies_first(db, tmdb_server, sync_catalogue):
     ids = sorted(sync_catalogue.movies)[:3]
     for tmdb_id in ids:
-        services.movie_sync(tmdb_id=tmdb_id)
+        jobs.movie_sync(tmdb_id=tmdb_id)
     Movie.objects.filter(tmdb_id=ids[0]).update(last_synced_at=timezone.now() - timedelta(days=9))
     never = MovieFactory(tmdb_id=sorted(sync_catalogue.movies)[5])
 
-    run = services.stale_refresh(days=7)
+    run = jobs.stale_refresh(days=7)
 
     assert run.tmdb_ids == [never.tmdb_id, ids[0]]
     assert (run.created, run.updated, run.unchanged) == (0, 1, 1)
@@ -218,20 +219,20 @@ def test_stale_refresh_refetches_old_movies_first(db, tmdb_server, sync_catalogu
 def test_a_job_already_running_is_skipped(db, tmdb_server):
     with job_lock("sync:popular", timeout=30) as held:
         assert held
-        run = services.popular_sync(pages=1)
+        run = jobs.popular_sync(pages=1)
 
     assert run.status == SyncRun.Status.SKIPPED
     assert Movie.objects.count() == 0
-    assert services.popular_sync(pages=1).status == SyncRun.Status.SUCCEEDED
+    assert jobs.popular_sync(pages=1).status == SyncRun.Status.SUCCEEDED
 
 
 def test_a_redelivered_chunk_is_counted_once(db, tmdb_server, sync_catalogue):
     ids = sorted(sync_catalogue.movies)[:30]
-    run = services.sync_run_begin(kind="popular", params={"pages": 2})
-    chunks = services.sync_run_plan(run=run, tmdb_ids=ids)
+    run = runs.sync_run_begin(kind="popular", params={"pages": 2})
+    chunks = runs.sync_run_plan(run=run, tmdb_ids=ids)
 
-    first = services.sync_chunk_run(run_id=run.pk, index=0, tmdb_ids=chunks[0][1])
-    again = services.sync_chunk_run(run_id=run.pk, index=0, tmdb_ids=chunks[0][1])
+    first = runs.sync_chunk_run(run_id=run.pk, index=0, tmdb_ids=chunks[0][1])
+    again = runs.sync_chunk_run(run_id=run.pk, index=0, tmdb_ids=chunks[0][1])
 
     assert first.created == 30 and again is None
     run.refresh_from_db()
@@ -252,9 +253,9 @@ def test_concurrent_syncs_do_not_duplicate(transactional_db, tmdb_server, sync_c
             connection.close()
 
     threads = [
-        threading.Thread(target=job, args=(lambda: services.popular_sync(pages=PAGES),)),
-        threading.Thread(target=job, args=(lambda: services.trending_sync(window="week"),)),
-        threading.Thread(target=job, args=(lambda: services.popular_sync(pages=PAGES),)),
+        threading.Thread(target=job, args=(lambda: jobs.popular_sync(pages=PAGES),)),
+        threading.Thread(target=job, args=(lambda: jobs.trending_sync(window="week"),)),
+        threading.Thread(target=job, args=(lambda: jobs.popular_sync(pages=PAGES),)),
     ]
     for thread in threads:
         thread.start()
@@ -276,7 +277,7 @@ def test_popular_pages_are_validated(db, tmdb_server, pages):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.popular_sync(pages=pages)
+        jobs.popular_sync(pages=pages)
 
 
 def test_client_from_settings_uses_the_configured_url_and_limit(db, tmdb_server, settings):
@@ -296,7 +297,7 @@ def test_discover_sync_stores_exactly_the_discovered_slice(db, tmdb_server, sync
     expected = sync_catalogue.discover_ids(filters)[:40]
     assert expected, "the catalogue has Action movies"
 
-    run = services.discover_sync(pages=2, filters=filters)
+    run = jobs.discover_sync(pages=2, filters=filters)
 
     assert (run.kind, run.status, run.created) == (
         "discover",
@@ -318,6 +319,6 @@ def test_discover_sync_refuses_unknown_filters_and_pages(db, tmdb_server, kwargs
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as info:
-        services.discover_sync(**kwargs)
+        jobs.discover_sync(**kwargs)
     assert list(info.value.error_dict) == [field]
     assert not SyncRun.objects.exists()

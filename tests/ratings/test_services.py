@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from movierec.events import user_feedback_changed
 from movies.models import Movie
 from ratings import services
 from ratings.models import Rating
@@ -80,13 +81,13 @@ def test_deleting_a_missing_rating_raises_not_found():
 def calls():
     seen = []
 
-    def listener(user_id, movie_id):
+    def listener(sender, *, user_id, movie_id, **kwargs):
         seen.append((user_id, movie_id))
 
-    services.on_feedback_changed(listener)
-    services.on_feedback_changed(listener)  # registering twice is a no-op
+    user_feedback_changed.connect(listener)
+    user_feedback_changed.connect(listener)  # registering twice is a no-op
     yield seen
-    services.off_feedback_changed(listener)
+    user_feedback_changed.disconnect(listener)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -118,15 +119,15 @@ def test_listeners_do_not_run_when_the_transaction_rolls_back(calls):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failing_listener_does_not_break_the_write_or_other_listeners(calls):
-    def broken(user_id, movie_id):
+    def broken(sender, **kwargs):
         raise RuntimeError("listener bug")
 
-    services.on_feedback_changed(broken)
+    user_feedback_changed.connect(broken)
     try:
         user, movie = UserFactory(), MovieFactory()
         services.rating_set(user=user, movie=movie, score=3)
     finally:
-        services.off_feedback_changed(broken)
+        user_feedback_changed.disconnect(broken)
     assert Rating.objects.count() == 1
     assert (user.pk, movie.pk) in calls
 

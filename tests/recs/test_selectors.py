@@ -22,7 +22,7 @@ def _sources(recs):
 # ------------------------------------------------------------------ cold start
 
 
-def test_cold_start_user_with_favourite_genres_gets_genre_picks(planted, active_model, user):
+def test_cold_start_user_with_favorite_genres_gets_genre_picks(planted, active_model, user):
     user.favorite_genres.set([planted.genres["Drama"]])
     recs = selectors.recommendations_for_user(user, n=10)
     assert _sources(recs) == [RecSource.GENRE] * 10
@@ -32,7 +32,7 @@ def test_cold_start_user_with_favourite_genres_gets_genre_picks(planted, active_
     assert recs[0].score == 1.0 and all(0 < r.score <= 1 for r in recs)
 
 
-def test_films_in_several_favourite_genres_rank_first(planted, user):
+def test_films_in_several_favorite_genres_rank_first(planted, user):
     drama, horror = planted.genres["Drama"], planted.genres["Horror"]
     both = MovieFactory(title="Drama Horror", popularity=700.0, genres=[drama, horror])
     user.favorite_genres.set([drama, horror])

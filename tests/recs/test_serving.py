@@ -99,7 +99,7 @@ def test_feedback_change_invalidates_only_that_users_entries(
     # A write that nobody reports is not seen: the cached list is served.
     Rating.objects.create(user=user, movie=before[0].movie, score=Decimal("5.0"))
     assert selectors.recommendations_for_user(user, n=5) == before
-    serving.recs_user_feedback_changed(user.pk)
+    serving.user_cache_invalidate(user.pk)
     after = selectors.recommendations_for_user(user, n=5)
     assert before[0].movie not in [r.movie for r in after]
     assert serving.user_generation(other_user.pk) == other_before
@@ -135,7 +135,7 @@ def test_recommendations_still_answer_when_redis_is_down(planted, active_model, 
     crime = planted.movies["Crime"][0]
     assert selectors.match_scores_for_user(user, [crime.pk])[crime.pk] > 0.5
     assert len(selectors.movie_similar_list(crime, n=5)) == 5
-    serving.recs_user_feedback_changed(user.pk)  # logged, not raised
+    serving.user_cache_invalidate(user.pk)  # logged, not raised
 
 
 def test_user_scores_follow_current_feedback(planted, active_model, user):

@@ -18,6 +18,7 @@ from kombu import Connection
 
 from movierec.celery import app
 from movies.models import Credit, Movie, SyncRun
+from movies.sync.jobs import sync_enqueue
 from tasks import sync as sync_tasks
 from tasks.schedule import BEAT_SCHEDULE
 from tests.movies.sync_fixtures import CATALOGUE_SIZE, PAGES
@@ -175,7 +176,7 @@ def test_enqueue_runs_the_jobs_after_commit(
     db, tmdb_server, sync_catalogue, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        jobs = sync_tasks.sync_enqueue(kinds=["genres", "popular"], tmdb_ids=[603], pages=1)
+        jobs = sync_enqueue(kinds=["genres", "popular"], tmdb_ids=[603], pages=1)
 
     assert [(j.kind, j.tmdb_id) for j in jobs] == [
         ("genres", None),

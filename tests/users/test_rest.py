@@ -33,12 +33,21 @@ def test_register_login_refresh_verify_blacklist(db: Any) -> None:
     assert refreshed.status_code == 200
     new = refreshed.json()
     assert set(new) == {"access", "refresh"}
-    assert _post("token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
-
     assert _post("token/verify/", {"token": new["access"]}).status_code == 200
     assert _post("token/blacklist/", {"refresh": new["refresh"]}).status_code == 200
     assert _post("token/refresh/", {"refresh": new["refresh"]}).status_code == 401
     assert _post("token/verify/", {"token": new["access"]}).status_code == 401
+
+
+def test_reusing_a_rotated_refresh_token_ends_the_session(db: Any) -> None:
+    _post("register/", {"username": "trinity", "email": "t@zion.org", "password": STRONG_PASSWORD})
+    tokens = _post("token/", {"username": "trinity", "password": STRONG_PASSWORD}).json()
+    new = _post("token/refresh/", {"refresh": tokens["refresh"]}).json()
+
+    # Issue 11 (reuse detection): the replay is refused and ends the session family.
+    assert _post("token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
+    assert _post("token/verify/", {"token": new["access"]}).status_code == 401
+    assert _post("token/refresh/", {"refresh": new["refresh"]}).status_code == 401
 
 
 def test_a_token_from_rest_is_accepted_by_graphql(user: Any) -> None:

@@ -15,8 +15,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from movierec.throttling import RateLimitExceeded
 from users.exceptions import AuthenticationError
-from users.throttling import RateLimitExceeded
 
 
 def _camel(name: str) -> str:

@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from movierec.throttling import client_ip
 from users import selectors, services
 from users.api import serializers
 from users.models import User
-from users.throttling import client_ip
 from users.tokens import TokenPair
 
 _ERRORS = {

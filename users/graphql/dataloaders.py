@@ -1,8 +1,6 @@
-from django.db.models import Count
-
 from movierec.graphql.dataloaders import BaseLoader, group_by
 from movies.models import Genre
-from ratings.models import Rating
+from users import selectors
 from users.models import User
 
 
@@ -18,17 +16,11 @@ class FavoriteGenresByUserLoader(BaseLoader[int, list[Genre]]):
         return [[row.genre for row in grouped.get(key, [])] for key in keys]
 
 
-class RatingCountByUserLoader(BaseLoader[int, int]):
-    """How many movies each user rated: one GROUP BY for every user on the page."""
+class UserByIdLoader(BaseLoader[int, User | None]):
+    """User edges of other apps' types: ``Rating.user`` and ``Playlist.owner``."""
 
-    context_key = "rating_count_by_user"
+    context_key = "users.user_by_id"
 
-    def batch_load(self, keys: list[int]) -> list[int]:
-        counts = dict(
-            Rating.objects.filter(user_id__in=keys)
-            .order_by()
-            .values("user_id")
-            .annotate(n=Count("id"))
-            .values_list("user_id", "n")
-        )
-        return [counts.get(key, 0) for key in keys]
+    def batch_load(self, keys: list[int]) -> list[User | None]:
+        users = selectors.users_by_ids(user_ids=keys)
+        return [users.get(key) for key in keys]

@@ -4,10 +4,8 @@ from graphene_django import DjangoObjectType
 
 from movierec.graphql.permissions import viewer
 from movies.graphql.types import Genre
-from playlists.graphql.schema import profile_playlists_connection
-from ratings.graphql.schema import watchlist_connection
 from users import models
-from users.graphql.dataloaders import FavoriteGenresByUserLoader, RatingCountByUserLoader
+from users.graphql.dataloaders import FavoriteGenresByUserLoader
 
 _SELF_KEY = "_users_signed_in_by_this_request"
 
@@ -29,7 +27,6 @@ class User(DjangoObjectType):
     favorite_genres = graphene.List(
         graphene.NonNull(Genre), required=True, description="Cold-start genre preferences."
     )
-    rating_count = graphene.Int(required=True, description="How many movies the user rated.")
     email = graphene.String(
         description="The email address; only on the signed-in user's own profile (`me`)."
     )
@@ -49,48 +46,8 @@ class User(DjangoObjectType):
         return FavoriteGenresByUserLoader(info.context).load(root.pk)
 
     @staticmethod
-    def resolve_rating_count(root: models.User, info: graphene.ResolveInfo) -> object:
-        return RatingCountByUserLoader(info.context).load(root.pk)
-
-    @staticmethod
     def resolve_email(root: models.User, info: graphene.ResolveInfo) -> str | None:
         return root.email if is_self(info, root) else None
-
-    # --- lists: watchlist and playlists (ratings / playlists apps) ----------------------------
-    watchlist = graphene.Field(
-        "ratings.graphql.types.SavedMovieConnection",
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="Movies this member wants to watch, newest first. Private: null for "
-        "anyone but the member themself.",
-    )
-    playlists = graphene.Field(
-        graphene.NonNull("playlists.graphql.types.PlaylistConnection"),
-        first=graphene.Int(),
-        after=graphene.String(),
-        description="This member's playlists, most recently updated first: all of them for "
-        "the member, the public ones for everyone else.",
-    )
-
-    @staticmethod
-    def resolve_watchlist(
-        root: models.User,
-        info: graphene.ResolveInfo,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> object:
-        return watchlist_connection(viewer=viewer(info), user=root, first=first, after=after)
-
-    @staticmethod
-    def resolve_playlists(
-        root: models.User,
-        info: graphene.ResolveInfo,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> object:
-        return profile_playlists_connection(
-            viewer=viewer(info), user=root, first=first, after=after
-        )
 
 
 class AuthPayload(graphene.ObjectType):

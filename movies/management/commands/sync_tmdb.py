@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from movies import services
 from movies.models import SyncRun
+from movies.sync import runs as sync_runs
+from movies.sync.jobs import DISCOVER_FILTERS, sync_enqueue, sync_job_run
 
 
 class Command(BaseCommand):
@@ -55,18 +56,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         kinds: list[str] = []
         if options["genres"] or options["all"]:
-            kinds.append(services.KIND_GENRES)
+            kinds.append(sync_runs.KIND_GENRES)
         if options["trending"] or options["all"]:
-            kinds += [services.KIND_TRENDING_DAY, services.KIND_TRENDING_WEEK]
+            kinds += [sync_runs.KIND_TRENDING_DAY, sync_runs.KIND_TRENDING_WEEK]
         if options["popular"] or options["all"]:
-            kinds.append(services.KIND_POPULAR)
+            kinds.append(sync_runs.KIND_POPULAR)
         if options["discover"] is not None:
-            kinds.append(services.KIND_DISCOVER)
+            kinds.append(sync_runs.KIND_DISCOVER)
             options["filters"] = self._filters(options["discover"])
         if options["changes"] or options["all"]:
-            kinds.append(services.KIND_CHANGES)
+            kinds.append(sync_runs.KIND_CHANGES)
         if options["stale"] is not None:
-            kinds.append(services.KIND_STALE)
+            kinds.append(sync_runs.KIND_STALE)
         movie_ids: list[int] = options["movie"]
         if options["pages"] is not None and not 1 <= options["pages"] <= 500:
             raise CommandError("--pages must be between 1 and 500.")
@@ -87,8 +88,6 @@ class Command(BaseCommand):
             self._run(kinds, movie_ids, options)
 
     def _enqueue(self, kinds: list[str], movie_ids: list[int], options: dict[str, Any]) -> None:
-        from tasks.sync import sync_enqueue
-
         try:
             enqueued = sync_enqueue(
                 kinds=kinds,
@@ -107,11 +106,13 @@ class Command(BaseCommand):
     def _run(self, kinds: list[str], movie_ids: list[int], options: dict[str, Any]) -> None:
         started = time.monotonic()
         client = services.tmdb_client_from_settings()
-        jobs: list[tuple[str, Callable[..., SyncRun]]] = []
-        for kind in kinds:
-            jobs.append((kind, self._job(kind, options)))
-        for tmdb_id in movie_ids:
-            jobs.append((f"movie {tmdb_id}", self._movie_job(tmdb_id)))
+        job_options = {
+            "pages": options["pages"],
+            "filters": options.get("filters"),
+            "days": options["stale"],
+        }
+        jobs: list[tuple[str, str, dict[str, Any]]] = [(kind, kind, job_options) for kind in kinds]
+        jobs += [(f"movie {t}", sync_runs.KIND_MOVIE, {"tmdb_id": t}) for t in movie_ids]
         runs: list[SyncRun] = []
         with Progress(
             TextColumn("{task.description:<14}"),
@@ -120,14 +121,14 @@ class Command(BaseCommand):
             TimeElapsedColumn(),
             console=Console(stderr=True),  # stdout keeps the summary lines
         ) as bar:
-            for label, job in jobs:
+            for label, kind, job_options in jobs:
                 task = bar.add_task(label, total=None)
 
                 def progress(done: int, total: int, task: Any = task) -> None:
                     bar.update(task, completed=done, total=total)
 
                 try:
-                    run = job(progress, client=client)
+                    run = sync_job_run(kind, options=job_options, client=client, progress=progress)
                 except Exception as exc:
                     raise CommandError(f"{label} failed: {exc}") from exc
                 runs.append(run)
@@ -144,33 +145,6 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _movie_job(tmdb_id: int) -> Callable[..., SyncRun]:
-        return lambda progress, **kw: services.movie_sync(tmdb_id=tmdb_id, **kw)
-
-    @staticmethod
-    def _job(kind: str, options: dict[str, Any]) -> Callable[..., SyncRun]:
-        if kind == services.KIND_GENRES:
-            return lambda progress, **kw: services.genres_sync(**kw)
-        if kind in (services.KIND_TRENDING_DAY, services.KIND_TRENDING_WEEK):
-            window = "day" if kind == services.KIND_TRENDING_DAY else "week"
-            return lambda progress, **kw: services.trending_sync(
-                window=window, progress=progress, **kw
-            )
-        if kind == services.KIND_POPULAR:
-            return lambda progress, **kw: services.popular_sync(
-                pages=options["pages"], progress=progress, **kw
-            )
-        if kind == services.KIND_DISCOVER:
-            return lambda progress, **kw: services.discover_sync(
-                pages=options["pages"], filters=options["filters"], progress=progress, **kw
-            )
-        if kind == services.KIND_CHANGES:
-            return lambda progress, **kw: services.changes_sync(progress=progress, **kw)
-        return lambda progress, **kw: services.stale_refresh(
-            days=options["stale"], progress=progress, **kw
-        )
-
-    @staticmethod
     def _filters(pairs: list[str]) -> dict[str, str]:
         filters = {}
         for pair in pairs:
@@ -178,7 +152,7 @@ class Command(BaseCommand):
             if not sep or not key or not value:
                 raise CommandError(f"--discover takes FILTER=VALUE pairs, got {pair!r}.")
             filters[key] = value
-        unknown = sorted(set(filters) - services.DISCOVER_FILTERS)
+        unknown = sorted(set(filters) - DISCOVER_FILTERS)
         if unknown:
             raise CommandError(f"Unknown discover filter(s): {', '.join(unknown)}.")
         return filters

@@ -8,9 +8,9 @@ import graphene
 
 from movierec.graphql.ids import decode_global_id
 from movierec.graphql.permissions import login_required, viewer
+from movies.graphql.inputs import movie_from_global_id
 from playlists import services
 from playlists.graphql.types import Playlist
-from ratings.graphql.inputs import movie_from_global_id
 
 
 def _playlist_pk(value: str) -> int:

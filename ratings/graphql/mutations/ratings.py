@@ -6,8 +6,8 @@ import graphene
 
 from movierec.graphql.permissions import login_required, viewer
 from movierec.graphql.types import OkPayload
+from movies.graphql.inputs import movie_from_global_id
 from ratings import services
-from ratings.graphql.inputs import movie_from_global_id
 from ratings.graphql.types import Rating
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from movierec.celery import app
+
 
 class Command(BaseCommand):
     help = (
@@ -30,10 +32,10 @@ class Command(BaseCommand):
         from recs import services
         from recs.management.format import version_summary
         from recs.management.progress import rich_progress
-        from tasks import training
 
         if options["run_async"]:
-            result = training.recs_model_train.delay(tune=options["tune"])
+            # By name: recs does not import the tasks package that wraps it.
+            result = app.tasks["tasks.training.recs_model_train"].delay(tune=options["tune"])
             self.stdout.write(f"queued training task {result.id} on the ml queue")
             return
         with rich_progress(options["verbosity"] > 0) as progress:

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from movies.tmdb import TmdbClient
-from movies.tmdb.devserver import Catalogue, DevServer
+from tools.tmdb_devserver import Catalogue, DevServer
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

@@ -19,8 +19,8 @@ from movies.tmdb import (
     TmdbRateLimited,
     TmdbServerError,
 )
-from movies.tmdb.devserver import Catalogue, DevServer
 from movies.tmdb.schemas import parse_movie_detail
+from tools.tmdb_devserver import Catalogue, DevServer
 
 from .conftest import RecordingSleep
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from movies.tmdb.devserver import GENRES, REAL_MOVIE_IDS, Catalogue, DevServer
+from tools.tmdb_devserver import GENRES, REAL_MOVIE_IDS, Catalogue, DevServer
 
 from .conftest import SAMPLES
 

@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from movies.tmdb import TmdbClient
-from movies.tmdb.devserver import DevServer
 from movies.tmdb.ratelimit import NullRateLimiter, RedisTokenBucket
+from tools.tmdb_devserver import DevServer
 
 from .conftest import REDIS_URL, RecordingSleep
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from recs.engine.matrix import (
-    KIND_FAVOURITE,
+    KIND_FAVORITE,
     KIND_PLAYLIST,
     KIND_RATING,
     KIND_WATCHLIST,
@@ -60,9 +60,9 @@ def test_matrix_weights_per_kind_and_disliked_only_in_seen():
         users=[1, 1, 1, 1, 2],
         items=[10, 11, 12, 13, 10],
         scores=[5.0, 0, 0, 0, 2.0],
-        kinds=[KIND_RATING, KIND_FAVOURITE, KIND_WATCHLIST, KIND_PLAYLIST, KIND_RATING],
+        kinds=[KIND_RATING, KIND_FAVORITE, KIND_WATCHLIST, KIND_PLAYLIST, KIND_RATING],
     )
-    m = rows.to_matrix(ConfidenceWeights(favourite=1.5, watchlist=0.5, playlist=0.7))
+    m = rows.to_matrix(ConfidenceWeights(favorite=1.5, watchlist=0.5, playlist=0.7))
     dense = m.confidence.toarray()
     np.testing.assert_allclose(dense[0], [1.0, 1.5, 0.5, 0.7], atol=1e-6)
     assert dense[1].sum() == 0  # a 2-star rating is not a like
@@ -72,7 +72,7 @@ def test_matrix_weights_per_kind_and_disliked_only_in_seen():
 
 
 def test_duplicate_pairs_are_summed():
-    rows = _rows([1, 1, 1], [10, 10, 10], [5.0, 0, 4.0], [KIND_RATING, KIND_FAVOURITE, 0])
+    rows = _rows([1, 1, 1], [10, 10, 10], [5.0, 0, 4.0], [KIND_RATING, KIND_FAVORITE, 0])
     m = rows.to_matrix()
     assert m.confidence.nnz == 1
     assert m.confidence[0, 0] == pytest.approx(1.0 + 1.0 + 0.6)

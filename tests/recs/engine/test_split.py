@@ -1,6 +1,6 @@
 import numpy as np
 
-from recs.engine.matrix import KIND_FAVOURITE, KIND_RATING, Interactions
+from recs.engine.matrix import KIND_FAVORITE, KIND_RATING, Interactions
 from recs.engine.split import holdout_split, validation_split
 from recs.engine.synthetic import generate
 
@@ -21,12 +21,12 @@ def test_holds_out_rounded_fraction_of_each_users_ratings():
 
 def test_only_ratings_are_held_out_and_nothing_leaks():
     data = generate(300, 400, 12_000, seed=3).interactions
-    # A favourite on a rated pair must leave train together with the held-out rating.
+    # A favorite on a rated pair must leave train together with the held-out rating.
     extra = Interactions(
         data.user_ids[data.kinds == KIND_RATING],
         data.item_ids[data.kinds == KIND_RATING],
         np.zeros(int((data.kinds == KIND_RATING).sum()), np.float32),
-        np.full(int((data.kinds == KIND_RATING).sum()), KIND_FAVOURITE, np.int8),
+        np.full(int((data.kinds == KIND_RATING).sum()), KIND_FAVORITE, np.int8),
         np.zeros(int((data.kinds == KIND_RATING).sum()), np.int64),
     )
     both = Interactions.concat([data, extra])

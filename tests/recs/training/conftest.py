@@ -11,7 +11,7 @@ import pytest
 
 from playlists.models import Playlist, PlaylistItem
 from ratings.models import Favorite, Rating, WatchlistEntry
-from recs.engine.matrix import KIND_FAVOURITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.engine.synthetic import SyntheticData, generate
 from tests.factories import MovieFactory, UserFactory
 from users.models import User
@@ -48,7 +48,7 @@ def planted_load(
     ):
         if kind == KIND_RATING:
             ratings.append(Rating(user_id=user, movie_id=movie, score=Decimal(f"{score:.1f}")))
-        elif kind == KIND_FAVOURITE:
+        elif kind == KIND_FAVORITE:
             favorites.append(Favorite(user_id=user, movie_id=movie))
         elif kind == KIND_WATCHLIST:
             watchlist.append(WatchlistEntry(user_id=user, movie_id=movie))

@@ -6,10 +6,10 @@ import graphene
 
 from movierec.graphql.permissions import login_required, viewer
 from movierec.graphql.types import OkPayload
+from movierec.throttling import client_ip
 from users import services
 from users.graphql.mutations.base import auth_errors, auth_payload
 from users.graphql.types import AuthPayload, User
-from users.throttling import client_ip
 
 
 class Register(graphene.Mutation):
@@ -59,7 +59,10 @@ class ChangePassword(graphene.Mutation):
         root: None, info: graphene.ResolveInfo, old_password: str, new_password: str
     ) -> object:
         user = services.user_password_change(
-            user=viewer(info), old_password=old_password, new_password=new_password
+            user=viewer(info),
+            old_password=old_password,
+            new_password=new_password,
+            ip=client_ip(info.context),
         )
         return auth_payload(info, user, services.auth_tokens_issue(user=user))
 
@@ -72,6 +75,7 @@ class DeleteAccount(graphene.Mutation):
 
     @staticmethod
     @login_required
+    @auth_errors
     def mutate(root: None, info: graphene.ResolveInfo, password: str) -> object:
-        services.user_delete(user=viewer(info), password=password)
+        services.user_delete(user=viewer(info), password=password, ip=client_ip(info.context))
         return OkPayload(ok=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import graphene
 
 from movierec.graphql.types import OkPayload
+from movierec.throttling import client_ip
 from users import selectors, services
 from users.graphql.mutations.base import auth_errors, auth_payload
 from users.graphql.types import AuthPayload
-from users.throttling import client_ip
 
 
 class TokenAuth(graphene.Mutation):

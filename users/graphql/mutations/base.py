@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from movierec.graphql.errors import RateLimited, Unauthenticated
+from movierec.throttling import RateLimitExceeded
 from users.exceptions import AuthenticationError
 from users.graphql.types import AuthPayload, mark_signed_in
 from users.models import User
-from users.throttling import RateLimitExceeded
 from users.tokens import TokenPair
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,16 +1,27 @@
-"""Redis-backed fixed-window rate limits for sign-in, registration and the GraphQL endpoint.
+"""Redis-backed limits: fixed windows for sign-in, registration and GraphQL; growing delays
+for wrong passwords.
 
 One counter per (scope, key) lives in the cache's Redis under the cache key prefix, created
 with the window as its TTL (SET NX EX, then INCR, in one round trip), so every web process
 shares it and it expires by itself. A Redis outage fails open: limits are a defence, not a
 dependency. Rates come from ``settings.RATELIMIT_RATES`` and are read on every call, so tests
 can override one scope.
+
+Wrong passwords follow OWASP's authentication guidance instead of a hard lock that anyone
+could trigger against the owner: failures are counted per account and per (account, client),
+and a client that has failed against an account waits a delay that doubles with each further
+failure (``settings.LOGIN_BACKOFF``). A client with no failures against the account is never
+held back by the account's counter, so the owner can still sign in while an attacker is being
+slowed down; the per-IP window bounds how many accounts one client can try.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -103,6 +114,90 @@ def reset(scope: str, key: str) -> None:
         get_redis_connection("default").delete(_key(scope, key))
     except RedisError:
         logger.warning("ratelimit.redis_unavailable", scope=scope)
+
+
+def enforce_all(*checks: Callable[[], None]) -> None:
+    """Run every check (each may count); if any refuses, raise the one that binds longest.
+
+    A client refused by two limits must be told when *both* let it through, so
+    ``retry_after`` is the larger wait, never just the first limit's.
+    """
+    refusals: list[RateLimitExceeded] = []
+    for check_ in checks:
+        try:
+            check_()
+        except RateLimitExceeded as exc:
+            refusals.append(exc)
+    if refusals:
+        raise max(refusals, key=lambda exc: exc.retry_after)
+
+
+def backoff_delay(failures: int, free: int) -> int:
+    """Seconds to wait after ``failures`` wrong passwords when ``free`` are allowed without
+    delay: ``base`` after the ``free``-th, doubling with each further one, up to ``cap``."""
+    if failures < free:
+        return 0
+    config = settings.LOGIN_BACKOFF
+    return int(min(config["cap"], config["base"] * 2 ** min(failures - free, 32)))
+
+
+def _failure_keys(account: str, client: str) -> tuple[str, str]:
+    return _key("login_fail_client", f"{account}|{client}"), _key("login_fail_account", account)
+
+
+def login_attempt_check(account: str, client: str) -> None:
+    """Raise if ``client`` must still wait before its next password try on ``account``.
+
+    The client's own delay applies once it has ``client_free`` failures here; the account's
+    delay (failures from every client) applies only to clients that have failed here too.
+    """
+    if not settings.RATELIMIT_ENABLED:
+        return
+    config = settings.LOGIN_BACKOFF
+    client_key, account_key = _failure_keys(account, client)
+    try:
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        pipe.hmget(client_key, "n", "t")
+        pipe.hmget(account_key, "n", "t")
+        (client_n, client_t), (account_n, account_t) = pipe.execute()
+    except RedisError:
+        logger.warning("ratelimit.redis_unavailable", scope="login_backoff")
+        return
+    if not client_n:
+        return
+    now = time.time()
+    wait = float(client_t or 0) + backoff_delay(int(client_n), config["client_free"]) - now
+    if account_n:
+        account_wait = float(account_t or 0) + backoff_delay(int(account_n), config["account_free"])
+        wait = max(wait, account_wait - now)
+    if wait > 0:
+        raise RateLimitExceeded("login_backoff", math.ceil(wait))
+
+
+def login_failure_record(account: str, client: str) -> None:
+    """Count one wrong password against the account and against this client on it."""
+    if not settings.RATELIMIT_ENABLED:
+        return
+    memory = settings.LOGIN_BACKOFF["memory"]
+    now = time.time()
+    try:
+        pipe = get_redis_connection("default").pipeline(transaction=True)
+        for key in _failure_keys(account, client):
+            pipe.hincrby(key, "n", 1)
+            pipe.hset(key, "t", now)
+            pipe.expire(key, memory)
+        pipe.execute()
+    except RedisError:
+        logger.warning("ratelimit.redis_unavailable", scope="login_backoff")
+
+
+def login_success_record(account: str, client: str) -> None:
+    """The client knew the password: forget its failures (the account's count stays, so an
+    attacker's other clients remain slowed down)."""
+    try:
+        get_redis_connection("default").delete(_failure_keys(account, client)[0])
+    except RedisError:
+        logger.warning("ratelimit.redis_unavailable", scope="login_backoff")
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from movies.tmdb.devserver.catalogue import Catalogue
+from tools.tmdb_devserver.catalogue import Catalogue
 
 __all__ = ["DevApp", "DevServer", "Response"]
 

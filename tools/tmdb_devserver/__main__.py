@@ -1,4 +1,4 @@
-"""``python -m movies.tmdb.devserver --port 8765 --movies 5000 --seed 42``."""
+"""``python -m tools.tmdb_devserver --port 8765 --movies 5000 --seed 42``."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import argparse
 import sys
 import time
 
-from movies.tmdb.devserver.catalogue import Catalogue
-from movies.tmdb.devserver.server import DevServer
+from tools.tmdb_devserver.catalogue import Catalogue
+from tools.tmdb_devserver.server import DevServer
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m movies.tmdb.devserver", description="TMDb-compatible dev server."
+        prog="python -m tools.tmdb_devserver", description="TMDb-compatible dev server."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

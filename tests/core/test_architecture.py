@@ -1,0 +1,166 @@
+"""The dependency graph points one way: core <- domain apps <- recs <- tasks.
+
+Read from the source with ``ast`` (every import, late ones inside functions included), so a
+cycle or a core module reaching into a domain app fails here before it makes the code hard to
+change. ``recs/engine`` stays framework-free: it imports no Django and no project app.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Lowest first: an app may import only apps before it. ``movierec`` is the shared core.
+LAYERS = ("movierec", "movies", "users", "ratings", "playlists", "recs", "tasks")
+APPS = frozenset(LAYERS)
+
+#: Core modules that compose the apps into one project and so may name them: settings
+#: (INSTALLED_APPS, the beat schedule), the root GraphQL schema, and the ``make run`` demo.
+COMPOSITION_ROOT = (
+    "movierec/settings/",
+    "movierec/schema.py",
+    "movierec/demo.py",
+)
+
+#: Development tools outside the production package; no app may import them.
+DEV_ONLY = frozenset({"tools", "bench", "tests"})
+
+
+def _imported_modules(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def _sources(app: str) -> list[Path]:
+    return sorted(p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts)
+
+
+def import_edges(root: Path = ROOT) -> dict[tuple[str, str], list[str]]:
+    """``(importer app, imported top-level package) -> ["file:line module", ...]``."""
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for app in LAYERS:
+        for path in sorted(p for p in (root / app).rglob("*.py") if "migrations" not in p.parts):
+            relative = path.relative_to(root).as_posix()
+            for line, module in _imported_modules(path):
+                top = module.split(".")[0]
+                if top != app and (top in APPS or top in DEV_ONLY):
+                    edges[(app, top)].append(f"{relative}:{line} {module}")
+    return edges
+
+
+def _is_composition_root(where: str) -> bool:
+    return where.startswith(COMPOSITION_ROOT)
+
+
+def _app_graph() -> tuple[dict[str, set[str]], dict[tuple[str, str], list[str]]]:
+    """App-level graph without the composition root's edges (it composes, it is not a layer)."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    kept: dict[tuple[str, str], list[str]] = {}
+    for (source, target), where in import_edges().items():
+        where = [w for w in where if not _is_composition_root(w)]
+        if where and target in APPS:
+            graph[source].add(target)
+            kept[(source, target)] = where
+    return graph, kept
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph as ``[a, b, ..., a]``, or None (depth-first search)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_find_cycle_finds_one_and_accepts_a_dag():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_import_cycle_between_apps():
+    graph, edges = _app_graph()
+    cycle = find_cycle(graph)
+    if cycle:
+        hops = [f"{a} -> {b}: {edges[(a, b)][0]}" for a, b in zip(cycle, cycle[1:], strict=False)]
+        raise AssertionError("import cycle between apps:\n  " + "\n  ".join(hops))
+
+
+def test_imports_point_down_the_layers():
+    _, edges = _app_graph()
+    rank = {app: i for i, app in enumerate(LAYERS)}
+    upward = [
+        f"{source} imports {target} ({where[0]})"
+        for (source, target), where in sorted(edges.items())
+        if rank[target] > rank[source]
+    ]
+    assert upward == [], "imports must point to lower layers " + " < ".join(LAYERS)
+
+
+def test_the_core_imports_no_domain_app():
+    """Outside the composition root, the core registers hooks instead (health checks, the
+    GraphQL authentication class, type extensions, events)."""
+    offending = [
+        w
+        for (source, target), where in import_edges().items()
+        if source == "movierec" and target in APPS
+        for w in where
+        if not _is_composition_root(w)
+    ]
+    assert offending == []
+
+
+def test_no_app_imports_development_tools():
+    offending = [
+        w for (_, target), where in import_edges().items() if target in DEV_ONLY for w in where
+    ]
+    assert offending == []
+
+
+def test_recs_engine_imports_no_django_and_no_app():
+    framework = {"django", "graphene", "graphene_django", "rest_framework", "celery"}
+    offending = []
+    for path in _sources("recs/engine"):
+        for line, module in _imported_modules(path):
+            top = module.split(".")[0]
+            if top in framework or (top in APPS and not module.startswith("recs.engine")):
+                offending.append(f"{path.relative_to(ROOT)}:{line} {module}")
+    assert offending == []
+
+
+def test_recs_engine_loads_without_django():
+    code = (
+        "import sys, pkgutil, importlib, recs.engine as e\n"
+        "for m in pkgutil.iter_modules(e.__path__):\n"
+        "    importlib.import_module('recs.engine.' + m.name)\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] in {'django', 'graphene'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
