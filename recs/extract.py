@@ -2,7 +2,7 @@
 
 Privacy: what is extracted here shapes shared structures (item factors, item-item weights,
 ``similar``), which strangers see. So only ratings and items of PUBLIC or UNLISTED playlists
-are read; favourites, watchlists (never public) and PRIVATE playlists shape only their
+are read; favorites, watchlists (never public) and PRIVATE playlists shape only their
 owner's own recommendations, at serving time (``recs.user_feedback``).
 
 No model instance or per-row tuple is ever built: one ``COPY (SELECT ...) TO STDOUT`` in

@@ -1,7 +1,7 @@
 """Private items never shape what other people see (issue 9's exact scenario).
 
 Shared structures (item factors, EASE weights, ``similar``) learn only from ratings and
-PUBLIC/UNLISTED playlists; a PRIVATE playlist, favourites and the watchlist shape only their
+PUBLIC/UNLISTED playlists; a PRIVATE playlist, favorites and the watchlist shape only their
 owner's own recommendations, at serving time.
 """
 
@@ -59,7 +59,7 @@ def test_public_playlists_do_feed_the_shared_model(planted):
 def test_private_signals_shape_only_their_owners_list_at_serving_time(planted, settings):
     settings.RECS_MIN_FEEDBACK = 3
     services.recs_model_train()
-    # The owner only has a private playlist and favourites from one taste cluster.
+    # The owner only has a private playlist and favorites from one taste cluster.
     cluster = planted.data.item_clusters
     liked = [int(planted.movie_pks[i]) for i in range(len(cluster)) if cluster[i] == 0][:6]
     owner, stranger = UserFactory(), UserFactory()
