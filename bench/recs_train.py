@@ -5,7 +5,7 @@ PostgreSQL database with COPY (ratings, favorites, watchlist entries, playlist i
 ``recs_model_train`` + the promotion gate run exactly as the Celery task does. Prints seconds
 per stage, metrics against the popularity baseline with ratios, and ``evaluate_model``.
 
-Run: ``/work/venv/bin/python bench/recs_train.py [--interactions N]`` with DATABASE_URL /
+Run: ``python bench/recs_train.py [--interactions N]`` with DATABASE_URL /
 REDIS_URL set (or through ``make bench``).
 """
 

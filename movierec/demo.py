@@ -45,6 +45,7 @@ def tmdb_devserver_start(
         [sys.executable, "-m", "tools.tmdb_devserver", "--port", str(port),
          "--movies", str(movies), "--seed", str(seed)],
         stdout=subprocess.DEVNULL,
+        process_group=0,  # runstack stops it with its group; Ctrl-C is not sent to it directly
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/3"
     deadline = time.monotonic() + timeout
@@ -58,6 +59,12 @@ def tmdb_devserver_start(
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"TMDb dev server did not answer at {url} within {timeout:.0f}s")
+
+
+def devserver_image_base(api_url: str) -> str:
+    """The dev server's placeholder-poster root for its API root (``.../3`` -> ``.../t/p/``),
+    the value of ``TMDB_IMAGE_BASE_URL`` in demo mode so poster URLs load."""
+    return api_url.rstrip("/").removesuffix("/3") + "/t/p/"
 
 
 @dataclass

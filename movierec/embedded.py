@@ -192,6 +192,100 @@ def stop(which: list[str] | None = None) -> list[str]:
     return stopped
 
 
+#: ``si_code`` of a signal the kernel itself sends, as a terminal does on Ctrl-C (Linux).
+SI_KERNEL = 0x80
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _run_forwarding_signals(args: list[str]) -> int:
+    """Run ``args``, pass each stop signal on to it exactly once, return its exit status.
+
+    A terminal's Ctrl-C reaches the whole foreground group, the child included, so it is not
+    forwarded (that would be the child's second SIGINT); a SIGINT, SIGTERM or SIGHUP sent to
+    this process alone (``kill``, a supervisor) is. Linux says where a signal came from through
+    ``sigtimedwait``; elsewhere SIGINT is left to the terminal. On a terminal the command runs
+    as the foreground job, so Ctrl-C reaches it alone.
+    """
+    if not hasattr(signal, "sigtimedwait"):
+        proc = subprocess.Popen(args)
+
+        def forward(signum: int, _frame: object) -> None:
+            if signum != signal.SIGINT and proc.poll() is None:
+                proc.send_signal(signum)
+
+        for signum in _FORWARDED:
+            signal.signal(signum, forward)
+        return _status(proc.wait())
+    waited = {*_FORWARDED, signal.SIGCHLD}
+    terminal = _foreground_terminal()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, waited)
+
+    def in_child() -> None:
+        if terminal is not None:
+            _terminal_give(terminal)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # do not inherit the blocked mask
+
+    try:
+        # On a terminal the command gets a process group of its own and the foreground, as a
+        # shell's job would: Ctrl-C then reaches the command alone, not this wrapper nor the
+        # `make` above it (which would report "Interrupt" however cleanly the command stops).
+        proc = subprocess.Popen(
+            args, process_group=0 if terminal is not None else None, preexec_fn=in_child
+        )
+        if terminal is not None:
+            _terminal_give(terminal, proc.pid)
+        while proc.poll() is None:
+            info = signal.sigtimedwait(waited, 0.5)
+            if info is None or info.si_signo == signal.SIGCHLD:
+                continue
+            if info.si_signo == signal.SIGINT and info.si_code == SI_KERNEL:
+                continue  # from the terminal: the child has it already
+            if proc.poll() is None:
+                proc.send_signal(info.si_signo)
+        return _status(proc.returncode)
+    finally:
+        if terminal is not None:
+            _terminal_give(terminal, os.getpgrp())
+        # Whatever arrives from now on (a late repeat of the stop) must not cut short the
+        # services' stop that follows, nor print a KeyboardInterrupt.
+        for signum in _FORWARDED:
+            signal.signal(signum, _ignore)
+        while signal.sigtimedwait(waited, 0) is not None:
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _foreground_terminal() -> int | None:
+    """stdin's descriptor when it is a terminal whose foreground group is ours, else None."""
+    try:
+        if os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp():
+            return 0
+    except OSError:
+        pass
+    return None
+
+
+def _terminal_give(fd: int, pgid: int | None = None) -> None:
+    """Make ``pgid`` (default: the caller's group) the terminal's foreground group. A background
+    group may do so only with SIGTTOU ignored, as shells do."""
+    previous = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        os.tcsetpgrp(fd, os.getpgrp() if pgid is None else pgid)
+    except OSError:
+        pass  # the child already exited, or the terminal went away
+    finally:
+        signal.signal(signal.SIGTTOU, previous)
+
+
+def _ignore(_signum: int, _frame: object) -> None:
+    """A no-op handler (unlike SIG_IGN, not inherited by child processes)."""
+
+
+def _status(returncode: int) -> int:
+    """A child killed by signal N exits the shell way, 128 + N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
 def _main(argv: list[str]) -> int:
     cmd = argv[0] if argv else "status"
     if cmd == "start":
@@ -220,19 +314,8 @@ def _main(argv: list[str]) -> int:
         started = ensure_env()
         if started:
             print(f"embedded services started: {', '.join(started)} (data in {DATA_DIR})")
-        proc = subprocess.Popen(args)
-
-        def forward(signum: int, _frame: object) -> None:
-            # Ctrl-C reaches the child through the terminal's process group anyway; a
-            # SIGTERM/SIGHUP sent to us alone is passed on. Either way we wait for the child,
-            # then stop the services we started.
-            if signum != signal.SIGINT and proc.poll() is None:
-                proc.send_signal(signum)
-
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, forward)
         try:
-            return proc.wait()
+            return _run_forwarding_signals(args)
         finally:
             if started:
                 stop(started)

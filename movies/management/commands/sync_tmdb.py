@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from movies import services
 from movies.models import SyncRun
 from movies.sync import runs as sync_runs
 from movies.sync.jobs import DISCOVER_FILTERS, sync_enqueue, sync_job_run
+from movies.tmdb_access import tmdb_credentials_hint, tmdb_credentials_missing
 
 
 class Command(BaseCommand):
@@ -27,12 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--genres", action="store_true", help="Sync the genre list.")
         parser.add_argument("--trending", action="store_true", help="Trending, day and week.")
         parser.add_argument("--popular", action="store_true", help="Popular movies in full.")
+        # List options take space-separated values and accumulate when repeated:
+        # --movie 550 87421 and --movie 550 --movie 87421 are the same.
         parser.add_argument(
             "--discover",
             nargs="*",
+            action="extend",
             default=None,
             metavar="FILTER=VALUE",
-            help="Discover pages in full, e.g. --discover with_genres=28 year=1999.",
+            help="Discover pages in full, e.g. --discover with_genres=28 year=1999 (repeatable).",
         )
         parser.add_argument(
             "--pages",
@@ -41,7 +46,13 @@ class Command(BaseCommand):
             help="Popular/discover pages (default TMDB_POPULAR_PAGES).",
         )
         parser.add_argument(
-            "--movie", type=int, nargs="+", default=[], metavar="TMDB_ID", help="Movies in full."
+            "--movie",
+            type=int,
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="TMDB_ID",
+            help="Movies in full (repeatable).",
         )
         parser.add_argument("--changes", action="store_true", help="Incremental (/movie/changes).")
         parser.add_argument(
@@ -82,6 +93,9 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(f"would sync against {settings.TMDB_API_URL}: {', '.join(jobs)}")
             return
+        if tmdb_credentials_missing():
+            args = " ".join(sys.argv[2:]) if sys.argv[1:2] == ["sync_tmdb"] else ""
+            raise CommandError(tmdb_credentials_hint(f"sync_tmdb {args or '--all'}"))
         if options["run_async"]:
             self._enqueue(kinds, movie_ids, options)
         else:

@@ -11,9 +11,9 @@ from django.db.models import Count, Sum
 
 from movies.models import Genre, Movie
 from ratings.models import Rating
+from ratings.services import movie_rating_stats_recompute
 from recs.movielens import (
     genres_map,
-    movie_rating_stats_recompute,
     movielens_fixture_write,
     movielens_import,
     title_normalise,
