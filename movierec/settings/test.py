@@ -27,13 +27,16 @@ RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
 # Generous, so the suite never trips them; throttling tests override one rate at a time.
 RATELIMIT_RATES = {name: "100000/1m" for name in RATELIMIT_RATES}  # noqa: F405
 LOGIN_BACKOFF = {**LOGIN_BACKOFF, "client_free": 100000, "account_free": 100000}  # noqa: F405
-RECS_MODEL_DIR = Path(os.environ.get("RECS_MODEL_DIR", "/tmp")) / f"movierec-test-models{_suffix}"  # noqa: F405
-# Every request re-checks the active model version, so no test sees a model of an earlier one.
+# Under this checkout (git-ignored), so two checkouts' suites never share or delete artifacts.
+RECS_MODEL_DIR = (  # noqa: F405
+    Path(os.environ.get("RECS_MODEL_DIR", BASE_DIR / ".data")) / f"test-models{_suffix}"  # noqa: F405
+)
 RECS_MODEL_CACHE_DIR = RECS_MODEL_DIR.with_name(RECS_MODEL_DIR.name + "-cache")
 STORAGES["models"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": str(RECS_MODEL_DIR)},
 }
+# Every request re-checks the active model version, so no test sees a model of an earlier one.
 RECS_VERSION_CHECK_SECONDS = 0.0
 # Tiny test models train fastest on one thread (several contend on a busy 2-core machine).
 RECS_NUM_THREADS = 1

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from movierec.celery import app
+from movierec.celery import task_by_name
 from movies.models import Movie, SyncRun
 from movies.services import tmdb_client_from_settings
 from movies.sync.runs import (
@@ -329,7 +329,7 @@ def sync_enqueue(
     enqueued = []
     for kind, kwargs, tmdb_id in calls:
         task_id = str(uuid.uuid4())
-        task = app.tasks[JOBS[kind].task]
+        task = task_by_name(JOBS[kind].task)
         transaction.on_commit(
             lambda t=task, k=kwargs, i=task_id: t.apply_async(kwargs=k, task_id=i)
         )

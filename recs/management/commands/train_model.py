@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from movierec.celery import app
+from movierec.celery import task_by_name
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
         if options["run_async"]:
             # By name: recs does not import the tasks package that wraps it.
-            result = app.tasks["tasks.training.recs_model_train"].delay(tune=options["tune"])
+            result = task_by_name("tasks.training.recs_model_train").delay(tune=options["tune"])
             self.stdout.write(f"queued training task {result.id} on the ml queue")
             return
         with rich_progress(options["verbosity"] > 0) as progress:
