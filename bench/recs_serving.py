@@ -43,8 +43,8 @@ def _populate(n_movies: int, n_users: int, n_rows: int, bench_users: int) -> lis
     from movies.models import Genre, Movie
     from ratings.models import Rating
     from recs.engine import artifacts
-    from recs.engine.als import AlsParams, train
-    from recs.engine.matrix import KIND_RATING, Interactions
+    from recs.engine.hybrid import HybridParams, train_hybrid
+    from recs.engine.matrix import KIND_RATING, ConfidenceWeights, Interactions
     from recs.engine.synthetic import generate
     from recs.models import ModelVersion
     from users.models import User
@@ -62,11 +62,13 @@ def _populate(n_movies: int, n_users: int, n_rows: int, bench_users: int) -> lis
     )
     rows = data.interactions
     t0 = time.perf_counter()
-    model = train(
+    model, _, _ = train_hybrid(
         Interactions(
             rows.user_ids, movie_pk[rows.item_ids], rows.scores, rows.kinds, rows.timestamps
-        ).to_matrix(now=data.now),
-        AlsParams(),
+        ),
+        HybridParams(),
+        weights=ConfidenceWeights(),
+        now=data.now,
     )
     print(
         f"trained {model.n_users} users x {model.n_items} movies in {time.perf_counter() - t0:.1f}s"

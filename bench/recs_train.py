@@ -123,10 +123,17 @@ def main() -> None:
         from recs.management.format import metrics_table, timings_line
 
         settings.RECS_MODEL_DIR = Path(tmp)
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "models": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": tmp},
+            },
+        }
         for step, value in load(args.users, args.items, args.interactions).items():
             print(f"{step:<14} {value:7.2f}s")
 
-        version = services.recs_model_train_and_promote()
+        version = services.recs_model_train()
         counts = version.data_counts
         print(
             f"\nmodel v{version.pk} {version.status}: {counts['interactions']} interactions "
@@ -135,7 +142,10 @@ def main() -> None:
             f"{counts['users']} users x {counts['movies']} movies"
         )
         print(f"stages: {timings_line(version.timings)}")
-        print(metrics_table([("ALS", version.metrics), ("popularity", version.baseline_metrics)]))
+        print(
+            metrics_table([("hybrid", version.metrics), ("popularity", version.baseline_metrics)])
+        )
+        print(f"chosen: {version.params}\nvalidation: {version.validation}")
         print(f"gate: {version.note}")
         size = sum(p.stat().st_size for p in (Path(tmp) / version.artifact_path).iterdir())
         print(f"artifact: {size / 1e6:.1f} MB")

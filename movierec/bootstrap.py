@@ -62,7 +62,7 @@ def bootstrap_run(
         )
         return summary
     try:
-        version = recs_services.recs_model_train_and_promote()
+        version = recs_services.recs_model_train()
     except ValidationError as exc:
         summary.steps.append(f"no model yet: {'; '.join(exc.messages)}")
         return summary

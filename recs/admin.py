@@ -5,10 +5,11 @@ from recs.models import ModelVersion, TuningRun
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("id", "status", "created_at", "activated_at", "ndcg", "note")
+    list_display = ("id", "status", "created_at", "activated_at", "ndcg", "validation_ndcg", "note")
     list_filter = ("status",)
     readonly_fields = (
-        "params", "metrics", "baseline_metrics", "data_counts", "timings",
+        "params", "validation", "tuning_run", "metrics", "baseline_metrics", "data_counts",
+        "timings",
         "artifact_path", "created_at", "finished_at", "activated_at", "data_cutoff", "error",
     )  # fmt: skip
 
@@ -17,8 +18,21 @@ class ModelVersionAdmin(admin.ModelAdmin):
         value = (obj.metrics or {}).get("ndcg@10")
         return f"{value:.4f}" if isinstance(value, int | float) else "-"
 
+    @admin.display(description="Validation NDCG@10")
+    def validation_ndcg(self, obj: ModelVersion) -> str:
+        value = (obj.validation or {}).get("ndcg@10")
+        return f"{value:.4f}" if isinstance(value, int | float) else "-"
+
 
 @admin.register(TuningRun)
 class TuningRunAdmin(admin.ModelAdmin):
     list_display = ("id", "created_at", "best_ndcg", "best_params")
-    readonly_fields = ("best_params", "best_ndcg", "trials", "data_counts", "seconds", "created_at")
+    readonly_fields = (
+        "best_params",
+        "best_ndcg",
+        "validation",
+        "trials",
+        "data_counts",
+        "seconds",
+        "created_at",
+    )

@@ -127,5 +127,5 @@ def demo_model_ensure() -> ModelVersion | None:
 
     if services.recs_model_active() is not None:
         return None
-    version = services.recs_model_train()
+    version = services.recs_model_train(promote=False)
     return services.recs_model_activate(version)

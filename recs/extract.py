@@ -1,5 +1,10 @@
 """Interaction rows from PostgreSQL straight into numpy arrays, for training.
 
+Privacy: what is extracted here shapes shared structures (item factors, item-item weights,
+``similar``), which strangers see. So only ratings and items of PUBLIC or UNLISTED playlists
+are read; favorites, watchlists (never public) and PRIVATE playlists shape only their
+owner's own recommendations, at serving time (``recs.user_feedback``).
+
 No model instance or per-row tuple is ever built: one ``COPY (SELECT ...) TO STDOUT`` in
 PostgreSQL's binary format streams every source (ratings, favorites, watchlist entries,
 playlist items by their playlist's owner) as fixed-width rows, which numpy reads in place
@@ -38,24 +43,18 @@ _ROW = np.dtype(
 _HEADER = 19  # "PGCOPY\n\xff\r\n\0" + int32 flags + int32 header extension length (0)
 _TRAILER = 2  # int16 -1
 
-# Playlist entries count once per (owner, movie), at the earliest time the movie was added.
+# Playlist entries count once per (owner, movie), at the earliest time the movie was added;
+# only shared playlists (see the module docstring).
 _SQL = f"""
 COPY (
     SELECT user_id::int8, movie_id::int8, score::float4, {KIND_RATING}::int2,
            floor(extract(epoch FROM updated_at))::int8
       FROM ratings_rating
     UNION ALL
-    SELECT user_id::int8, movie_id::int8, 0::float4, {KIND_FAVORITE}::int2,
-           floor(extract(epoch FROM added_at))::int8
-      FROM ratings_favorite
-    UNION ALL
-    SELECT user_id::int8, movie_id::int8, 0::float4, {KIND_WATCHLIST}::int2,
-           floor(extract(epoch FROM added_at))::int8
-      FROM ratings_watchlistentry
-    UNION ALL
     SELECT p.owner_id::int8, i.movie_id::int8, 0::float4, {KIND_PLAYLIST}::int2,
            floor(extract(epoch FROM min(i.added_at)))::int8
       FROM playlists_playlistitem i JOIN playlists_playlist p ON p.id = i.playlist_id
+     WHERE p.visibility IN ('PUBLIC', 'UNLISTED')
      GROUP BY p.owner_id, i.movie_id
 ) TO STDOUT (FORMAT BINARY)
 """
@@ -120,13 +119,13 @@ def interactions_extract() -> Extracted:
 
 
 def feedback_count_since(cutoff: datetime) -> int:
-    """Interactions written after ``cutoff`` (new or changed ratings, new list entries)."""
-    from playlists.models import PlaylistItem
-    from ratings.models import Favorite, Rating, WatchlistEntry
+    """Training interactions written after ``cutoff`` (new or changed ratings, new entries
+    of shared playlists): private signals never trigger a retrain, they are not trained on."""
+    from playlists.models import Playlist, PlaylistItem
+    from ratings.models import Rating
 
+    shared = [Playlist.Visibility.PUBLIC, Playlist.Visibility.UNLISTED]
     return (
         Rating.objects.filter(updated_at__gt=cutoff).count()
-        + Favorite.objects.filter(added_at__gt=cutoff).count()
-        + WatchlistEntry.objects.filter(added_at__gt=cutoff).count()
-        + PlaylistItem.objects.filter(added_at__gt=cutoff).count()
+        + PlaylistItem.objects.filter(added_at__gt=cutoff, playlist__visibility__in=shared).count()
     )

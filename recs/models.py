@@ -8,7 +8,8 @@ class ModelVersionQuerySet(models.QuerySet):
 
 
 class ModelVersion(models.Model):
-    """One trained ALS model: how it was made, how it scored, and whether it serves."""
+    """One trained hybrid (ALS + EASE) model: how it was made, how it scored, whether it
+    serves."""
 
     class Status(models.TextChoices):
         TRAINING = "training", "Training"
@@ -32,6 +33,12 @@ class ModelVersion(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     # Feedback newer than this was not in the training data (drives "retrain when enough new").
     data_cutoff = models.DateTimeField(null=True, blank=True)
+    tuning_run = models.ForeignKey(
+        "TuningRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
+    validation = models.JSONField(
+        default=dict, blank=True, help_text="Validation scores of the tuned parameters."
+    )
 
     objects = ModelVersionQuerySet.as_manager()
 
@@ -55,6 +62,7 @@ class TuningRun(models.Model):
 
     best_params = models.JSONField(default=dict)
     best_ndcg = models.FloatField(help_text="Validation NDCG@10 of the winner.")
+    validation = models.JSONField(default=dict, blank=True, help_text="The winner's scores.")
     trials = models.JSONField(default=list, blank=True, help_text="One row per tried combination.")
     data_counts = models.JSONField(default=dict, blank=True)
     seconds = models.FloatField(default=0.0)

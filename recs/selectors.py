@@ -1,14 +1,17 @@
 """Read side of recommendations: top-N lists, trending, similar movies and match scores.
 
-Every function answers from the active model (``recs.serving``) when there is one and
-falls back to catalogue signals (favorite genres, trending, popularity) when there is not,
-so lists are never empty while the catalogue is not. Results are cached in Redis with
-versioned keys; a Redis outage only means computing without the cache.
+One straight path per request: resolver -> one selector here -> cache (``recs.keys``) ->
+model registry (``recs.serving``) -> engine (``HybridModel``) -> result. The viewer's scores
+over the catalogue are computed once per request (``viewer_scores``, memoised in the
+request's ``memo``) and shared by ``recommendations`` and ``matchScore``. Without an active
+model the lists fall back to catalogue signals (favourite genres, trending, popularity), so
+they are never empty while the catalogue is not. A Redis outage only means no cache.
 """
 
 from __future__ import annotations
 
 import enum
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +31,8 @@ from django.utils import timezone
 from movies.models import Genre, Movie, TrendingEntry
 from movies.selectors import genres_by_names
 from ratings.models import Rating
-from recs import serving
+from recs import keys, serving
+from recs.engine.hybrid import UserScores
 from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.user_feedback import UserFeedback
 
@@ -174,8 +178,13 @@ def _trending_compute(window: str) -> tuple[list[tuple[int, float]], list[int]]:
 
 
 def _trending(window: str) -> tuple[list[tuple[int, float]], list[int]]:
-    key = f"recs:trending:t{serving.trending_version()}:{window}"
-    return serving.cached(key, settings.TRENDING_CACHE_TTL, lambda: _trending_compute(window))
+    key = keys.trending(serving.trending_version(), window)
+    hit = serving.cache_get(key) if serving.guard.available else None
+    if hit is not None:
+        return hit
+    value = _trending_compute(window)
+    serving.cache_set(key, value, timeout=settings.TRENDING_CACHE_TTL)
+    return value
 
 
 def _movies_in_order(ids: Iterable[int]) -> list[Movie]:
@@ -220,12 +229,13 @@ class _Builder:
 
 
 def _personalized(
-    builder: _Builder, active: serving.ActiveModel, feedback: UserFeedback, genre: Genre | None
+    builder: _Builder,
+    active: serving.ActiveModel,
+    feedback: UserFeedback,
+    state: UserScores,
+    genre: Genre | None,
 ) -> None:
     model = active.model
-    user = serving.user_vector(model, feedback)
-    if user.is_empty:
-        return
     exclude = model.item_index.to_index(np.fromiter(builder.taken, dtype=np.int64))
     exclude = exclude[exclude >= 0]
     allowed = None
@@ -238,21 +248,19 @@ def _personalized(
         )
         allowed = model.item_index.to_index(genre_movies)
         allowed = allowed[allowed >= 0]
-    idx, raw = model.recommend_for_vector(
-        user.vector, builder.missing + _MARGIN, exclude_idx=exclude, allowed_items_idx=allowed
-    )
+    idx, _ = model.recommend(state, builder.missing + _MARGIN, exclude, allowed)
     if idx.size == 0:
         return
-    scores = model.match_score(raw)
     movie_ids = model.item_index.to_ids(idx).tolist()
     existing = Movie.objects.in_bulk(movie_ids)
     keep = [k for k, movie_id in enumerate(movie_ids) if movie_id in existing][: builder.missing]
-    # Films deleted since training are skipped; the rest are explained in one solve.
-    explained = model.explain_batch(user.confidence, idx[keep], n=BECAUSE_SIZE)
+    # Films deleted since training are skipped; the rest are scored and explained at once.
+    scores = model.match(state, idx[keep])
+    explained = model.explain(state, idx[keep], n=BECAUSE_SIZE)
     picked: list[tuple[int, float, list[int]]] = []
-    for k, reasons in zip(keep, explained, strict=True):
-        because = model.item_index.to_ids(np.asarray([j for j, _ in reasons], np.int64))
-        picked.append((movie_ids[k], float(scores[k]), because.tolist()))
+    for k, score, reasons in zip(keep, scores.tolist(), explained, strict=True):
+        because = model.item_index.to_ids(np.asarray(reasons, np.int64))
+        picked.append((movie_ids[k], float(score), because.tolist()))
     wanted = {j for _, _, because in picked for j in because} - set(existing)
     movies = {**existing, **Movie.objects.in_bulk(wanted)} if wanted else existing
     for movie_id, score, because_ids in picked:
@@ -337,6 +345,7 @@ def _compute(
     genre: Genre | None,
     feedback: UserFeedback | None,
     active: serving.ActiveModel | None,
+    state: UserScores | None,
 ) -> _Builder:
     excluded = (
         feedback.excluded_movie_ids(exclude_watchlist=settings.RECS_EXCLUDE_WATCHLIST)
@@ -345,8 +354,13 @@ def _compute(
     )
     builder = _Builder(n, excluded)
     if feedback is not None:
-        if active is not None and feedback.movie_count >= settings.RECS_MIN_FEEDBACK:
-            _personalized(builder, active, feedback, genre)
+        if (
+            active is not None
+            and state is not None
+            and not state.is_empty
+            and feedback.movie_count >= settings.RECS_MIN_FEEDBACK
+        ):
+            _personalized(builder, active, feedback, state, genre)
         favorites = list(feedback.favorite_genre_ids)
         if genre is not None:
             favorites = [genre.pk] if genre.pk in favorites else []
@@ -375,7 +389,43 @@ def _materialise(entries: Sequence[_Entry], known: dict[int, Movie]) -> list[Rec
     ]
 
 
-def recommendations_for_user(user: Any, *, n: int, genre: str | None = None) -> list[Rec]:
+@dataclass(frozen=True)
+class Viewer:
+    """What one request knows about its viewer: feedback and (with a model) their scores."""
+
+    user_id: int
+    generation: str | None
+    feedback: UserFeedback
+    active: serving.ActiveModel | None
+    scores: UserScores | None
+
+
+def viewer_scores(user_id: int, memo: dict | None = None) -> Viewer:
+    """The viewer's feedback and blended scores, computed once per request.
+
+    ``memo`` is a per-request dict (the GraphQL context's): the list and every
+    ``matchScore`` of the page share one computation. Keyed by model version and the user's
+    feedback generation, so a change within the request is still seen.
+    """
+    active = serving.active_model()
+    generation = serving.user_generation(user_id)
+    version = active.version if active is not None else 0
+    key = ("recs.viewer", version, user_id, generation)
+    if memo is not None and generation is not None and key in memo:
+        return memo[key]
+    feedback = serving.user_feedback(user_id, generation)
+    scores = None
+    if active is not None:
+        scores = active.model.user_scores(feedback.interactions, now=int(time.time()))
+    viewer = Viewer(user_id, generation, feedback, active, scores)
+    if memo is not None and generation is not None:
+        memo[key] = viewer
+    return viewer
+
+
+def recommendations_for_user(
+    user: Any, *, n: int, genre: str | None = None, memo: dict | None = None
+) -> list[Rec]:
     """Top-``n`` for ``user`` (None or anonymous: the trending/popular list).
 
     PERSONALIZED from the user's *current* feedback when they gave enough
@@ -389,32 +439,32 @@ def recommendations_for_user(user: Any, *, n: int, genre: str | None = None) -> 
         return []
     genre_key = genre_obj.pk if genre_obj is not None else ""
     user_id = user.pk if user is not None and user.is_authenticated else None
-    known: dict[int, Movie] = {}
-
-    def compute(feedback: UserFeedback | None, active: serving.ActiveModel | None) -> list:
-        builder = _compute(n, genre_obj, feedback, active)
-        known.update(builder.movies)
-        return builder.entries
 
     if user_id is None:
-        key = f"recs:anon:t{serving.trending_version()}:n{n}:genre{genre_key}"
-        entries = serving.cached(key, settings.TRENDING_CACHE_TTL, lambda: compute(None, None))
-        return _materialise(entries, known)
+        key = keys.anonymous(serving.trending_version(), n, genre_key)
+        entries = serving.cache_get(key) if serving.guard.available else None
+        if entries is not None:
+            return _materialise(entries, {})
+        builder = _compute(n, genre_obj, None, None, None)
+        serving.cache_set(key, builder.entries, timeout=settings.TRENDING_CACHE_TTL)
+        return _materialise(builder.entries, builder.movies)
 
     active = serving.active_model()
     generation = serving.user_generation(user_id)
     version = active.version if active is not None else 0
     key = (
-        f"recs:v{version}:u{user_id}:g{generation}:n{n}:genre{genre_key}"
-        if generation is not None
+        keys.recommendations(version, user_id, generation, n, genre_key)
+        if generation is not None and serving.guard.available
         else None
     )
-    entries = serving.cached(
-        key,
-        settings.RECS_CACHE_TTL,
-        lambda: compute(serving.user_feedback(user_id, generation), active),
-    )
-    return _materialise(entries, known)
+    entries = serving.cache_get(key) if key is not None else None
+    if entries is not None:
+        return _materialise(entries, {})
+    viewer = viewer_scores(user_id, memo)
+    builder = _compute(n, genre_obj, viewer.feedback, viewer.active, viewer.scores)
+    if key is not None:
+        serving.cache_set(key, builder.entries, timeout=settings.RECS_CACHE_TTL)
+    return _materialise(builder.entries, builder.movies)
 
 
 # ------------------------------------------------------------------ similar movies
@@ -463,9 +513,9 @@ def similar_movie_ids(movie_ids: Sequence[int], *, n: int) -> dict[int, list[int
         return {movie_id: [] for movie_id in movie_ids}
     active = serving.active_model()
     version = active.version if active is not None else 0
-    keys = {movie_id: f"recs:v{version}:similar:{movie_id}:n{n}" for movie_id in movie_ids}
-    hits = serving.cache_get_many(list(keys.values()))
-    result = {mid: hits[key] for mid, key in keys.items() if key in hits}
+    wanted = {movie_id: keys.similar(version, movie_id, n) for movie_id in movie_ids}
+    hits = serving.cache_get_many(list(wanted.values()))
+    result = {mid: hits[key] for mid, key in wanted.items() if key in hits}
     todo = [mid for mid in movie_ids if mid not in result]
     content: list[int] = []
     if active is not None and todo:
@@ -482,7 +532,7 @@ def similar_movie_ids(movie_ids: Sequence[int], *, n: int) -> dict[int, list[int
     result.update(_content_similar(content, n))
     if todo:
         serving.cache_set_many(
-            {keys[mid]: result[mid] for mid in todo}, timeout=settings.RECS_CACHE_TTL
+            {wanted[mid]: result[mid] for mid in todo}, timeout=settings.RECS_CACHE_TTL
         )
     return result
 
@@ -495,26 +545,26 @@ def movie_similar_list(movie: Movie, *, n: int) -> list[Movie]:
 # --------------------------------------------------------------------- match score
 
 
-def match_scores_for_user(user: Any, movie_ids: Sequence[int]) -> dict[int, float | None]:
-    """Calibrated 0..1 affinity per movie for ``user`` in one numpy call.
+def match_scores_for_user(
+    user: Any, movie_ids: Sequence[int], memo: dict | None = None
+) -> dict[int, float | None]:
+    """Probability the viewer likes each movie (see ``HybridModel.match``), from the scores
+    ``viewer_scores`` computed once for the request.
 
-    None when anonymous, when no model is active, when the user has no positive feedback
-    the model can use, or for movies the model does not know.
+    None when anonymous, when no model is active, when the user has no feedback the model
+    can use, or for movies the model does not know.
     """
     result: dict[int, float | None] = {movie_id: None for movie_id in movie_ids}
     if user is None or not user.is_authenticated or not movie_ids:
         return result
-    active = serving.active_model()
-    if active is None:
+    viewer = viewer_scores(user.pk, memo)
+    if viewer.active is None or viewer.scores is None or viewer.scores.is_empty:
         return result
-    model = active.model
-    user_vec = serving.user_vector(model, serving.user_feedback(user.pk))
-    if user_vec.is_empty:
-        return result
+    model = viewer.active.model
     ids = np.asarray(list(movie_ids), dtype=np.int64)
     idx = model.item_index.to_index(ids)
     known = idx >= 0
-    scores = model.match_score(model.score_items(user_vec.vector, idx[known]))
+    scores = model.match(viewer.scores, idx[known])
     for movie_id, score in zip(ids[known].tolist(), np.atleast_1d(scores).tolist(), strict=True):
         result[movie_id] = round(float(score), 6)
     return result

@@ -1,22 +1,25 @@
 """Training, evaluation, promotion and activation of recommendation models.
 
-Storage contract with the serving side (``recs.selectors``): the single ``ModelVersion`` with
-status ``active`` is served; its ``artifact_path`` is relative to ``settings.RECS_MODEL_DIR``
-and loads with ``recs.engine.artifacts.load``; item ids are Movie pks and user ids User pks.
-Activation is one transaction and, on commit, sets the cache key ``recs:active_version`` to
-the new pk so serving processes hot-reload. A failed training never touches the active row.
+One training path: :func:`recs_model_train` takes the training lock, extracts, re-tunes when
+the data changed materially (or when asked), runs the engine recipe (split, fit, evaluate,
+calibrate, refit), publishes the artifact to ``storages["models"]`` and applies the promotion
+gate. The Celery task, ``manage.py train_model`` and the benchmarks all call it;
+``recs_model_evaluate`` runs the same recipe without publishing.
+
+Storage contract with serving (``recs.registry``): the single ``ModelVersion`` with status
+``active`` is served; its ``artifact_path`` is relative to the models storage. Activation is
+one transaction and, on commit, sets ``recs.keys.ACTIVE_VERSION`` so serving processes
+hot-reload. A failed training never touches the active row.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 import traceback
 import uuid
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -26,25 +29,27 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from recs.engine import artifacts
-from recs.engine.als import AlsModel, AlsParams
-from recs.engine.evaluate import Metrics, compare, evaluate_model, evaluate_popularity
+from movierec.locks import job_lock
+from recs import artifact_store, keys
+from recs.engine import recipe
+from recs.engine.als import AlsParams
+from recs.engine.artifacts import ArtifactError
+from recs.engine.evaluate import Metrics
+from recs.engine.hybrid import HybridParams
 from recs.engine.matrix import ConfidenceWeights
-from recs.engine.pipeline import run as pipeline_run
-from recs.engine.progress import Progress, Timings, report
-from recs.engine.split import holdout_split
-from recs.engine.tune import DEFAULT_GRID
-from recs.engine.tune import tune as engine_tune
+from recs.engine.progress import Progress
 from recs.extract import Extracted, feedback_count_since, interactions_extract
 from recs.models import ModelVersion, TuningRun
 
 log = structlog.get_logger(__name__)
 
-ACTIVE_VERSION_CACHE_KEY = "recs:active_version"
-#: The ``movierec.locks.job_lock`` one training at a time holds (tasks and the command).
+#: The Redis lock every training holds (task, command, retrain): one at a time.
 TRAIN_LOCK = "recs-train"
-TUNED_FIELDS = ("factors", "regularization", "alpha")
 _ACTIVATION_LOCK = zlib.crc32(b"recs.model_activate")  # pg advisory lock key
+
+
+class TrainingLocked(Exception):
+    """Another process holds the training lock; nothing was done."""
 
 
 # --------------------------------------------------------------------------- defaults
@@ -61,24 +66,47 @@ def recs_weights_default() -> ConfidenceWeights:
     )
 
 
-def recs_params_default() -> AlsParams:
-    """RECS_* settings, with the newest tuning run's winner on top (if enabled).
-
-    Tuning only searches factors / regularization / alpha, so only those are taken from it.
-    """
-    params = AlsParams(
-        factors=settings.RECS_FACTORS,
-        regularization=settings.RECS_REGULARIZATION,
-        alpha=settings.RECS_ALPHA,
-        iterations=settings.RECS_ITERATIONS,
-        num_threads=settings.RECS_NUM_THREADS,
+def _settings_params() -> HybridParams:
+    return HybridParams(
+        als=AlsParams(
+            factors=settings.RECS_FACTORS,
+            regularization=settings.RECS_REGULARIZATION,
+            alpha=settings.RECS_ALPHA,
+            iterations=settings.RECS_ITERATIONS,
+            num_threads=settings.RECS_NUM_THREADS,
+        )
     )
-    if settings.RECS_USE_TUNED_PARAMS:
-        tuned = TuningRun.objects.order_by("-created_at", "-id").first()
-        if tuned is not None:
-            winner = {k: tuned.best_params[k] for k in TUNED_FIELDS if k in tuned.best_params}
-            params = replace(params, **winner)
-    return params
+
+
+def _latest_tuning() -> TuningRun | None:
+    run = TuningRun.objects.order_by("-created_at", "-id").first()
+    # Runs from before the hybrid hold ALS-only parameters: they cannot seed the blend.
+    return run if run is not None and "blend" in run.best_params else None
+
+
+def recs_params_default() -> HybridParams:
+    """The newest tuning run's winner (if ``RECS_USE_TUNED_PARAMS``), else RECS_* settings."""
+    params = _settings_params()
+    run = _latest_tuning() if settings.RECS_USE_TUNED_PARAMS else None
+    if run is None:
+        return params
+    tuned = HybridParams.from_dict(run.best_params)
+    # Threads are a property of the machine, not of the data.
+    als = AlsParams.from_dict({**tuned.als.to_dict(), "num_threads": settings.RECS_NUM_THREADS})
+    return HybridParams(als=als, ease=tuned.ease, blend=tuned.blend)
+
+
+def recs_tuning_needed(counts: dict[str, int]) -> str | None:
+    """Why the data changed materially since the last tuning run, or None when it did not."""
+    run = _latest_tuning()
+    if run is None:
+        return "no tuning run yet"
+    limit = settings.RECS_RETUNE_CHANGE
+    for name in ("interactions", "users", "movies"):
+        before, now = run.data_counts.get(name, 0), counts.get(name, 0)
+        if not before or abs(now - before) / before > limit:
+            return f"{name} changed from {before} to {now} since tuning run {run.pk}"
+    return None
 
 
 def _metrics_dict(metrics: Metrics) -> dict[str, float | int]:
@@ -128,87 +156,130 @@ def recs_abandoned_trainings_fail() -> int:
     )
 
 
-def recs_model_train(
-    *, params: AlsParams | None = None, tune: bool = False, progress: Progress | None = None
-) -> ModelVersion:
-    """Extract -> build -> split -> fit -> evaluate -> publish a new version (status ready).
+def _tuning_store(result: recipe.RecipeResult, extracted: Extracted, seconds: float) -> TuningRun:
+    assert result.tuning is not None
+    return TuningRun.objects.create(
+        best_params=result.tuning.best.to_dict(),
+        best_ndcg=result.tuning.validation[_ndcg_key()],
+        validation=result.tuning.validation,
+        trials=result.tuning.table,
+        data_counts=extracted.counts(),
+        seconds=seconds,
+    )
 
-    The version is not activated here (see ``recs_model_promote_if_better``). Artifacts go to
-    a fresh directory; on any error (including a Celery soft time limit) the row becomes
-    ``failed`` with the error, the partial artifact is removed and the exception re-raised.
+
+def recs_model_train(
+    *,
+    params: HybridParams | None = None,
+    tune: bool = False,
+    promote: bool = True,
+    progress: Progress | None = None,
+) -> ModelVersion:
+    """Extract -> (tune) -> fit -> evaluate -> calibrate -> refit -> publish -> gate.
+
+    Holds the training lock for the whole run (``TrainingLocked`` if another process has it).
+    Tunes first when ``tune`` is set or the data changed materially since the last tuning
+    run (``recs_tuning_needed``). With ``promote`` the version is activated if it passes
+    the gate (``recs_model_promote_if_better``), else it stays ``ready``. On any error
+    (including a Celery soft time limit) the row becomes ``failed`` with the error, the
+    partial artifact is removed and the exception re-raised.
     """
+    with job_lock(
+        TRAIN_LOCK,
+        timeout=settings.RECS_TRAIN_LOCK_TTL,
+        heartbeat=settings.RECS_TRAIN_LOCK_HEARTBEAT,
+    ) as mine:
+        if not mine:
+            raise TrainingLocked("another training holds the lock")
+        version = _train_locked(params=params, tune=tune, progress=progress)
+    if promote:
+        version = recs_model_promote_if_better(version)
+    return version
+
+
+def _train_locked(
+    *, params: HybridParams | None, tune: bool, progress: Progress | None
+) -> ModelVersion:
     recs_abandoned_trainings_fail()
     version = ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
-    artifact: Path | None = None
-    timings = Timings()
+    relative: str | None = None
+    timings: dict[str, float] = {}
     try:
-        with timings.stage("extract"):
-            extracted = interactions_extract()
-            report(progress, "extract", 1, 1)
+        started = time.perf_counter()
+        extracted = interactions_extract()
+        timings["extract"] = time.perf_counter() - started
         _require_enough(extracted)
         version.data_cutoff = extracted.cutoff
         version.data_counts = extracted.counts()
-        if tune:
-            with timings.stage("tune"):
-                run = _tune(extracted, params=params, progress=progress)
-            params = AlsParams.from_dict(run.best_params)
+        reason = "asked (--tune)" if tune else None
+        if params is None and reason is None:
+            reason = recs_tuning_needed(version.data_counts)
         params = params or recs_params_default()
         version.params = params.to_dict()
         version.save(update_fields=["data_cutoff", "data_counts", "params"])
 
-        result = pipeline_run(
+        result = recipe.run(
             extracted.interactions,
             params,
             weights=recs_weights_default(),
             now=extracted.now,
-            test_fraction=settings.RECS_TEST_FRACTION,
             seed=settings.RECS_SPLIT_SEED,
+            test_fraction=settings.RECS_TEST_FRACTION,
             k=settings.RECS_EVAL_K,
+            tune_first=reason is not None,
+            max_trials=settings.RECS_TUNE_MAX_TRIALS,
             progress=progress,
         )
-        # The engine times build, split, fit, evaluate and the refit on all rows (part of fit).
-        engine = result.timings
-        for name in ("build", "split", "fit", "evaluate"):
-            timings.seconds[name] = engine.get(name, 0.0)
-        timings.seconds["fit"] += engine.get("refit", 0.0)
+        timings.update(result.timings)
+        if result.tuning is not None:
+            version.tuning_run = _tuning_store(result, extracted, timings["tune"])
+            version.validation = {**result.tuning.validation, "reason": reason}
+        else:
+            run = _latest_tuning()
+            version.tuning_run = run
+            version.validation = dict(run.validation) if run is not None else {}
 
-        with timings.stage("publish"):
-            relative = f"v{version.pk}-{timezone.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-            version.metrics = _metrics_dict(result.metrics)
-            version.baseline_metrics = _metrics_dict(result.baseline)
-            version.data_counts = {
-                **version.data_counts,
-                "train_interactions": len(result.split.train),
-                "test_ratings": result.split.n_test,
-                "model_users": result.model.n_users,
-                "model_movies": result.model.n_items,
-            }
-            artifact = artifacts.save(
-                result.model,
-                Path(settings.RECS_MODEL_DIR) / relative,
-                meta={
-                    "version": version.pk,
-                    "metrics": version.metrics,
-                    "baseline_metrics": version.baseline_metrics,
-                    "data_counts": version.data_counts,
-                    "data_cutoff": extracted.cutoff.isoformat(),
-                },
-            )
-            version.artifact_path = relative
-            version.status = ModelVersion.Status.READY
-            version.finished_at = timezone.now()
-            version.timings = {}
-            version.save()
-        version.timings = {k: round(v, 4) for k, v in timings.seconds.items()}
-        version.save(update_fields=["timings"])
+        publish = time.perf_counter()
+        relative = f"v{version.pk}-{timezone.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        version.params = result.params.to_dict()
+        version.metrics = {
+            **_metrics_dict(result.metrics),
+            "components": {name: _metrics_dict(m) for name, m in result.components.items()},
+            "reliability": result.reliability,
+        }
+        version.baseline_metrics = _metrics_dict(result.baseline)
+        version.data_counts = {
+            **version.data_counts,
+            **{k: v for k, v in result.counts.items() if k.startswith(("train", "test"))},
+            "model_users": result.model.n_users,
+            "model_movies": result.model.n_items,
+            "ease_movies": int(result.model.ease.items.size) if result.model.ease else 0,
+        }
+        artifact_store.artifact_save(
+            result.model,
+            relative,
+            meta={
+                "version": version.pk,
+                "metrics": version.metrics,
+                "baseline_metrics": version.baseline_metrics,
+                "data_counts": version.data_counts,
+                "data_cutoff": extracted.cutoff.isoformat(),
+            },
+        )
+        timings["publish"] = time.perf_counter() - publish
+        version.artifact_path = relative
+        version.status = ModelVersion.Status.READY
+        version.finished_at = timezone.now()
+        version.timings = {k: round(v, 4) for k, v in timings.items()}
+        version.save()
     except BaseException as exc:
-        if artifact is not None:
-            shutil.rmtree(artifact, ignore_errors=True)
+        if relative is not None:
+            artifact_store.artifact_delete(relative)
         ModelVersion.objects.filter(pk=version.pk).update(
             status=ModelVersion.Status.FAILED,
             error="".join(traceback.format_exception_only(exc)).strip()[:5000],
             artifact_path="",
-            timings={k: round(v, 4) for k, v in timings.seconds.items()},
+            timings={k: round(v, 4) for k, v in timings.items()},
             finished_at=timezone.now(),
         )
         log.warning("recs.train.failed", version=version.pk, error=str(exc))
@@ -243,8 +314,8 @@ def recs_model_activate(version: ModelVersion) -> ModelVersion:
         if locked.status == ModelVersion.Status.ACTIVE:
             return locked
         try:
-            artifacts.load(Path(settings.RECS_MODEL_DIR) / locked.artifact_path)
-        except (artifacts.ArtifactError, OSError) as exc:
+            artifact_store.artifact_load(locked.artifact_path)
+        except (ArtifactError, OSError) as exc:
             raise ValidationError({"artifact_path": f"artifact is not loadable: {exc}"}) from exc
         now = timezone.now()
         ModelVersion.objects.active().update(status=ModelVersion.Status.RETIRED)
@@ -253,7 +324,7 @@ def recs_model_activate(version: ModelVersion) -> ModelVersion:
         locked.full_clean()
         locked.save(update_fields=["status", "activated_at"])
         pk = locked.pk
-        transaction.on_commit(lambda: cache.set(ACTIVE_VERSION_CACHE_KEY, pk, timeout=None))
+        transaction.on_commit(lambda: cache.set(keys.ACTIVE_VERSION, pk, timeout=None))
     log.info("recs.model.activated", version=locked.pk)
     version.refresh_from_db()
     return version
@@ -320,14 +391,6 @@ def recs_model_promote_if_better(version: ModelVersion) -> ModelVersion:
     return recs_model_activate(version)
 
 
-def recs_model_train_and_promote(
-    *, params: AlsParams | None = None, tune: bool = False, progress: Progress | None = None
-) -> ModelVersion:
-    """What the task, the command and the schedule run: train, then gate."""
-    version = recs_model_train(params=params, tune=tune, progress=progress)
-    return recs_model_promote_if_better(version)
-
-
 # --------------------------------------------------------------------------- retraining
 
 
@@ -353,7 +416,7 @@ def recs_retrain_if_needed(*, progress: Progress | None = None) -> RetrainDecisi
         .first()
     )
     if reference is None:
-        version = recs_model_train_and_promote(progress=progress)
+        version = recs_model_train(progress=progress)
         return RetrainDecision(version, 0, "no trained model yet")
     new = feedback_count_since(reference.data_cutoff)
     threshold = settings.RECS_RETRAIN_MIN_NEW_FEEDBACK
@@ -361,63 +424,37 @@ def recs_retrain_if_needed(*, progress: Progress | None = None) -> RetrainDecisi
         return RetrainDecision(
             None, new, f"{new} new interactions since v{reference.pk}; waiting for {threshold}"
         )
-    version = recs_model_train_and_promote(progress=progress)
+    version = recs_model_train(progress=progress)
     return RetrainDecision(version, new, f"{new} new interactions since v{reference.pk}")
 
 
 # --------------------------------------------------------------------------- tuning
 
 
-def _tune(
-    extracted: Extracted,
-    *,
-    params: AlsParams | None = None,
-    grid: dict[str, list[Any]] | None = None,
-    max_trials: int | None = None,
-    progress: Progress | None = None,
-) -> TuningRun:
-    started = time.perf_counter()
-    split = holdout_split(
-        extracted.interactions,
-        fraction=settings.RECS_TEST_FRACTION,
-        seed=settings.RECS_SPLIT_SEED,
-    )
-    # Tune on the training part of the same split training evaluates on: test stays unseen.
-    result = engine_tune(
-        split.train,
-        grid or DEFAULT_GRID,
-        base=params or recs_params_default(),
-        weights=recs_weights_default(),
-        now=extracted.now,
-        validation_fraction=settings.RECS_TEST_FRACTION,
-        max_trials=max_trials or settings.RECS_TUNE_MAX_TRIALS,
-        k=settings.RECS_EVAL_K,
-        progress=progress,
-    )
-    return TuningRun.objects.create(
-        best_params=result.best_params.to_dict(),
-        best_ndcg=result.best_ndcg,
-        trials=result.table,
-        data_counts=extracted.counts(),
-        seconds=time.perf_counter() - started,
-    )
-
-
 def recs_tune(
     *,
-    grid: dict[str, list[Any]] | None = None,
+    als_grid: dict[str, list[Any]] | None = None,
     max_trials: int | None = None,
     progress: Progress | None = None,
 ) -> TuningRun:
-    """Grid-search ALS hyper-parameters on the current data and store the winner.
-
-    ``max_trials`` defaults to RECS_TUNE_MAX_TRIALS (a seeded random subset of a larger
-    grid). The stored run becomes the training default (``recs_params_default``) for the tuned
-    fields, so the nightly retrain picks it up without a deploy.
-    """
+    """Tune the hybrid on a validation split of the current data's training part and store
+    the winner, which becomes the training default (``recs_params_default``)."""
     extracted = interactions_extract()
     _require_enough(extracted)
-    return _tune(extracted, grid=grid, max_trials=max_trials, progress=progress)
+    started = time.perf_counter()
+    result = recipe.tune_only(
+        extracted.interactions,
+        _settings_params(),
+        weights=recs_weights_default(),
+        now=extracted.now,
+        seed=settings.RECS_SPLIT_SEED,
+        test_fraction=settings.RECS_TEST_FRACTION,
+        k=settings.RECS_EVAL_K,
+        max_trials=max_trials or settings.RECS_TUNE_MAX_TRIALS,
+        als_grid=als_grid,
+        progress=progress,
+    )
+    return _tuning_store(result, extracted, time.perf_counter() - started)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -425,55 +462,60 @@ def recs_tune(
 
 @dataclass
 class Evaluation:
-    """Fresh offline comparison of the active model's recipe against popularity."""
+    """The recipe of one version re-run on fresh splits of the current data."""
 
     version: ModelVersion
-    model: dict[str, float | int]
-    baseline: dict[str, float | int]
-    comparison: dict[str, dict[str, float]]
+    seeds: list[int]
+    rows: dict[str, list[dict[str, float | int]]]  # model name -> metrics per seed
+    reliability: list[dict[str, float]]
     data_counts: dict[str, int]
-    seed: int
     seconds: float
 
 
 def recs_model_evaluate(
     *,
     version: ModelVersion | None = None,
-    seed: int | None = None,
+    seeds: list[int] | None = None,
     progress: Progress | None = None,
 ) -> Evaluation:
-    """Re-evaluate a version (default: the active one) on a fresh split of the current data.
+    """Re-run a version's recipe (default: the active one) on fresh splits of today's data.
 
     The served artifact was refit on every row, so scoring it on any holdout of today's data
-    would grade it on its own training answers. Instead its exact parameters and weights are
-    fitted on the train part of a new split and compared with popularity on the test part.
+    would grade it on its own answers; instead the training recipe (``recipe.run``, the
+    same code as training) fits its exact parameters on each split's train part.
     """
-    from recs.engine.als import train as engine_train
-
     version = version or recs_model_active()
     if version is None:
         raise ModelVersion.DoesNotExist("no active model")
     started = time.perf_counter()
-    served: AlsModel = artifacts.load(Path(settings.RECS_MODEL_DIR) / version.artifact_path)
     extracted = interactions_extract()
     _require_enough(extracted)
-    seed = int(time.time()) % 1_000_000 if seed is None else seed
-    rows = extracted.interactions
-    full = rows.to_matrix(served.weights, now=extracted.now)
-    split = holdout_split(rows, fraction=settings.RECS_TEST_FRACTION, seed=seed)
-    train_matrix = split.train.to_matrix(
-        served.weights, now=extracted.now, user_index=full.user_index, item_index=full.item_index
-    )
-    model = engine_train(train_matrix, served.params, progress=progress)
-    k = settings.RECS_EVAL_K
-    metrics = evaluate_model(model, train_matrix, split, k, progress=progress)
-    baseline = evaluate_popularity(train_matrix, split, k)
+    params = HybridParams.from_dict(version.params) if "blend" in version.params else None
+    seeds = seeds or [int(time.time()) % 1_000_000]
+    rows: dict[str, list[dict[str, float | int]]] = {}
+    reliability: list[dict[str, float]] = []
+    for seed in seeds:
+        result = recipe.run(
+            extracted.interactions,
+            params or recs_params_default(),
+            weights=recs_weights_default(),
+            now=extracted.now,
+            seed=seed,
+            test_fraction=settings.RECS_TEST_FRACTION,
+            k=settings.RECS_EVAL_K,
+            refit=False,
+            progress=progress,
+        )
+        rows.setdefault("popularity", []).append(_metrics_dict(result.baseline))
+        for name, metrics in result.components.items():
+            rows.setdefault(name, []).append(_metrics_dict(metrics))
+        rows.setdefault("hybrid", []).append(_metrics_dict(result.metrics))
+        reliability = result.reliability
     return Evaluation(
         version=version,
-        model=_metrics_dict(metrics),
-        baseline=_metrics_dict(baseline),
-        comparison=compare(metrics, baseline),
+        seeds=seeds,
+        rows=rows,
+        reliability=reliability,
         data_counts=extracted.counts(),
-        seed=seed,
         seconds=time.perf_counter() - started,
     )

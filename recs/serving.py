@@ -1,6 +1,7 @@
-"""Process-wide serving state: the active model in memory, and per-user cache generations.
+"""Process-wide serving state: the model registry, the Redis cache guard, per-user generations.
 
-Every web process holds the active ALS model, loaded once and swapped without a restart
+Every web process holds the active hybrid model (memory-mapped, so workers share its pages),
+loaded once and swapped without a restart
 when another version is activated: at most every ``RECS_VERSION_CHECK_SECONDS`` one request
 reads ``recs:active_version`` from Redis (set by the trainer on activation), falling back to
 the database when Redis is down or the key is missing. Loading happens outside the check
@@ -29,15 +30,15 @@ from django.core.cache import cache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from movies.services import TRENDING_VERSION_KEY
-from recs.engine import artifacts
-from recs.engine.als import AlsModel
+from recs import artifact_store, keys
+from recs.engine.artifacts import ArtifactError
+from recs.engine.hybrid import HybridModel
 from recs.models import ModelVersion
 from recs.user_feedback import UserFeedback, user_feedback_read
 
 logger = structlog.get_logger(__name__)
 
-ACTIVE_VERSION_KEY = "recs:active_version"
+ACTIVE_VERSION_KEY = keys.ACTIVE_VERSION
 # How long a version learnt from the database is trusted in Redis; the trainer's own
 # ``set`` on activation always overwrites it, ``add`` never overwrites the trainer's value.
 _DB_VERSION_TTL = 60
@@ -50,7 +51,7 @@ class ActiveModel:
     """The model serving this process, with the ``ModelVersion`` pk it was loaded from."""
 
     version: int
-    model: AlsModel
+    model: HybridModel
 
 
 class ModelRegistry:
@@ -112,8 +113,8 @@ class ModelRegistry:
                 return current
             started = time.perf_counter()
             try:
-                model = artifacts.load(settings.RECS_MODEL_DIR / path)
-            except (artifacts.ArtifactError, OSError) as exc:
+                model = artifact_store.artifact_load(path)
+            except (ArtifactError, OSError) as exc:
                 # Keep serving the previous model; do not retry this version every check.
                 logger.error("recs.model_load_failed", version=version, error=str(exc))
                 self._failed_version = version
@@ -136,9 +137,10 @@ class ModelRegistry:
             self._failed_version = None
 
 
-def _warm(model: AlsModel) -> None:
-    """Fill the model's derived arrays (Y^T Y, normalised items) before it serves."""
-    model.recalculate_user(sp.csr_matrix((1, model.n_items), dtype=np.float32))
+def _warm(model: HybridModel) -> None:
+    """Fill the model's derived arrays (Y^T Y, normalised items, popularity) before it serves."""
+    model.als.recalculate_user(sp.csr_matrix((1, model.n_items), dtype=np.float32))
+    model.pop_z  # noqa: B018 - computed once, cached on the model
     if model.n_items > 1:
         model.similar_items(0, n=1)
 
@@ -213,13 +215,9 @@ def cache_set_many(values: dict[str, Any], timeout: float | None) -> None:
         guard.call("set_many", values, timeout=timeout)
 
 
-def _generation_key(user_id: int) -> str:
-    return f"recs:u{user_id}:gen"
-
-
 def user_generation(user_id: int) -> str | None:
     """The user's current cache generation; None when Redis is unavailable."""
-    key = _generation_key(user_id)
+    key = keys.user_generation(user_id)
     generation = cache_get(key)
     if generation is None:
         cache_add(key, uuid.uuid4().hex, timeout=None)
@@ -229,13 +227,13 @@ def user_generation(user_id: int) -> str | None:
 
 def user_cache_invalidate(user_id: int) -> None:
     """Invalidate every cached entry of one user (call on commit after any feedback change:
-    rating, watchlist, favorite, playlist item, favorite genres)."""
-    cache_set(_generation_key(user_id), uuid.uuid4().hex, timeout=None)
+    rating, watchlist, favourite, playlist item, favourite genres)."""
+    cache_set(keys.user_generation(user_id), uuid.uuid4().hex, timeout=None)
 
 
 def trending_version() -> int:
     """The value the TMDb trending sync bumps; part of every trending cache key."""
-    value = cache_get(TRENDING_VERSION_KEY)
+    value = cache_get(keys.TRENDING_VERSION)
     return int(value) if value is not None else 0
 
 
@@ -254,29 +252,8 @@ def user_feedback(user_id: int, generation: str | None = None) -> UserFeedback:
     """One user's feedback, cached under their generation (so a change is seen at once)."""
     if generation is None:
         generation = user_generation(user_id)
-    key = f"recs:u{user_id}:g{generation}:feedback" if generation is not None else None
+    key = keys.user_feedback(user_id, generation) if generation is not None else None
     return cached(key, settings.RECS_CACHE_TTL, lambda: user_feedback_read(user_id))
-
-
-@dataclass(frozen=True)
-class UserVector:
-    """A user's vector computed from their current feedback, in one model's item space."""
-
-    vector: np.ndarray
-    confidence: sp.csr_matrix  # 1 x n_items like-weights (for ``explain``)
-    seen_idx: np.ndarray  # item indices of every interaction
-
-    @property
-    def is_empty(self) -> bool:
-        return self.confidence.nnz == 0
-
-
-def user_vector(model: AlsModel, feedback: UserFeedback) -> UserVector:
-    """Real-time vector: solve the user's least squares against the model (~1 ms), so a
-    new rating is reflected on the next request without waiting for a retrain."""
-    matrix = model.user_matrix(feedback.interactions, now=int(time.time()))
-    vector = model.recalculate_user(matrix.confidence)
-    return UserVector(vector, matrix.confidence, matrix.seen.indices.astype(np.int64))
 
 
 def serving_status() -> dict[str, int | None]:

@@ -1,31 +1,20 @@
 """Model training tasks (thin wrappers over recs.services), routed to the "ml" queue.
 
-Both take a Redis lock, so a second run while one is training does nothing. They are not
-``acks_late``: a training that kills its worker (out of memory) must not be redelivered in a
-loop. The lock has a short TTL renewed by a heartbeat, so a killed worker frees it within
-``RECS_TRAIN_LOCK_TTL`` seconds; the next run (the hourly retrain check too) marks the
-abandoned row failed.
+The training lock is taken inside ``recs.services.recs_model_train``: a run while another
+one trains does nothing. They are not ``acks_late``: a training that kills its worker (out
+of memory) must not be redelivered in a loop; the next scheduled run retries, and the
+abandoned row is marked failed then.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
 
 from movierec.celery import app
-from movierec.locks import job_lock
-from recs.services import TRAIN_LOCK
 
-
-def train_lock() -> AbstractContextManager[bool]:
-    """The training lock: short TTL, renewed by a heartbeat while the holder lives."""
-    return job_lock(
-        TRAIN_LOCK,
-        timeout=settings.RECS_TRAIN_LOCK_TTL,
-        heartbeat=settings.RECS_TRAIN_LOCK_HEARTBEAT,
-    )
+_SKIPPED = {"status": "skipped", "reason": "another training holds the lock"}
 
 
 @app.task(
@@ -38,11 +27,11 @@ def recs_model_train(*, tune: bool = False) -> dict[str, Any]:
     """Train, evaluate and activate if the gate passes; skipped while another run trains."""
     from recs import services
 
-    with train_lock() as acquired:
-        if not acquired:
-            return {"status": "skipped", "reason": "another training holds the lock"}
-        version = services.recs_model_train_and_promote(tune=tune)
-        return {"status": version.status, "version": version.pk, "note": version.note}
+    try:
+        version = services.recs_model_train(tune=tune)
+    except services.TrainingLocked:
+        return dict(_SKIPPED)
+    return {"status": version.status, "version": version.pk, "note": version.note}
 
 
 @app.task(
@@ -55,15 +44,14 @@ def recs_retrain_if_needed() -> dict[str, Any]:
     """Retrain only when enough new feedback arrived since the last evaluated model."""
     from recs import services
 
-    with train_lock() as acquired:
-        if not acquired:
-            return {"status": "skipped", "reason": "another training holds the lock"}
-        services.recs_abandoned_trainings_fail()
+    try:
         decision = services.recs_retrain_if_needed()
-        version = decision.version
-        return {
-            "status": version.status if version else "not-needed",
-            "version": version.pk if version else None,
-            "new_feedback": decision.new_feedback,
-            "reason": decision.reason,
-        }
+    except services.TrainingLocked:
+        return dict(_SKIPPED)
+    version = decision.version
+    return {
+        "status": version.status if version else "not-needed",
+        "version": version.pk if version else None,
+        "new_feedback": decision.new_feedback,
+        "reason": decision.reason,
+    }

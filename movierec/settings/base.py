@@ -309,6 +309,14 @@ TMDB_STALE_LIMIT = env.int("TMDB_STALE_LIMIT", default=10_000)
 
 # --- Recommendations --------------------------------------------------------------------------
 RECS_MODEL_DIR = Path(env("RECS_MODEL_DIR", default=str(BASE_DIR / "var" / "models")))
+# Serving processes copy artifacts here when storages["models"] is not a local filesystem.
+RECS_MODEL_CACHE_DIR = Path(
+    env("RECS_MODEL_CACHE_DIR", default=str(BASE_DIR / "var" / "model-cache"))
+)
+STORAGES["models"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(RECS_MODEL_DIR)},
+}
 # ALS hyper-parameters; defaults are the engine's tuned ones (recs.engine.als.AlsParams).
 # A stored tuning run (recs_tune / `manage.py tune_model`) overrides factors, regularization
 # and alpha unless RECS_USE_TUNED_PARAMS is false.
@@ -318,7 +326,10 @@ RECS_ALPHA = env.float("RECS_ALPHA", default=5.0)
 RECS_ITERATIONS = env.int("RECS_ITERATIONS", default=15)
 RECS_NUM_THREADS = env.int("RECS_NUM_THREADS", default=0)  # 0: every core of the ml worker
 RECS_USE_TUNED_PARAMS = env.bool("RECS_USE_TUNED_PARAMS", default=True)
-RECS_TUNE_MAX_TRIALS = env.int("RECS_TUNE_MAX_TRIALS", default=24)
+RECS_TUNE_MAX_TRIALS = env.int("RECS_TUNE_MAX_TRIALS", default=12)
+# train_model re-tunes when interactions, users or movies changed by more than this fraction
+# since the last tuning run (or when there is none).
+RECS_RETUNE_CHANGE = env.float("RECS_RETUNE_CHANGE", default=0.2)
 # Interaction -> confidence (recs.engine.matrix.ConfidenceWeights): ratings below the
 # threshold are not likes; the other kinds have fixed weights; optional half-life decay.
 RECS_WEIGHT_RATING_THRESHOLD = env.float("RECS_WEIGHT_RATING_THRESHOLD", default=3.0)

@@ -31,6 +31,11 @@ LOGIN_BACKOFF = {**LOGIN_BACKOFF, "client_free": 100000, "account_free": 100000}
 RECS_MODEL_DIR = (  # noqa: F405
     Path(os.environ.get("RECS_MODEL_DIR", BASE_DIR / ".data")) / f"test-models{_suffix}"  # noqa: F405
 )
+RECS_MODEL_CACHE_DIR = RECS_MODEL_DIR.with_name(RECS_MODEL_DIR.name + "-cache")
+STORAGES["models"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(RECS_MODEL_DIR)},
+}
 # Every request re-checks the active model version, so no test sees a model of an earlier one.
 RECS_VERSION_CHECK_SECONDS = 0.0
 # Tests write rows in bulk (no signals) and read them back anonymously at once; the response
@@ -43,3 +48,5 @@ CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"] = env.float("REDIS_SOCKET_TIMEOUT
 CACHES["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] = env.float(
     "REDIS_SOCKET_TIMEOUT", default=2.0
 )
+# Tiny test models train fastest on one thread (several contend on a busy 2-core machine).
+RECS_NUM_THREADS = 1

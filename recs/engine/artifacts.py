@@ -1,10 +1,12 @@
-"""Save and load a model version as a directory of ``.npz`` + JSON, atomically and verified.
+"""Save and load a model version as a directory of uncompressed ``.npy`` arrays + JSON.
 
-Layout: ``model.npz`` (factors, popularity, calibration, params/weights JSON), ``ids.npz``
-(user and item id maps), ``meta.json`` (format version, SHA-256 of both npz files, params and
-caller metadata such as metrics). The directory is written under a temporary name next to
-the target and renamed into place, so a killed save leaves no half artifact at ``path``.
-Arrays are loaded with ``allow_pickle=False``: an artifact can never execute code.
+Uncompressed ``.npy`` so serving processes map the arrays (``np.load(mmap_mode="r")``) and
+share their pages instead of each holding a copy. Layout: one ``<name>.npy`` per array
+(``ARRAYS``), ``params.json`` (hyper-parameters, confidence weights), ``meta.json`` (format
+version, SHA-256 of every other file, caller metadata such as metrics). ``save`` writes under
+a temporary name next to the target and renames it into place, so a killed save leaves no
+half artifact; ``meta.json`` is written last and is the list of what belongs to the version
+(``files``), which is what a remote store copies. Arrays load with ``allow_pickle=False``.
 """
 
 from __future__ import annotations
@@ -20,10 +22,24 @@ from typing import Any
 import numpy as np
 
 from .als import AlsModel, AlsParams
+from .ease import EaseModel, EaseParams
+from .hybrid import HybridModel, HybridParams
 from .matrix import ConfidenceWeights, IdIndex
 
-FORMAT_VERSION = 1
-_FILES = ("model.npz", "ids.npz")
+FORMAT_VERSION = 2
+ARRAYS = (
+    "user_ids",
+    "item_ids",
+    "user_factors",
+    "item_factors",
+    "item_popularity",
+    "ease_weights",
+    "ease_items",
+    "calibration_x",
+    "calibration_p",
+)
+META = "meta.json"
+PARAMS = "params.json"
 
 
 class ArtifactError(Exception):
@@ -46,7 +62,14 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def save(model: AlsModel, path: str | os.PathLike[str], meta: dict[str, Any] | None = None) -> Path:
+def files(meta: dict[str, Any]) -> list[str]:
+    """Every file of a version, ``meta.json`` last (the order a copy must follow)."""
+    return [*sorted(meta.get("checksums", {})), META]
+
+
+def save(
+    model: HybridModel, path: str | os.PathLike[str], meta: dict[str, Any] | None = None
+) -> Path:
     """Write ``model`` to the directory ``path`` (which must not exist: versions are
     immutable). ``meta`` is stored in ``meta.json`` under ``"extra"`` (must be JSON-able)."""
     target = Path(path)
@@ -55,37 +78,39 @@ def save(model: AlsModel, path: str | os.PathLike[str], meta: dict[str, Any] | N
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
+    als, ease = model.als, model.ease
+    arrays = {
+        "user_ids": als.user_index.to_array(),
+        "item_ids": als.item_index.to_array(),
+        "user_factors": als.user_factors,
+        "item_factors": als.item_factors,
+        "item_popularity": (
+            als.item_popularity if als.item_popularity is not None else np.zeros(0, np.int64)
+        ),
+        "ease_weights": ease.weights if ease is not None else np.zeros((0, 0), np.float32),
+        "ease_items": ease.items if ease is not None else np.zeros(0, np.int64),
+        "calibration_x": np.asarray(model.calibration_x, dtype=np.float64),
+        "calibration_p": np.asarray(model.calibration_p, dtype=np.float64),
+    }
     try:
-        np.savez(
-            tmp / "model.npz",
-            user_factors=model.user_factors,
-            item_factors=model.item_factors,
-            item_popularity=(
-                model.item_popularity
-                if model.item_popularity is not None
-                else np.zeros(0, dtype=np.int64)
-            ),
-            calibration=np.asarray(model.calibration, dtype=np.float64),
-            params_json=np.asarray(json.dumps(model.params.to_dict())),
-            weights_json=np.asarray(json.dumps(model.weights.to_dict())),
-        )
-        np.savez(
-            tmp / "ids.npz",
-            user_ids=model.user_index.to_array(),
-            item_ids=model.item_index.to_array(),
-        )
+        for name in ARRAYS:
+            np.save(tmp / f"{name}.npy", np.ascontiguousarray(arrays[name]), allow_pickle=False)
         document = {
-            "format_version": FORMAT_VERSION,
-            "checksums": {name: _sha256(tmp / name) for name in _FILES},
             "params": model.params.to_dict(),
-            "weights": model.weights.to_dict(),
-            "n_users": model.n_users,
-            "n_items": model.n_items,
-            "calibration": list(model.calibration),
+            "weights": als.weights.to_dict(),
+            "has_ease": ease is not None,
+        }
+        (tmp / PARAMS).write_text(json.dumps(document, indent=2, sort_keys=True))
+        names = [f"{name}.npy" for name in ARRAYS] + [PARAMS]
+        meta_doc = {
+            "format_version": FORMAT_VERSION,
+            "checksums": {name: _sha256(tmp / name) for name in names},
+            "n_users": als.n_users,
+            "n_items": als.n_items,
             "extra": meta or {},
         }
-        (tmp / "meta.json").write_text(json.dumps(document, indent=2, sort_keys=True))
-        for name in (*_FILES, "meta.json"):
+        (tmp / META).write_text(json.dumps(meta_doc, indent=2, sort_keys=True))
+        for name in (*names, META):
             _fsync(tmp / name)
         os.rename(tmp, target)
         _fsync(target.parent)  # make the rename itself durable
@@ -98,7 +123,7 @@ def save(model: AlsModel, path: str | os.PathLike[str], meta: dict[str, Any] | N
 def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     """``meta.json`` of an artifact, validated for format version (no checksum check)."""
     try:
-        document = json.loads((Path(path) / "meta.json").read_text())
+        document = json.loads((Path(path) / META).read_text())
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"unreadable meta.json in {path}: {exc}") from exc
     if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
@@ -106,38 +131,65 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     return document
 
 
-def load(path: str | os.PathLike[str]) -> AlsModel:
-    """Load and verify an artifact written by ``save``; raises ``ArtifactError`` if damaged."""
+def verify(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Check every file against its checksum; returns the meta document."""
     root = Path(path)
     document = read_meta(root)
-    checksums = document.get("checksums", {})
-    for name in _FILES:
+    for name, expected in document.get("checksums", {}).items():
         try:
             actual = _sha256(root / name)
         except OSError as exc:
             raise ArtifactError(f"missing {name} in {root}") from exc
-        if checksums.get(name) != actual:
+        if expected != actual:
             raise ArtifactError(f"checksum mismatch for {name} in {root}")
+    return document
+
+
+def load(path: str | os.PathLike[str], *, mmap: bool = True) -> HybridModel:
+    """Load and verify an artifact written by ``save``; raises ``ArtifactError`` if damaged.
+
+    Arrays are memory-mapped read-only (``mmap=True``), so processes share their pages.
+    """
+    root = Path(path)
+    verify(root)
+    mode = "r" if mmap else None
     try:
-        with np.load(root / "model.npz", allow_pickle=False) as arrays:
-            model_arrays = {key: arrays[key] for key in arrays.files}
-        with np.load(root / "ids.npz", allow_pickle=False) as arrays:
-            user_ids, item_ids = arrays["user_ids"], arrays["item_ids"]
-        popularity = model_arrays["item_popularity"]
-        model = AlsModel(
-            user_factors=model_arrays["user_factors"],
-            item_factors=model_arrays["item_factors"],
-            params=AlsParams.from_dict(json.loads(str(model_arrays["params_json"]))),
-            user_index=IdIndex(user_ids),
-            item_index=IdIndex(item_ids),
-            weights=ConfidenceWeights.from_dict(json.loads(str(model_arrays["weights_json"]))),
+        arrays = {
+            name: np.load(root / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
+            for name in ARRAYS
+        }
+        document = json.loads((root / PARAMS).read_text())
+        params = HybridParams.from_dict(document["params"])
+        weights = ConfidenceWeights.from_dict(document["weights"])
+        popularity = np.asarray(arrays["item_popularity"])
+        als = AlsModel(
+            user_factors=arrays["user_factors"],
+            item_factors=arrays["item_factors"],
+            params=AlsParams.from_dict(document["params"]["als"]),
+            user_index=IdIndex(np.asarray(arrays["user_ids"])),
+            item_index=IdIndex(np.asarray(arrays["item_ids"])),
+            weights=weights,
             item_popularity=popularity if popularity.size else None,
-            calibration=tuple(float(v) for v in model_arrays["calibration"]),  # type: ignore[arg-type]
+        )
+        ease = None
+        if document.get("has_ease"):
+            ease = EaseModel(
+                weights=arrays["ease_weights"],
+                items=np.asarray(arrays["ease_items"]),
+                n_items=als.n_items,
+                params=EaseParams.from_dict(document["params"]["ease"]),
+            )
+        model = HybridModel(
+            als=als,
+            ease=ease,
+            params=params,
+            calibration_x=np.asarray(arrays["calibration_x"]),
+            calibration_p=np.asarray(arrays["calibration_p"]),
         )
     except (KeyError, ValueError, OSError) as exc:
         raise ArtifactError(f"malformed artifact {root}: {exc}") from exc
-    if model.user_factors.shape[0] != len(model.user_index) or model.item_factors.shape[0] != len(
-        model.item_index
+    if als.user_factors.shape[0] != len(als.user_index) or als.item_factors.shape[0] != len(
+        als.item_index
     ):
         raise ArtifactError(f"factor shapes do not match id maps in {root}")
     return model

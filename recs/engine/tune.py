@@ -1,7 +1,10 @@
-"""Bounded grid search over ALS hyper-parameters on a validation split carved from train.
+"""Tuning of the hybrid on a validation split carved from the training part.
 
 The test split is never touched: ``tune`` receives training rows only and holds out a
-validation fraction of them, so the chosen parameters are not fitted to the test set.
+validation fraction of them (same protocol as the evaluation). Stages, each keeping the
+best validation NDCG@k: ALS (a bounded grid over factors / regularization / alpha), EASE
+(its ``l2``, one gram matrix for every value), then the blend weight and popularity penalty
+over the two winners' precomputed z-scores (cheap: no refit).
 """
 
 from __future__ import annotations
@@ -13,77 +16,166 @@ from typing import Any
 
 import numpy as np
 
-from .als import AlsParams, train
-from .evaluate import evaluate_model
+from . import ease as ease_engine
+from .als import AlsParams
+from .als import train as als_train
+from .evaluate import evaluate_scorer
+from .hybrid import BlendParams, HybridParams, blend, popularity_z, signal_matrix, zscore_rows
 from .matrix import ConfidenceWeights, IdIndex, Interactions
 from .progress import Progress, report
 from .split import holdout_split
 
-DEFAULT_GRID: dict[str, list[Any]] = {
-    "regularization": [0.01, 0.1, 1.0, 10.0, 50.0, 100.0],
-    "factors": [32, 64, 128],
-    "alpha": [1.0, 5.0, 20.0, 40.0],
+ALS_GRID: dict[str, list[Any]] = {
+    "factors": [64, 128],
+    "regularization": [10.0, 30.0, 100.0],
+    "alpha": [5.0, 20.0],
 }
+EASE_L2_GRID: list[float] = [100.0, 200.0, 400.0, 800.0, 1600.0]
+BLEND_WEIGHTS: list[float] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+POPULARITY_PENALTIES: list[float] = [0.0, 0.05, 0.1, 0.2]
+#: Validation users scored per trial at most (bounds memory and time on big data).
+MAX_VALIDATION_USERS = 4000
 
 
 @dataclass
 class TuneResult:
-    best_params: AlsParams
-    best_ndcg: float
-    table: list[dict[str, Any]]  # one row per trial: the grid values, metrics and seconds
+    best: HybridParams
+    validation: dict[str, float]  # the winner's validation metrics
+    table: list[dict[str, Any]]  # one row per trial: stage, values, ndcg@k, coverage, seconds
 
 
 def tune(
     train_rows: Interactions,
-    grid: dict[str, list[Any]] | None = None,
     *,
-    base: AlsParams | None = None,
+    base: HybridParams | None = None,
     weights: ConfidenceWeights | None = None,
     now: int | None = None,
+    als_grid: dict[str, list[Any]] | None = None,
+    ease_grid: list[float] | None = None,
     validation_fraction: float = 0.2,
-    max_trials: int | None = 24,
+    max_trials: int | None = 12,
     k: int = 10,
     seed: int = 43,
+    item_index: IdIndex | None = None,
     progress: Progress | None = None,
 ) -> TuneResult:
-    """Try grid combinations (``AlsParams`` field -> values) and keep the best NDCG@k.
+    """Pick hybrid parameters on a validation split of ``train_rows`` (see module doc).
 
-    When the grid has more than ``max_trials`` combinations a seeded random subset is tried,
-    which bounds the run time whatever grid the caller configures.
+    ``max_trials`` bounds the ALS grid (a seeded random subset when larger).
     """
-    grid = grid or DEFAULT_GRID
-    base = base or AlsParams()
-    unknown = set(grid) - set(base.to_dict())
+    base = base or HybridParams()
+    weights = weights or ConfidenceWeights()
+    als_grid = als_grid or ALS_GRID
+    ease_grid = ease_grid or EASE_L2_GRID
+    unknown = set(als_grid) - set(base.als.to_dict())
     if unknown:
         raise ValueError(f"unknown AlsParams fields in grid: {sorted(unknown)}")
-    names = list(grid)
-    combos = list(itertools.product(*(grid[n] for n in names)))
+    names = list(als_grid)
+    combos = list(itertools.product(*(als_grid[n] for n in names)))
     if max_trials is not None and len(combos) > max_trials:
         pick = np.random.default_rng(seed).choice(len(combos), size=max_trials, replace=False)
         combos = [combos[i] for i in sorted(pick)]
 
     split = holdout_split(train_rows, fraction=validation_fraction, seed=seed)
     users = IdIndex.from_values(train_rows.user_ids)
-    items = IdIndex.from_values(train_rows.item_ids)
+    items = item_index if item_index is not None else IdIndex.from_values(train_rows.item_ids)
     matrix = split.train.to_matrix(weights, now=now, user_index=users, item_index=items)
-
+    signal = signal_matrix(
+        split.train, weights, base.blend.low_rating_value, now=now,
+        user_index=users, item_index=items,
+    )  # fmt: skip
+    rel = users.to_index(split.relevant()[0])
+    sample = np.unique(rel[rel >= 0])
+    if sample.size > MAX_VALIDATION_USERS:
+        sample = np.sort(np.random.default_rng(seed).choice(sample, MAX_VALIDATION_USERS, False))
+    total = len(combos) + len(ease_grid) + 1
+    done = 0
     table: list[dict[str, Any]] = []
-    best: tuple[float, AlsParams] | None = None
-    for trial, values in enumerate(combos):
-        params = replace(base, **dict(zip(names, values, strict=True)))
-        start = time.perf_counter()
-        model = train(matrix, params)
-        metrics = evaluate_model(model, matrix, split, k=k)
+
+    def trial(stage: str, values: dict[str, Any], score: Any) -> float:
+        started = time.perf_counter()
+        metrics = evaluate_scorer(score, matrix, split, k=k, users=sample)
         table.append(
             {
-                **dict(zip(names, values, strict=True)),
-                **metrics.as_dict(),
-                "seconds": time.perf_counter() - start,
+                "stage": stage,
+                **values,
+                f"ndcg@{k}": round(metrics.ndcg, 5),
+                "coverage": round(metrics.coverage, 5),
+                "seconds": round(time.perf_counter() - started, 3),
             }
         )
-        if best is None or metrics.ndcg > best[0]:
-            best = (metrics.ndcg, params)
-        report(progress, "tune", trial + 1, len(combos))
-    if best is None:
-        raise ValueError("empty grid")
-    return TuneResult(best_params=best[1], best_ndcg=best[0], table=table)
+        return metrics.ndcg
+
+    # 1. ALS grid.
+    best_als: tuple[float, AlsParams, Any] | None = None
+    for values in combos:
+        params = replace(base.als, **dict(zip(names, values, strict=True)))
+        started = time.perf_counter()
+        model = als_train(matrix, params)
+        fit_seconds = time.perf_counter() - started
+        ndcg = trial(
+            "als",
+            dict(zip(names, values, strict=True)),
+            lambda u, m=model: m.user_factors[u] @ m.item_factors.T,
+        )
+        table[-1]["seconds"] += round(fit_seconds, 3)
+        if best_als is None or ndcg > best_als[0]:
+            best_als = (ndcg, params, model)
+        done += 1
+        report(progress, "tune", done, total)
+    if best_als is None:
+        raise ValueError("empty ALS grid")
+    _, als_params, als_model = best_als
+
+    # 2. EASE l2 (one gram for all values).
+    kept, gram = ease_engine.gram(signal, base.ease)
+    best_ease: tuple[float, ease_engine.EaseParams, Any] | None = None
+    for l2 in ease_grid:
+        params_e = replace(base.ease, l2=float(l2))
+        model_e = ease_engine.fit_from_gram(kept, gram, len(items), params_e)
+        ndcg = trial("ease", {"l2": l2}, lambda u, m=model_e: m.scores(signal[u]))
+        if best_ease is None or ndcg > best_ease[0]:
+            best_ease = (ndcg, params_e, model_e)
+        else:
+            del model_e
+        done += 1
+        report(progress, "tune", done, total)
+    del gram
+    assert best_ease is not None
+    _, ease_params, ease_model = best_ease
+
+    # 3. Blend weight and popularity penalty on precomputed z-scores of the sample.
+    position = np.full(matrix.shape[0], -1, dtype=np.int64)
+    position[sample] = np.arange(sample.size)
+    z_als = zscore_rows(als_model.user_factors[sample] @ als_model.item_factors.T)
+    z_ease = zscore_rows(ease_model.scores(signal[sample]))
+    pop_z = popularity_z(matrix.popularity())
+    best: tuple[float, BlendParams] | None = None
+    for w, penalty in itertools.product(BLEND_WEIGHTS, POPULARITY_PENALTIES):
+        blend_params = replace(base.blend, als_weight=w, popularity_penalty=penalty)
+        ndcg = trial(
+            "blend",
+            {"als_weight": w, "popularity_penalty": penalty},
+            lambda u, b=blend_params: blend(z_als[position[u]], z_ease[position[u]], pop_z, b),
+        )
+        if best is None or ndcg > best[0] + 1e-9:
+            best = (ndcg, blend_params)
+    done += 1
+    report(progress, "tune", done, total)
+    assert best is not None
+    chosen = HybridParams(als=als_params, ease=ease_params, blend=best[1])
+    winner = next(
+        row
+        for row in table
+        if row["stage"] == "blend"
+        and row["als_weight"] == best[1].als_weight
+        and row["popularity_penalty"] == best[1].popularity_penalty
+    )
+    validation = {
+        f"ndcg@{k}": winner[f"ndcg@{k}"],
+        "coverage": winner["coverage"],
+        f"als_ndcg@{k}": round(best_als[0], 5),
+        f"ease_ndcg@{k}": round(best_ease[0], 5),
+        "users": int(sample.size),
+    }
+    return TuneResult(best=chosen, validation=validation, table=table)

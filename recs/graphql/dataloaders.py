@@ -1,17 +1,25 @@
 """Per-request loaders for the recommendation fields of ``Movie``: one batch per page."""
 
+from typing import Any
+
 from movierec.graphql.dataloaders import BaseLoader
 from movies.models import Movie
 from recs import selectors
 
 
+def request_memo(context: Any) -> dict:
+    """A dict living as long as the request: ``selectors.viewer_scores`` memoises there, so
+    ``recommendations`` and every ``matchScore`` of a response share one score computation."""
+    return context.__dict__.setdefault("_recs_memo", {})
+
+
 class MatchScoreLoader(BaseLoader[int, float | None]):
-    """The viewer's vector is computed once; every movie of the page is scored at once."""
+    """The viewer's scores are computed once per request; every movie of the page at once."""
 
     context_key = "recs_match_score"
 
     def batch_load(self, keys: list[int]) -> list[float | None]:
-        scores = selectors.match_scores_for_user(self.viewer, keys)
+        scores = selectors.match_scores_for_user(self.viewer, keys, request_memo(self.context))
         return [scores[key] for key in keys]
 
 

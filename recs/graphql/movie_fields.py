@@ -21,8 +21,9 @@ def similar_field() -> graphene.List:
         resolver=resolve_similar,
         first=graphene.Int(default_value=SIMILAR_DEFAULT, description="At most 100."),
         description=(
-            "Movies like this one: from the recommendation model's item factors, or shared "
-            "genres and keywords when the model does not know the movie."
+            "Movies like this one: from the recommendation model's item factors (learnt from "
+            "ratings and shared playlists only), or shared genres and keywords when the model "
+            "does not know the movie."
         ),
     )
 
@@ -31,8 +32,9 @@ def match_score_field() -> graphene.Float:
     return graphene.Float(
         resolver=resolve_match_score,
         description=(
-            "0..1 predicted affinity for the viewer (0.5: as likely a film they like as not); "
-            "null when anonymous, without feedback, or when no model is active."
+            "Probability (0..1) that the viewer likes this movie (rates it 4 stars or more), "
+            "calibrated on held-out ratings; their own rating / 5 when they rated it; null "
+            "when anonymous, without feedback, or when no model is active."
         ),
     )
 

@@ -10,6 +10,7 @@ from movierec.graphql.permissions import viewer
 from movies import selectors as movie_selectors
 from ratings import selectors as rating_selectors
 from recs import selectors
+from recs.graphql.dataloaders import request_memo
 from recs.graphql.types import Recommendation, TrendWindow
 
 
@@ -88,7 +89,9 @@ class RecommendationQueries(graphene.ObjectType):
             rating_selectors.not_interested_movie_ids(user=target) if target is not None else set()
         )
         # Enough for the page even when every hidden movie would have been in it.
-        recs = selectors.recommendations_for_user(target, n=skip + n + len(hidden), genre=genre)
+        recs = selectors.recommendations_for_user(
+            target, n=skip + n + len(hidden), genre=genre, memo=request_memo(info.context)
+        )
         visible = [rec for rec in recs if rec.movie.pk not in hidden]
         return visible[skip : skip + n]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from recs.models import ModelVersion
 
-STAGES = ("extract", "build", "split", "tune", "fit", "evaluate", "publish")
+STAGES = ("extract", "split", "tune", "fit", "evaluate", "calibrate", "refit", "publish")
 COLUMNS = ("precision@10", "recall@10", "ndcg@10", "map@10", "coverage")
 
 
@@ -42,4 +42,19 @@ def metrics_table(rows: list[tuple[str, dict[str, float | int]]]) -> str:
             base = float(b.get(c, 0.0))
             ratios.append(f"{float(a.get(c, 0.0)) / base:>12.2f}" if base else f"{'-':>12}")
         lines.append(f"{'model / baseline':<{label_width}}  " + "  ".join(ratios))
+    return "\n".join(lines)
+
+
+def spread_table(rows: dict[str, list[dict[str, float | int]]]) -> str:
+    """One row per model: mean ± spread (half the range) of each metric over the seeds."""
+    label_width = max([5] + [len(label) for label in rows])
+    header = f"{'model':<{label_width}}  " + "  ".join(f"{c:>17}" for c in COLUMNS)
+    lines = [header, "-" * len(header)]
+    for label, runs in rows.items():
+        cells = []
+        for c in COLUMNS:
+            values = [float(r.get(c, 0.0)) for r in runs]
+            mean, spread = sum(values) / len(values), (max(values) - min(values)) / 2
+            cells.append(f"{mean:>9.4f} ± {spread:.4f}")
+        lines.append(f"{label:<{label_width}}  " + "  ".join(cells))
     return "\n".join(lines)

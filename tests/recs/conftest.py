@@ -21,10 +21,12 @@ from django.utils import timezone
 
 from movies.models import Genre, Movie
 from ratings.models import Rating
-from recs import serving
-from recs.engine import artifacts
-from recs.engine.als import AlsParams, train
-from recs.engine.matrix import Interactions
+from recs import artifact_store, serving
+from recs.engine.als import AlsParams
+from recs.engine.ease import EaseParams
+from recs.engine.hybrid import HybridParams, train_hybrid
+from recs.engine.matrix import ConfidenceWeights, Interactions
+from recs.engine.recipe import calibrate
 from recs.models import ModelVersion
 from tests.factories import GenreFactory, MovieFactory, UserFactory
 from users.models import User
@@ -32,7 +34,10 @@ from users.models import User
 GENRES = ("Crime", "Comedy", "Drama", "Horror")
 MOVIES_PER_GENRE = 40
 USERS_PER_GENRE = 25
-TEST_PARAMS = AlsParams(factors=16, regularization=2.0, alpha=5.0, iterations=12)
+TEST_PARAMS = HybridParams(
+    als=AlsParams(factors=16, regularization=2.0, alpha=5.0, iterations=12, num_threads=1),
+    ease=EaseParams(l2=10.0, min_item_users=1),
+)
 
 
 @dataclass
@@ -43,6 +48,20 @@ class Planted:
 
     def ids(self, genre: str) -> set[int]:
         return {m.pk for m in self.movies[genre]}
+
+
+@pytest.fixture(autouse=True)
+def _own_model_storage(settings: Any, tmp_path: Any) -> None:
+    """Artifacts in this test's own directory: a shared one would let another checkout's
+    suite (or another test's cleanup) delete the model this test serves."""
+    settings.RECS_MODEL_DIR = tmp_path / "models"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "models": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.RECS_MODEL_DIR)},
+        },
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -106,14 +125,22 @@ def all_interactions() -> Interactions:
 
 
 def activate_new_model(
-    rows: Interactions | None = None, *, params: AlsParams = TEST_PARAMS, publish: bool = True
+    rows: Interactions | None = None, *, params: HybridParams = TEST_PARAMS, publish: bool = True
 ) -> ModelVersion:
-    """Train on ``rows`` (default: every rating), save under RECS_MODEL_DIR and make it the
+    """Train on ``rows`` (default: every rating), save it in the models storage and make it the
     single active version, as the trainer does; ``publish`` also sets the Redis key."""
     rows = all_interactions() if rows is None else rows
-    model = train(rows.to_matrix(), params)
+    model, matrix, signal = train_hybrid(rows, params, weights=ConfidenceWeights(), now=None)
+    # In-sample calibration is optimistic, but monotone: enough for serving tests.
+    calibrate(
+        model,
+        signal,
+        matrix.user_index.to_index(rows.user_ids),
+        matrix.item_index.to_index(rows.item_ids),
+        rows.scores,
+    )
     relative = f"test-{uuid.uuid4().hex}"
-    artifacts.save(model, settings.RECS_MODEL_DIR / relative)
+    artifact_store.artifact_save(model, relative, meta={})
     ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).update(
         status=ModelVersion.Status.RETIRED
     )

@@ -2,6 +2,7 @@ import contextlib
 import shutil
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
@@ -137,10 +138,13 @@ def test_recommendations_still_answer_when_redis_is_down(planted, active_model, 
     serving.user_cache_invalidate(user.pk)  # logged, not raised
 
 
-def test_user_vector_follows_current_feedback(planted, active_model, user):
+def test_user_scores_follow_current_feedback(planted, active_model, user):
     model = serving.active_model().model
     rate(user, planted.movies["Crime"][5:12])
-    crime_vector = serving.user_vector(model, serving.user_feedback(user.pk)).vector
+    crime = model.user_scores(serving.user_feedback(user.pk).interactions)
     rate(user, planted.movies["Crime"][5:12], score="1.0")
-    empty = serving.user_vector(model, serving.user_feedback(user.pk))
-    assert empty.is_empty and not empty.vector.any() and crime_vector.any()
+    disliked = model.user_scores(serving.user_feedback(user.pk).interactions)
+    # Disliked films give ALS nothing to solve for and push EASE's neighbours down.
+    assert crime.als_vector.any() and not disliked.als_vector.any()
+    crime_idx = model.item_index.to_index(np.array(sorted(planted.ids("Crime"))))
+    assert crime.scores[crime_idx].mean() > 0 > disliked.scores[crime_idx].mean()

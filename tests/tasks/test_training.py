@@ -10,8 +10,9 @@ from django.core.cache import cache
 
 from movierec.celery import app
 from movierec.locks import job_lock, job_lock_held
+from recs.keys import ACTIVE_VERSION
 from recs.models import ModelVersion
-from recs.services import ACTIVE_VERSION_CACHE_KEY
+from recs.services import TRAIN_LOCK
 from tasks import training
 from tasks.schedule import BEAT_SCHEDULE
 
@@ -24,14 +25,14 @@ def test_train_task_on_a_real_worker_trains_and_activates(planted_committed, cel
     assert result == {"status": "active", "version": version.pk, "note": version.note}
     assert version.status == ModelVersion.Status.ACTIVE
     assert version.metrics["ndcg@10"] >= 1.3 * version.baseline_metrics["ndcg@10"]
-    assert cache.get(ACTIVE_VERSION_CACHE_KEY) == version.pk
+    assert cache.get(ACTIVE_VERSION) == version.pk
 
 
 @pytest.mark.worker
 def test_concurrent_train_tasks_run_once(planted_committed, celery_worker):
     first = training.recs_model_train.delay()
     deadline = time.monotonic() + 30
-    while not job_lock_held(training.TRAIN_LOCK):  # the first is training: now send the second
+    while not job_lock_held(TRAIN_LOCK):  # the first is training: now send the second
         assert time.monotonic() < deadline, "the first training never took the lock"
         time.sleep(0.01)
     second = training.recs_model_train.delay()
@@ -45,7 +46,7 @@ def test_concurrent_train_tasks_run_once(planted_committed, celery_worker):
 
 
 def test_train_task_does_nothing_while_another_training_holds_the_lock(planted):
-    with job_lock(training.TRAIN_LOCK, timeout=60) as held:
+    with job_lock(TRAIN_LOCK, timeout=60) as held:
         assert held
         result = training.recs_model_train.delay().get()
         retrain = training.recs_retrain_if_needed.delay().get()

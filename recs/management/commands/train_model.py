@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from movierec.celery import task_by_name
-from movierec.locks import job_lock
 
 
 class Command(BaseCommand):
     help = (
-        "Train an ALS model on every interaction, evaluate it against the popularity baseline "
-        "and activate it if it passes the promotion gate (in this process unless --async)."
+        "Train the hybrid (ALS + EASE) on every interaction, re-tuning first when the data "
+        "changed materially since the last tuning, evaluate it against the popularity "
+        "baseline and activate it if it passes the promotion gate (here unless --async)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,7 +21,9 @@ class Command(BaseCommand):
             "--async", action="store_true", dest="run_async", help="Enqueue on the ml queue."
         )
         parser.add_argument(
-            "--tune", action="store_true", help="Grid-search hyper-parameters first (slower)."
+            "--tune",
+            action="store_true",
+            help="Re-tune hyper-parameters first even if the data did not change (slower).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,20 +38,15 @@ class Command(BaseCommand):
             result = task_by_name("tasks.training.recs_model_train").delay(tune=options["tune"])
             self.stdout.write(f"queued training task {result.id} on the ml queue")
             return
-        with job_lock(
-            services.TRAIN_LOCK,
-            timeout=settings.RECS_TRAIN_LOCK_TTL,
-            heartbeat=settings.RECS_TRAIN_LOCK_HEARTBEAT,
-        ) as mine:
-            if not mine:
-                raise CommandError("another training is running (lock held); nothing done")
-            with rich_progress(options["verbosity"] > 0) as progress:
-                try:
-                    version = services.recs_model_train_and_promote(
-                        tune=options["tune"], progress=progress
-                    )
-                except ValidationError as exc:
-                    raise CommandError("; ".join(exc.messages)) from exc
+        with rich_progress(options["verbosity"] > 0) as progress:
+            try:
+                version = services.recs_model_train(tune=options["tune"], progress=progress)
+            except services.TrainingLocked as exc:
+                raise CommandError("another training is running (lock held); nothing done") from exc
+            except ValidationError as exc:
+                raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(version_summary(version))
+        if version.validation:
+            self.stdout.write(f"tuning: {version.params} validation {version.validation}")
         if version.note:
             self.stdout.write(f"gate: {version.note}")

@@ -1,4 +1,4 @@
-"""`manage.py tune_model`: grid search; the winner becomes the training default."""
+"""`manage.py tune_model`: tune the hybrid; the winner becomes the training default."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ def _flat(groups: list[list[float]] | None) -> list[float]:
 
 class Command(BaseCommand):
     help = (
-        "Grid-search ALS factors/regularization/alpha on a validation split of the current "
-        "data and store the winner as the default parameters for training."
+        "Tune ALS, EASE and their blend on a validation split carved from the training part "
+        "of the current data and store the winner as the default parameters for training "
+        "(train_model also does this by itself when the data changed materially)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,16 +39,16 @@ class Command(BaseCommand):
                 action="extend",
                 help=f"Values to try, e.g. {example} (repeatable).",
             )
-        parser.add_argument("--max-trials", type=int, default=24)
+        parser.add_argument("--max-trials", type=int, help="ALS grid points tried at most.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django.core.exceptions import ValidationError
 
         from recs import services
-        from recs.engine.tune import DEFAULT_GRID
+        from recs.engine.tune import ALS_GRID
         from recs.management.progress import rich_progress
 
-        grid = dict(DEFAULT_GRID)
+        grid = dict(ALS_GRID)
         if options["factors"]:
             grid["factors"] = [int(v) for v in _flat(options["factors"])]
         for name in ("regularization", "alpha"):
@@ -56,19 +57,14 @@ class Command(BaseCommand):
         try:
             with rich_progress(options["verbosity"] > 0) as progress:
                 run = services.recs_tune(
-                    grid=grid, max_trials=options["max_trials"], progress=progress
+                    als_grid=grid, max_trials=options["max_trials"], progress=progress
                 )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        for row in sorted(run.trials, key=lambda r: -r["ndcg"]):
-            self.stdout.write(
-                f"factors {row['factors']:>4}  reg {row['regularization']:>8g}  "
-                f"alpha {row['alpha']:>5g}  ndcg@10 {row['ndcg']:.4f}  {row['seconds']:.1f}s"
-            )
-        best = run.best_params
+        for row in run.trials:
+            values = {k: v for k, v in row.items() if k not in ("stage", "seconds")}
+            self.stdout.write(f"{row['stage']:>5}  {values}  {row['seconds']:.1f}s")
         self.stdout.write(
-            f"tuning run {run.pk}: best factors={best['factors']} "
-            f"regularization={best['regularization']} alpha={best['alpha']} "
-            f"(validation ndcg@10 {run.best_ndcg:.4f}, {len(run.trials)} trials, "
-            f"{run.seconds:.1f}s); now the training default"
+            f"tuning run {run.pk}: {run.best_params} (validation {run.validation}, "
+            f"{len(run.trials)} trials, {run.seconds:.1f}s); now the training default"
         )

@@ -170,3 +170,39 @@ def test_trending_page_queries_do_not_grow_with_its_size(planted, active_model, 
     large, data50 = _count(user_api_client, TRENDING, {"first": 50})
     assert len(data5["trending"]) == 5 and len(data50["trending"]) == 50
     assert small == large
+
+
+def test_the_viewers_scores_are_computed_once_per_request(
+    planted, active_model, user, user_api_client, monkeypatch
+):
+    """The list, every matchScore of the page and the explanations share one computation."""
+    from recs.engine.hybrid import HybridModel
+
+    rate(user, planted.movies["Crime"][5:12])
+    calls = []
+    real = HybridModel.user_scores
+
+    def counted(self, rows, now=None):
+        calls.append(len(rows))
+        return real(self, rows, now)
+
+    monkeypatch.setattr(HybridModel, "user_scores", counted)
+    data = user_api_client.data(PAGE, {"first": 10})
+    assert len(data["recommendations"]) == 10
+    assert all(r["movie"]["matchScore"] is not None for r in data["recommendations"])
+    assert calls == [7]
+    # The next request (list now cached) computes them again once, for matchScore only.
+    user_api_client.data(PAGE, {"first": 10})
+    assert calls == [7, 7]
+
+
+def test_reasons_are_chosen_per_recommendation(planted, active_model, user, user_api_client):
+    """A viewer with two tastes gets each recommendation explained by the matching one."""
+    crime, comedy = planted.movies["Crime"][5:10], planted.movies["Comedy"][5:10]
+    rate(user, crime + comedy)
+    recs = user_api_client.data(RECOMMENDATIONS, {"first": 10})["recommendations"]
+    assert len({r["reason"] for r in recs}) > 1
+    for rec in recs:
+        genre = "Crime" if rec["movie"]["title"].startswith("Crime") else "Comedy"
+        mine = _titles(crime if genre == "Crime" else comedy)
+        assert rec["because"] and rec["because"][0]["title"] in mine

@@ -74,7 +74,20 @@ def planted_load(
 @pytest.fixture
 def model_dir(settings: Any, tmp_path: Any) -> Any:
     settings.RECS_MODEL_DIR = tmp_path / "models"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "models": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.RECS_MODEL_DIR)},
+        },
+    }
     return settings.RECS_MODEL_DIR
+
+
+@pytest.fixture(autouse=True)
+def _small_tuning(settings: Any) -> None:
+    """The automatic tuning of the first training tries two ALS grid points, not twelve."""
+    settings.RECS_TUNE_MAX_TRIALS = 2
 
 
 @pytest.fixture

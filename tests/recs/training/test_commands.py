@@ -28,10 +28,21 @@ def test_train_model_prints_the_summary_and_activates(planted):
     assert version.status == ModelVersion.Status.ACTIVE
     first = output.splitlines()[0]
     assert first.startswith(f"model v{version.pk} active: ndcg@10 ")
-    for stage in ("extract", "build", "fit", "evaluate", "publish"):
+    for stage in ("extract", "tune", "fit", "evaluate", "calibrate", "refit", "publish"):
         assert re.search(rf"{stage} \d+\.\d\ds", first), stage
-    assert "15000 interactions" in first
-    assert output.splitlines()[1] == f"gate: {version.note}"
+    assert f"{version.data_counts['interactions']} interactions" in first
+    assert output.splitlines()[1].startswith("tuning: ")
+    assert "'reason': 'no tuning run yet'" in output.splitlines()[1]
+    assert output.splitlines()[2] == f"gate: {version.note}"
+
+
+def test_train_model_while_another_training_runs_is_an_error(planted):
+    from movierec.locks import job_lock
+    from recs.services import TRAIN_LOCK
+
+    with job_lock(TRAIN_LOCK, timeout=60), pytest.raises(CommandError, match="lock held"):
+        _run("train_model")
+    assert not ModelVersion.objects.exists()
 
 
 def test_train_model_async_enqueues_the_task(planted):
@@ -40,26 +51,27 @@ def test_train_model_async_enqueues_the_task(planted):
     assert ModelVersion.objects.get().status == ModelVersion.Status.ACTIVE
 
 
-def test_evaluate_model_prints_the_model_and_popularity_rows(planted):
+def test_evaluate_model_prints_every_model_over_seeds(planted):
     _run("train_model")
     version = ModelVersion.objects.get()
 
-    output = _run("evaluate_model", "--seed", "7")
+    output = _run("evaluate_model", "--seed", "7", "--seeds", "2")
 
     lines = output.splitlines()
-    assert lines[0].startswith(f"model v{version.pk} (active) params factors=64 ")
-    assert "fresh split seed 7 over 15000 interactions (300 users, 400 movies)" in lines[0]
-    header, model_row, baseline_row, ratio_row = lines[1], lines[3], lines[4], lines[5]
-    assert header.split() == ["precision@10", "recall@10", "ndcg@10", "map@10", "coverage"]
-    assert model_row.startswith(f"model v{version.pk} ")
-    assert baseline_row.startswith("popularity ")
-    assert ratio_row.startswith("model / baseline ")
-    model_ndcg, base_ndcg, ratio = (
-        float(r.split()[-3]) for r in (model_row, baseline_row, ratio_row)
-    )
-    assert model_ndcg > base_ndcg
-    assert ratio == pytest.approx(model_ndcg / base_ndcg, abs=0.01)
-    assert ratio >= 1.3
+    assert lines[0].startswith(f"model v{version.pk} (active) params {{'als': ")
+    assert "validation {" in lines[0] and "'ndcg@10': " in lines[0]
+    count = version.data_counts["interactions"]
+    assert lines[1].startswith(f"seeds [7, 8] over {count} interactions (300 users, 400 movies)")
+    header = lines[2].split()
+    assert header == ["model", "precision@10", "recall@10", "ndcg@10", "map@10", "coverage"]
+    rows = {line.split()[0]: line for line in lines[4:8]}
+    assert set(rows) == {"popularity", "als", "ease", "hybrid"}
+
+    def ndcg(row: str) -> float:
+        return float(row.split()[1 + 3 * 2])  # label, then "mean ± spread" per column
+
+    assert ndcg(rows["hybrid"]) >= 1.3 * ndcg(rows["popularity"])
+    assert lines[-1].startswith("at training: ndcg@10 ")
 
 
 def test_evaluate_model_without_an_active_model_is_an_error(db):
@@ -68,14 +80,13 @@ def test_evaluate_model_without_an_active_model_is_an_error(db):
 
 
 def test_tune_model_stores_the_winner(planted):
-    output = _run("tune_model", "--factors", "2,32", "--regularization", "50", "--alpha", "5")
+    output = _run("tune_model", "--max-trials", "2")
 
     run = TuningRun.objects.get()
-    assert run.best_params["factors"] == 32
-    assert output.splitlines()[-1].startswith(
-        f"tuning run {run.pk}: best factors=32 regularization=50.0 alpha=5.0"
-    )
-    assert len(output.splitlines()) == 3
+    assert set(run.best_params) == {"als", "ease", "blend"}
+    assert output.splitlines()[-1].startswith(f"tuning run {run.pk}: {{'als': ")
+    assert "now the training default" in output.splitlines()[-1]
+    assert len(output.splitlines()) == len(run.trials) + 1
 
 
 def test_import_movielens_command(db, tmp_path):

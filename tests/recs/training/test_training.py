@@ -11,10 +11,10 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from recs import services
-from recs.engine import artifacts
+from recs import artifact_store, services
 from recs.engine.als import AlsParams
-from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
+from recs.engine.hybrid import BlendParams, HybridParams
+from recs.engine.matrix import KIND_PLAYLIST, KIND_RATING
 from recs.extract import feedback_count_since, interactions_extract
 from recs.models import ModelVersion, TuningRun
 from tests.factories import (
@@ -30,17 +30,24 @@ METRIC_KEYS = {"precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "te
 
 def _train_active(django_capture_on_commit_callbacks) -> ModelVersion:
     with django_capture_on_commit_callbacks(execute=True):
-        return services.recs_model_promote_if_better(services.recs_model_train())
+        return services.recs_model_train()
 
 
-def test_extract_reads_every_kind_into_arrays(db):
+def _als_only(**als: object) -> HybridParams:
+    return HybridParams(als=AlsParams(**als), blend=BlendParams(als_weight=1.0))
+
+
+def test_extract_reads_ratings_and_shared_playlists_only(db):
     user, other = UserFactory(), UserFactory()
-    a, b, c = MovieFactory(), MovieFactory(), MovieFactory()
+    a, b, c, d = MovieFactory(), MovieFactory(), MovieFactory(), MovieFactory()
     RatingFactory(user=user, movie=a, score=Decimal("4.5"))
     RatingFactory(user=other, movie=a, score=Decimal("1.0"))
+    # Private signals never reach training (they shape only their owner's own lists).
     user.favorites.create(movie=b)
     other.watchlist.create(movie=c)
-    mine, also_mine = PlaylistFactory(owner=user), PlaylistFactory(owner=user)
+    PlaylistItemFactory(playlist=PlaylistFactory(owner=other, visibility="PRIVATE"), movie=d)
+    mine = PlaylistFactory(owner=user, visibility="PUBLIC")
+    also_mine = PlaylistFactory(owner=user, visibility="UNLISTED")
     PlaylistItemFactory(playlist=mine, movie=c, position=0)
     PlaylistItemFactory(playlist=also_mine, movie=c, position=0)  # same film twice: one row
 
@@ -59,8 +66,6 @@ def test_extract_reads_every_kind_into_arrays(db):
         [
             (user.pk, a.pk, 4.5, KIND_RATING),
             (other.pk, a.pk, 1.0, KIND_RATING),
-            (user.pk, b.pk, 0.0, KIND_FAVORITE),
-            (other.pk, c.pk, 0.0, KIND_WATCHLIST),
             (user.pk, c.pk, 0.0, KIND_PLAYLIST),
         ]
     )
@@ -68,8 +73,8 @@ def test_extract_reads_every_kind_into_arrays(db):
     assert np.all(rows.timestamps <= extracted.now)
     assert np.all(rows.timestamps > extracted.now - 3600)
     assert extracted.counts() == {
-        "interactions": 5, "ratings": 2, "favorites": 1, "watchlist": 1, "playlist_items": 1,
-        "users": 2, "movies": 3,
+        "interactions": 3, "ratings": 2, "favorites": 0, "watchlist": 0, "playlist_items": 1,
+        "users": 2, "movies": 2,
     }  # fmt: skip
 
 
@@ -84,19 +89,28 @@ def test_trained_model_beats_popularity_and_is_activated(
 
     assert version.status == ModelVersion.Status.ACTIVE
     assert version.activated_at is not None
-    assert set(version.metrics) == METRIC_KEYS == set(version.baseline_metrics)
+    assert set(version.metrics) == METRIC_KEYS | {"components", "reliability"}
+    assert set(version.baseline_metrics) == METRIC_KEYS
+    assert set(version.metrics["components"]) == {"als", "ease"}
+    assert len(version.metrics["reliability"]) == 10
     assert version.metrics["ndcg@10"] >= 1.3 * version.baseline_metrics["ndcg@10"]
     assert version.note.startswith("ndcg@10 ")
     assert "beats popularity" in version.note
-    assert {"extract", "build", "fit", "evaluate", "publish"} <= set(version.timings)
-    assert version.data_counts["interactions"] == 15_000
-    assert version.params["regularization"] == 50.0 and version.params["factors"] == 64
+    assert {"extract", "tune", "fit", "evaluate", "calibrate", "refit", "publish"} <= set(
+        version.timings
+    )
+    assert (
+        version.data_counts["interactions"] == 13_250
+    )  # ratings only: planted playlists are private
+    # The first training tunes (no tuning run yet) and keeps the choice with the version.
+    run = TuningRun.objects.get()
+    assert version.tuning_run == run and version.params == run.best_params
+    assert version.validation["reason"] == "no tuning run yet"
+    assert version.validation["ndcg@10"] == run.best_ndcg
     assert version.data_cutoff is not None
-    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == version.pk
+    assert cache.get(services.keys.ACTIVE_VERSION) == version.pk
 
-    from django.conf import settings
-
-    model = artifacts.load(settings.RECS_MODEL_DIR / version.artifact_path)
+    model = artifact_store.artifact_load(version.artifact_path)
     assert not version.artifact_path.startswith("/")
     assert set(model.item_index.to_array().tolist()) == set(planted.movie_pks.tolist())
     assert set(model.user_index.to_array().tolist()) == set(planted.user_pks.tolist())
@@ -108,8 +122,7 @@ def test_model_that_loses_to_popularity_is_rejected_and_the_old_one_keeps_servin
     good = _train_active(django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks(execute=True):
-        bad = services.recs_model_train(params=AlsParams(factors=1, iterations=1))
-        bad = services.recs_model_promote_if_better(bad)
+        bad = services.recs_model_train(params=_als_only(factors=1, iterations=1))
 
     assert bad.status == ModelVersion.Status.REJECTED
     assert "does not beat the popularity baseline" in bad.note
@@ -117,7 +130,7 @@ def test_model_that_loses_to_popularity_is_rejected_and_the_old_one_keeps_servin
     good.refresh_from_db()
     assert good.status == ModelVersion.Status.ACTIVE
     assert services.recs_model_active() == good
-    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == good.pk
+    assert cache.get(services.keys.ACTIVE_VERSION) == good.pk
 
 
 def test_model_too_far_below_the_active_one_is_rejected(
@@ -125,9 +138,7 @@ def test_model_too_far_below_the_active_one_is_rejected(
 ):
     good = _train_active(django_capture_on_commit_callbacks)
 
-    weaker = services.recs_model_promote_if_better(
-        services.recs_model_train(params=AlsParams(factors=4))
-    )
+    weaker = services.recs_model_train(params=_als_only(factors=4, regularization=200.0))
 
     assert weaker.metrics["ndcg@10"] > weaker.baseline_metrics["ndcg@10"]  # beats popularity
     assert weaker.status == ModelVersion.Status.REJECTED
@@ -143,7 +154,7 @@ def test_equal_retrain_replaces_the_active_model(planted, django_capture_on_comm
     assert second.status == ModelVersion.Status.ACTIVE
     assert first.status == ModelVersion.Status.RETIRED
     assert f"within 5% of active v{first.pk}" in second.note
-    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == second.pk
+    assert cache.get(services.keys.ACTIVE_VERSION) == second.pk
     assert second.artifact_path != first.artifact_path
 
 
@@ -153,7 +164,14 @@ def test_failed_training_leaves_the_active_model_untouched(
     good = _train_active(django_capture_on_commit_callbacks)
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("storage went away")
-    settings.RECS_MODEL_DIR = blocker  # publishing cannot create the artifact directory
+    # Publishing cannot create the artifact directory.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "models": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(blocker)},
+        },
+    }
 
     with pytest.raises(OSError):
         services.recs_model_train()
@@ -165,7 +183,7 @@ def test_failed_training_leaves_the_active_model_untouched(
     assert {"extract", "fit", "evaluate"} <= set(failed.timings)
     good.refresh_from_db()
     assert good.status == ModelVersion.Status.ACTIVE
-    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == good.pk
+    assert cache.get(services.keys.ACTIVE_VERSION) == good.pk
 
 
 def test_training_on_too_little_data_fails_with_the_reason(db, model_dir):
@@ -191,7 +209,7 @@ def test_retired_model_can_be_activated_again_but_a_failed_one_cannot(
     assert services.recs_model_active() == first
     second.refresh_from_db()
     assert second.status == ModelVersion.Status.RETIRED
-    assert cache.get(services.ACTIVE_VERSION_CACHE_KEY) == first.pk
+    assert cache.get(services.keys.ACTIVE_VERSION) == first.pk
 
     broken = ModelVersion.objects.create(status=ModelVersion.Status.FAILED, error="boom")
     with pytest.raises(ValidationError):
@@ -200,8 +218,8 @@ def test_retired_model_can_be_activated_again_but_a_failed_one_cannot(
 
 
 def test_damaged_artifact_is_never_activated(planted, settings):
-    version = services.recs_model_train()
-    (settings.RECS_MODEL_DIR / version.artifact_path / "model.npz").write_bytes(b"garbage")
+    version = services.recs_model_train(promote=False)
+    (settings.RECS_MODEL_DIR / version.artifact_path / "item_factors.npy").write_bytes(b"bad")
 
     with pytest.raises(ValidationError, match="not loadable"):
         services.recs_model_activate(version)
@@ -244,31 +262,48 @@ def test_retrain_waits_for_enough_new_feedback(
     assert decision.new_feedback == 3
     assert decision.version is not None and decision.version.pk != active.pk
     assert decision.version.status == ModelVersion.Status.ACTIVE
-    assert decision.version.data_counts["interactions"] == 15_003
+    assert decision.version.data_counts["interactions"] == 13_253
 
 
 def test_tuning_stores_the_winner_as_the_training_default(planted, settings):
-    assert services.recs_params_default().factors == 64
+    assert services.recs_params_default().als.factors == 64
 
-    run = services.recs_tune(
-        grid={"factors": [2, 32], "regularization": [50.0], "alpha": [5.0]}, max_trials=None
-    )
+    run = services.recs_tune(max_trials=2)
 
     assert TuningRun.objects.get() == run
-    assert len(run.trials) == 2
-    assert run.best_params["factors"] == 32  # 2 factors cannot separate 8 taste clusters
-    assert run.best_ndcg == max(t["ndcg"] for t in run.trials)
-    assert services.recs_params_default().factors == 32
-    assert services.recs_model_train().params["factors"] == 32
+    stages = [t["stage"] for t in run.trials]
+    assert stages.count("als") == 2 and stages.count("ease") == 5
+    blends = [t for t in run.trials if t["stage"] == "blend"]
+    assert run.best_ndcg == max(t["ndcg@10"] for t in blends) == run.validation["ndcg@10"]
+    assert services.recs_params_default().to_dict()["blend"] == run.best_params["blend"]
+    # Unchanged data: the next training reuses the run instead of tuning again.
+    version = services.recs_model_train()
+    assert version.params == run.best_params and version.tuning_run == run
+    assert "tune" not in version.timings and TuningRun.objects.count() == 1
 
     settings.RECS_USE_TUNED_PARAMS = False
-    assert services.recs_params_default().factors == 64
+    assert services.recs_params_default().als.factors == 64
 
 
-def test_train_with_tune_records_a_tuning_run(planted, settings):
-    settings.RECS_TUNE_MAX_TRIALS = 2
+def test_training_retunes_when_the_data_changed_materially_or_when_asked(planted, settings):
+    first = services.recs_model_train()
+    assert first.validation["reason"] == "no tuning run yet"
+    assert services.recs_tuning_needed(first.data_counts) is None
+    grown = {**first.data_counts, "users": int(first.data_counts["users"] * 1.3)}
+    assert services.recs_tuning_needed(grown).startswith("users changed from 300 to 390")
+
     version = services.recs_model_train(tune=True)
-    assert TuningRun.objects.count() == 1
-    assert version.params == TuningRun.objects.get().best_params
-    assert len(TuningRun.objects.get().trials) == 2
+    assert TuningRun.objects.count() == 2
+    assert version.validation["reason"] == "asked (--tune)"
+    assert version.params == TuningRun.objects.first().best_params
     assert "tune" in version.timings
+
+
+def test_a_held_training_lock_stops_the_service(planted):
+    from movierec.locks import job_lock
+
+    with job_lock(services.TRAIN_LOCK, timeout=60) as held:
+        assert held
+        with pytest.raises(services.TrainingLocked):
+            services.recs_model_train()
+    assert not ModelVersion.objects.exists()

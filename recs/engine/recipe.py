@@ -1,0 +1,205 @@
+"""The one offline recipe: split -> (tune) -> fit -> evaluate -> calibrate -> refit.
+
+``recs.services.recs_model_train`` (task, command), ``recs_model_evaluate`` and the quality
+benchmark all call :func:`run`, so the figures in the docs, the promotion gate and the served
+model come from the same code. Protocol: per-user seeded random holdout of ``test_fraction``
+of each user's ratings; relevant = held-out rating >= 4; top-k excluding every training
+movie; averaged over users with at least one relevant held-out movie; tuning on a validation
+split carved from the training part only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import ease as ease_engine
+from .evaluate import Metrics, evaluate_popularity, evaluate_scorer
+from .hybrid import (
+    LIKE_THRESHOLD,
+    HybridModel,
+    HybridParams,
+    fit_isotonic,
+    reliability_table,
+    train_hybrid,
+)
+from .matrix import KIND_RATING, ConfidenceWeights, IdIndex, Interactions
+from .progress import Progress, Timings, report
+from .split import holdout_split
+from .tune import TuneResult, tune
+
+
+@dataclass
+class RecipeResult:
+    model: HybridModel  # served model: refit on every row when ``refit``
+    params: HybridParams
+    metrics: Metrics  # the hybrid on the test split
+    baseline: Metrics  # most popular on the same split
+    components: dict[str, Metrics]  # "als" and "ease" alone, same split
+    reliability: list[dict[str, float]]  # calibration checked on users it was not fitted on
+    timings: dict[str, float]
+    counts: dict[str, int]
+    tuning: TuneResult | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def calibrate(
+    model: HybridModel,
+    signal: sp.csr_matrix,
+    users: np.ndarray,
+    items: np.ndarray,
+    scores: np.ndarray,
+) -> list[dict[str, float]]:
+    """Fit blended score -> P(rating >= 4) on (user, item, stars) ratings the model did not
+    train on, and check it on the other half of the users (the reliability table).
+
+    ``users``/``items`` are model indices of trained users, ``signal`` their EASE rows."""
+    keep = (users >= 0) & (items >= 0)
+    users, items, scores = users[keep], items[keep], scores[keep]
+    if users.size == 0:
+        return []
+    order = np.argsort(users, kind="stable")
+    users, items, scores = users[order], items[order], scores[order]
+    distinct, start = np.unique(users, return_index=True)
+    blended = np.empty(users.size, dtype=np.float64)
+    batch = max(1, (1 << 24) // max(model.n_items, 1))
+    bounds = np.r_[start, users.size]
+    for b in range(0, distinct.size, batch):
+        chunk = distinct[b : b + batch]
+        dense = model.score_batch(chunk, signal[chunk])
+        lo, hi = bounds[b], bounds[min(b + batch, distinct.size)]
+        row = np.searchsorted(chunk, users[lo:hi])
+        blended[lo:hi] = dense[row, items[lo:hi]]
+    liked = (scores >= LIKE_THRESHOLD).astype(np.float64)
+    half = (users % 2) == 0
+    xs, ps = fit_isotonic(blended[half], liked[half])
+    table = reliability_table(np.interp(blended[~half], xs, ps), liked[~half])
+    model.calibration_x, model.calibration_p = fit_isotonic(blended, liked)
+    return table
+
+
+def run(
+    rows: Interactions,
+    params: HybridParams | None = None,
+    *,
+    weights: ConfidenceWeights | None = None,
+    now: int | None = None,
+    seed: int = 42,
+    test_fraction: float = 0.2,
+    k: int = 10,
+    tune_first: bool = False,
+    max_trials: int | None = 12,
+    refit: bool = True,
+    progress: Progress | None = None,
+) -> RecipeResult:
+    """Evaluate ``params`` (or the parameters tuned on validation when ``tune_first``) on a
+    seeded split, calibrate ``match`` on the held-out ratings and, with ``refit``, fit the
+    served model on every row with the same parameters and calibration."""
+    weights = weights or ConfidenceWeights()
+    params = params or HybridParams()
+    timings = Timings()
+    with timings.stage("split"):
+        users = IdIndex.from_values(rows.user_ids)
+        items = IdIndex.from_values(rows.item_ids)
+        split = holdout_split(rows, fraction=test_fraction, seed=seed)
+    tuning = None
+    if tune_first:
+        with timings.stage("tune"):
+            tuning = tune(
+                split.train, base=params, weights=weights, now=now, max_trials=max_trials,
+                k=k, seed=seed + 1, item_index=items, progress=progress,
+            )  # fmt: skip
+            params = tuning.best
+    with timings.stage("fit"):
+        model, matrix, signal = train_hybrid(
+            split.train, params, weights=weights, now=now, user_index=users, item_index=items,
+            progress=progress,
+        )  # fmt: skip
+    with timings.stage("evaluate"):
+        metrics = evaluate_scorer(
+            lambda u: model.score_batch(u, signal[u]), matrix, split, k=k, progress=progress
+        )
+        baseline = evaluate_popularity(matrix, split, k)
+        components = {
+            "als": evaluate_scorer(
+                lambda u: model.als.user_factors[u] @ model.als.item_factors.T, matrix, split, k=k
+            )
+        }
+        # EASE alone is reported even when the blend gave it no weight.
+        ease = model.ease or ease_engine.fit(signal, params.ease)
+        if ease is not None:
+            components["ease"] = evaluate_scorer(
+                lambda u: ease.scores(signal[u]), matrix, split, k=k
+            )
+    with timings.stage("calibrate"):
+        test_u = users.to_index(split.test_user_ids)
+        test_i = items.to_index(split.test_item_ids)
+        reliability = calibrate(model, signal, test_u, test_i, split.test_scores)
+        report(progress, "calibrate", 1, 1)
+    served = model
+    if refit:
+        with timings.stage("refit"):
+            served, _, _ = train_hybrid(
+                rows, params, weights=weights, now=now, user_index=users, item_index=items,
+                progress=progress,
+            )  # fmt: skip
+            served.calibration_x, served.calibration_p = model.calibration_x, model.calibration_p
+    kinds = np.bincount(rows.kinds, minlength=4)
+    counts = {
+        "interactions": len(rows),
+        "ratings": int(kinds[KIND_RATING]),
+        "users": len(users),
+        "movies": len(items),
+        "train_interactions": len(split.train),
+        "test_ratings": split.n_test,
+    }
+    return RecipeResult(
+        model=served,
+        params=params,
+        metrics=metrics,
+        baseline=baseline,
+        components=components,
+        reliability=reliability,
+        timings=timings.as_dict(),
+        counts=counts,
+        tuning=tuning,
+    )
+
+
+def tune_only(
+    rows: Interactions,
+    params: HybridParams,
+    *,
+    weights: ConfidenceWeights,
+    now: int | None,
+    seed: int = 42,
+    test_fraction: float = 0.2,
+    k: int = 10,
+    max_trials: int | None = 12,
+    als_grid: dict[str, list[Any]] | None = None,
+    progress: Progress | None = None,
+) -> RecipeResult:
+    """Only the tuning stage of :func:`run` (same split, same validation carve-out)."""
+    timings = Timings()
+    with timings.stage("tune"):
+        items = IdIndex.from_values(rows.item_ids)
+        split = holdout_split(rows, fraction=test_fraction, seed=seed)
+        tuning = tune(
+            split.train, base=params, weights=weights, now=now, max_trials=max_trials, k=k,
+            seed=seed + 1, item_index=items, als_grid=als_grid, progress=progress,
+        )  # fmt: skip
+    empty = Metrics(k, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
+    return RecipeResult(
+        model=None,  # type: ignore[arg-type]
+        params=tuning.best,
+        metrics=empty,
+        baseline=empty,
+        components={},
+        reliability=[],
+        timings=timings.as_dict(),
+        counts={"interactions": len(rows)},
+        tuning=tuning,
+    )

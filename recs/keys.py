@@ -1,0 +1,42 @@
+"""Every Redis key and version token of the recommendation read path, declared once.
+
+Entries are never deleted: a key embeds the versions it depends on (active model version,
+the user's feedback generation, the trending version), so bumping a version makes older
+entries unreachable and they expire by TTL.
+"""
+
+from __future__ import annotations
+
+from movies.services import TRENDING_VERSION_KEY
+
+#: The pk of the active ``ModelVersion``; set by activation, read by every serving process.
+ACTIVE_VERSION = "recs:active_version"
+#: Bumped by the TMDb trending sync (owned by movies); part of every trending key.
+TRENDING_VERSION = TRENDING_VERSION_KEY
+
+
+def user_generation(user_id: int) -> str:
+    """A random token replaced whenever the user's feedback changes."""
+    return f"recs:u{user_id}:gen"
+
+
+def user_feedback(user_id: int, generation: str) -> str:
+    return f"recs:u{user_id}:g{generation}:feedback"
+
+
+def recommendations(
+    version: int, user_id: int, generation: str, n: int, genre: int | str, hidden: str = ""
+) -> str:
+    return f"recs:v{version}:u{user_id}:g{generation}:n{n}:genre{genre}{hidden}"
+
+
+def anonymous(trending: int, n: int, genre: int | str) -> str:
+    return f"recs:anon:t{trending}:n{n}:genre{genre}"
+
+
+def trending(trending_version: int, window: str) -> str:
+    return f"recs:trending:t{trending_version}:{window}"
+
+
+def similar(version: int, movie_id: int, n: int) -> str:
+    return f"recs:v{version}:similar:{movie_id}:n{n}"

@@ -1,0 +1,188 @@
+"""The hybrid (ALS + EASE blend): closed form, real-time scores, explanations, calibration,
+tuning and the one recipe, on planted synthetic data."""
+
+import numpy as np
+import scipy.sparse as sp
+
+from recs.engine import ease as ease_engine
+from recs.engine.als import AlsParams
+from recs.engine.ease import EaseParams
+from recs.engine.evaluate import evaluate_model, evaluate_scorer
+from recs.engine.hybrid import (
+    BlendParams,
+    HybridParams,
+    blend,
+    fit_isotonic,
+    reliability_table,
+    signal_matrix,
+    zscore_rows,
+)
+from recs.engine.matrix import KIND_PLAYLIST, KIND_RATING, ConfidenceWeights, IdIndex, Interactions
+from recs.engine.recipe import run
+from recs.engine.synthetic import generate
+from recs.engine.tune import tune
+
+
+def _user_rows(data, user: int) -> Interactions:
+    rows = data.interactions
+    return rows.subset(rows.user_ids == user)
+
+
+def test_ease_is_the_closed_form_solution():
+    rng = np.random.default_rng(0)
+    x = sp.csr_matrix((rng.random((40, 12)) < 0.3) * rng.integers(1, 6, (40, 12)) / 5.0)
+    model = ease_engine.fit(x, EaseParams(l2=3.0, min_item_users=1))
+    dense = x.toarray().astype(np.float64)
+    p = np.linalg.inv(dense.T @ dense + 3.0 * np.eye(12))
+    expected = -p / np.diag(p)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(model.weights, expected, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(model.scores(x), dense @ expected, rtol=1e-3, atol=1e-4)
+
+
+def test_ease_keeps_only_movies_with_enough_users_and_caps_the_matrix():
+    x = sp.csr_matrix(np.array([[1, 1, 0, 1], [1, 0, 0, 1], [1, 1, 1, 0]], dtype=np.float32))
+    model = ease_engine.fit(x, EaseParams(l2=1.0, min_item_users=2))
+    assert model.items.tolist() == [0, 1, 3] and model.weights.shape == (3, 3)
+    assert not model.scores(x)[:, 2].any()  # a rare movie scores 0
+    capped = ease_engine.fit(x, EaseParams(l2=1.0, min_item_users=1, max_items=2))
+    assert capped.items.tolist() == [0, 1] or capped.items.tolist() == [0, 3]
+
+
+def test_signal_reads_stars_over_five_and_low_ratings_as_a_weak_negative():
+    rows = Interactions(
+        np.array([1, 1, 1, 2]), np.array([10, 11, 12, 10]), np.array([5.0, 2.0, 0.0, 4.0]),
+        np.array([KIND_RATING, KIND_RATING, KIND_PLAYLIST, KIND_RATING]), np.zeros(4),
+    )  # fmt: skip
+    users, items = IdIndex.from_values(rows.user_ids), IdIndex.from_values(rows.item_ids)
+    weights = ConfidenceWeights(playlist=0.6)
+    m = signal_matrix(rows, weights, -0.1, now=None, user_index=users, item_index=items)
+    np.testing.assert_allclose(m.toarray(), [[1.0, -0.1, 0.6], [0.8, 0.0, 0.0]], rtol=1e-6)
+
+
+def test_blend_of_z_scores_and_popularity_penalty():
+    a = np.array([[1.0, 2.0, 3.0]], np.float32)
+    e = np.array([[3.0, 2.0, 1.0]], np.float32)
+    za, ze = zscore_rows(a), zscore_rows(e)
+    np.testing.assert_allclose(za.mean(), 0, atol=1e-6)
+    np.testing.assert_allclose(za.std(), 1, atol=1e-5)
+    assert np.allclose(blend(za, ze, np.zeros(3, np.float32), BlendParams(als_weight=0.5)), 0)
+    pop = np.array([1.0, 0.0, -1.0], np.float32)
+    out = blend(za, ze, pop, BlendParams(als_weight=1.0, popularity_penalty=0.5))
+    np.testing.assert_allclose(out, za - 0.5 * pop, rtol=1e-6)
+
+
+def test_hybrid_beats_both_parts_alone_on_planted_data(hybrid):
+    model, matrix, split, signal = hybrid.model, hybrid.matrix, hybrid.split, hybrid.signal
+    both = evaluate_scorer(lambda u: model.score_batch(u, signal[u]), matrix, split)
+    als = evaluate_model(model.als, matrix, split)
+    pop_ndcg = evaluate_scorer(lambda u: np.tile(matrix.popularity(), (u.size, 1)), matrix, split)
+    assert both.ndcg > 1.5 * pop_ndcg.ndcg
+    assert both.ndcg >= 0.97 * als.ndcg
+    assert both.coverage >= 0.05
+
+
+def test_a_new_rating_changes_the_scores_without_retraining(hybrid):
+    data, model = hybrid.data, hybrid.model
+    rows = _user_rows(data, 3)
+    before = model.user_scores(rows, now=data.now)
+    # Five top ratings of one cluster this user never touched pull that cluster up.
+    touched = set(rows.item_ids.tolist())
+    cluster = int(data.item_clusters[rows.item_ids[0]] + 1) % int(data.item_clusters.max() + 1)
+    members = [i for i in np.flatnonzero(data.item_clusters == cluster) if i not in touched]
+    new = Interactions.ratings(np.full(5, 3), np.array(members[:5]), np.full(5, 5.0))
+    after = model.user_scores(Interactions.concat([rows, new]), now=data.now)
+    idx = model.item_index.to_index(np.array(members[5:]))
+    assert after.scores[idx].mean() > before.scores[idx].mean() + 0.1
+    # A brand-new user (unknown to the model) gets scores from their rows alone.
+    stranger = Interactions.ratings(np.full(5, 10**6), np.array(members[:5]), np.full(5, 5.0))
+    fresh = model.user_scores(stranger, now=data.now)
+    top, _ = model.recommend(fresh, 10, exclude_idx=fresh.seen_idx)
+    clusters = data.item_clusters[model.item_index.to_ids(top)]
+    assert (clusters == cluster).mean() >= 0.8
+
+
+def test_explanations_decompose_the_blended_score_per_item(hybrid):
+    data, model = hybrid.data, hybrid.model
+    user = int(np.flatnonzero(data.user_clusters[:, 1] >= 0)[0])  # a two-cluster user
+    state = model.user_scores(_user_rows(data, user), now=data.now)
+    top, _ = model.recommend(state, 10, exclude_idx=state.seen_idx)
+    sources, contrib = model.contributions(state, top)
+    assert set(sources.tolist()) <= set(state.signal.indices.tolist())
+    # Without popularity penalty, score differences are contribution-sum differences.
+    assert model.params.blend.popularity_penalty == 0
+    sums = contrib.sum(axis=0)
+    np.testing.assert_allclose(
+        sums - sums[0], state.scores[top] - state.scores[top[0]], rtol=1e-3, atol=1e-3
+    )
+    reasons = model.explain(state, top, n=3)
+    assert all(1 <= len(r) <= 3 for r in reasons)
+    for column, r in zip(contrib.T, reasons, strict=True):
+        assert r[0] == sources[np.argmax(column)]
+    # Recommendations from the user's two clusters are explained by different movies.
+    assert len({tuple(r) for r in reasons}) > 1
+
+
+def test_match_is_calibrated_monotone_and_rated_movies_reflect_the_rating(hybrid):
+    data, model = hybrid.data, hybrid.model
+    assert np.all(np.diff(model.calibration_p) >= 0) and np.all(np.diff(model.calibration_x) > 0)
+    rows = _user_rows(data, 8)
+    state = model.user_scores(rows, now=data.now)
+    order = np.argsort(state.scores)
+    unrated = np.array([i for i in order if i not in state.rated])
+    probs = model.match(state, unrated)
+    assert np.all(np.diff(probs) >= -1e-12) and 0 <= probs.min() <= probs.max() <= 1
+    rated = rows.subset(rows.kinds == KIND_RATING)
+    idx = model.item_index.to_index(rated.item_ids[:3])
+    np.testing.assert_allclose(model.match(state, idx), rated.scores[:3] / 5.0, rtol=1e-6)
+
+
+def test_isotonic_fit_and_reliability_table_on_known_probabilities():
+    rng = np.random.default_rng(1)
+    x = rng.random(20_000)
+    y = (rng.random(20_000) < x).astype(float)  # P(like | x) = x
+    xs, ps = fit_isotonic(x, y)
+    assert np.all(np.diff(ps) >= 0)
+    np.testing.assert_allclose(np.interp([0.2, 0.5, 0.8], xs, ps), [0.2, 0.5, 0.8], atol=0.06)
+    table = reliability_table(np.interp(x, xs, ps), y)
+    assert len(table) == 10 and sum(r["n"] for r in table) == 20_000
+    assert all(abs(r["predicted"] - r["observed"]) < 0.05 for r in table)
+
+
+def test_tuning_is_bounded_uses_validation_only_and_picks_the_best_blend():
+    data = generate(600, 800, 30_000, seed=2)
+    calls = []
+    result = tune(
+        data.interactions,
+        base=HybridParams(als=AlsParams(iterations=5)),
+        als_grid={"factors": [16, 32], "regularization": [1.0, 50.0], "alpha": [5.0]},
+        ease_grid=[20.0, 200.0],
+        max_trials=3,
+        progress=lambda *a: calls.append(a),
+    )
+    stages = [row["stage"] for row in result.table]
+    assert stages.count("als") == 3 and stages.count("ease") == 2
+    assert calls[-1] == ("tune", 6, 6)
+    blends = [row for row in result.table if row["stage"] == "blend"]
+    best = max(blends, key=lambda row: row["ndcg@10"])
+    assert result.validation["ndcg@10"] == best["ndcg@10"]
+    assert result.best.blend.als_weight == best["als_weight"]
+    assert result.validation["ndcg@10"] >= result.validation["als_ndcg@10"]
+    assert result.best.als.iterations == 5
+
+
+def test_recipe_evaluates_calibrates_and_refits_with_the_same_parameters():
+    data = generate(800, 1000, 40_000, seed=5)
+    stages = set()
+    params = HybridParams(
+        als=AlsParams(factors=32, iterations=8), ease=EaseParams(l2=50.0, min_item_users=1)
+    )
+    result = run(data.interactions, params, now=data.now, progress=lambda s, d, t: stages.add(s))
+    assert {"fit", "evaluate", "calibrate"} <= stages
+    assert set(result.timings) == {"split", "fit", "evaluate", "calibrate", "refit"}
+    assert result.metrics.ndcg >= 1.5 * result.baseline.ndcg
+    assert set(result.components) == {"als", "ease"}
+    assert result.model.n_users == 800  # refit on every row
+    np.testing.assert_array_equal(result.model.calibration_p, result.model.calibration_p)
+    assert len(result.reliability) == 10
+    assert result.counts["test_ratings"] > 0
