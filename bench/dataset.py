@@ -286,7 +286,7 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
     log(f"loaded the catalogue and ratings with COPY in {seconds['load']:.1f}s")
 
     t0 = time.perf_counter()
-    version = services.recs_model_train_and_promote()
+    version = services.recs_model_train()
     seconds["train"] = time.perf_counter() - t0
     if version.status != "active":
         raise RuntimeError(f"the trained model was not activated: {version.note}")

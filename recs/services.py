@@ -18,6 +18,7 @@ import time
 import traceback
 import uuid
 import zlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -168,6 +169,15 @@ def _tuning_store(result: recipe.RecipeResult, extracted: Extracted, seconds: fl
     )
 
 
+def _train_lock() -> AbstractContextManager[bool]:
+    """The one training lock: a short TTL renewed by a heartbeat while its holder lives."""
+    return job_lock(
+        TRAIN_LOCK,
+        timeout=settings.RECS_TRAIN_LOCK_TTL,
+        heartbeat=settings.RECS_TRAIN_LOCK_HEARTBEAT,
+    )
+
+
 def recs_model_train(
     *,
     params: HybridParams | None = None,
@@ -184,11 +194,7 @@ def recs_model_train(
     (including a Celery soft time limit) the row becomes ``failed`` with the error, the
     partial artifact is removed and the exception re-raised.
     """
-    with job_lock(
-        TRAIN_LOCK,
-        timeout=settings.RECS_TRAIN_LOCK_TTL,
-        heartbeat=settings.RECS_TRAIN_LOCK_HEARTBEAT,
-    ) as mine:
+    with _train_lock() as mine:
         if not mine:
             raise TrainingLocked("another training holds the lock")
         version = _train_locked(params=params, tune=tune, progress=progress)
@@ -405,8 +411,14 @@ def recs_retrain_if_needed(*, progress: Progress | None = None) -> RetrainDecisi
     """Retrain when enough feedback arrived since the newest evaluated version's cutoff.
 
     The reference is the newest active, ready, rejected or retired version, not only the
-    active one: a rejected retrain on the same data is not retried every hour.
+    active one: a rejected retrain on the same data is not retried every hour. Rows a killed
+    trainer left in ``training`` are marked failed first, under the lock, even when no
+    retrain is due.
     """
+    with _train_lock() as mine:
+        if not mine:
+            raise TrainingLocked("another training holds the lock")
+        recs_abandoned_trainings_fail()
     reference = (
         ModelVersion.objects.exclude(
             status__in=[ModelVersion.Status.FAILED, ModelVersion.Status.TRAINING]

@@ -92,9 +92,15 @@ def client_for(db: Any) -> Callable[[Any], GraphQLClient]:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    """Each test starts with an empty cache (the key prefix isolates test runs)."""
+    """Each test starts with an empty cache (the key prefix isolates test runs) and a closed
+    Redis circuit breaker."""
     from django.core.cache import cache
 
+    from movierec.breaker import REDIS_BREAKER
+
+    # The breaker is per process: a test that broke Redis on purpose must not leave it open
+    # for the next test, which would then see "Redis down" for up to REDIS_BREAKER_SECONDS.
+    REDIS_BREAKER.reset()
     cache.clear()
 
 

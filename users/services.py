@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib.auth import password_validation, user_logged_in, user_login_failed
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.tokens import default_token_generator
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
