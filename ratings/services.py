@@ -11,11 +11,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import F
+from django.db.models import F, Model
 from psycopg import sql
 from psycopg.errors import CardinalityViolation
 
@@ -23,6 +24,8 @@ from movierec.events import feedback_changed
 from movies.models import Movie
 from ratings.models import SCORES, Favorite, NotInterested, Rating, WatchlistEntry
 from users.models import User
+
+_M = TypeVar("_M", bound=Model)
 
 REVIEW_MAX_LENGTH = 5000
 
@@ -119,52 +122,50 @@ def rating_delete_all_for_user(*, user: User) -> int:
     return deleted
 
 
-def watchlist_add(*, user: User, movie: Movie) -> WatchlistEntry:
-    """Put ``movie`` on ``user``'s watchlist; adding it again keeps the original entry."""
-    entry, created = WatchlistEntry.objects.get_or_create(user=user, movie=movie)
+def _mark(model: type[_M], *, user: User, movie: Movie) -> _M:
+    """The (user, movie) row of ``model``, created if absent; feedback fires only on creation."""
+    row, created = model.objects.get_or_create(user=user, movie=movie)
     if created:
         feedback_changed(user_id=user.pk, movie_id=movie.pk)
-    return entry
+    return row
+
+
+def _unmark(model: type[Model], *, user: User, movie: Movie) -> bool:
+    """Delete the (user, movie) row of ``model``; True when there was one."""
+    deleted, _ = model.objects.filter(user=user, movie=movie).delete()
+    if deleted:
+        feedback_changed(user_id=user.pk, movie_id=movie.pk)
+    return bool(deleted)
+
+
+def watchlist_add(*, user: User, movie: Movie) -> WatchlistEntry:
+    """Put ``movie`` on ``user``'s watchlist; adding it again keeps the original entry."""
+    return _mark(WatchlistEntry, user=user, movie=movie)
 
 
 def watchlist_remove(*, user: User, movie: Movie) -> bool:
     """Take ``movie`` off the watchlist; True when it was there (removing again is fine)."""
-    deleted, _ = WatchlistEntry.objects.filter(user=user, movie=movie).delete()
-    if deleted:
-        feedback_changed(user_id=user.pk, movie_id=movie.pk)
-    return bool(deleted)
+    return _unmark(WatchlistEntry, user=user, movie=movie)
 
 
 def favorite_add(*, user: User, movie: Movie) -> Favorite:
     """Mark ``movie`` as a favorite of ``user``; idempotent."""
-    favorite, created = Favorite.objects.get_or_create(user=user, movie=movie)
-    if created:
-        feedback_changed(user_id=user.pk, movie_id=movie.pk)
-    return favorite
+    return _mark(Favorite, user=user, movie=movie)
 
 
 def favorite_remove(*, user: User, movie: Movie) -> bool:
     """Unmark a favorite; True when it was marked."""
-    deleted, _ = Favorite.objects.filter(user=user, movie=movie).delete()
-    if deleted:
-        feedback_changed(user_id=user.pk, movie_id=movie.pk)
-    return bool(deleted)
+    return _unmark(Favorite, user=user, movie=movie)
 
 
 def not_interested_add(*, user: User, movie: Movie) -> NotInterested:
     """Hide ``movie`` from ``user``'s recommendations; idempotent, undone by the remove."""
-    entry, created = NotInterested.objects.get_or_create(user=user, movie=movie)
-    if created:
-        feedback_changed(user_id=user.pk, movie_id=movie.pk)
-    return entry
+    return _mark(NotInterested, user=user, movie=movie)
 
 
 def not_interested_remove(*, user: User, movie: Movie) -> bool:
     """Undo "not interested"; True when it was set (undoing again is fine)."""
-    deleted, _ = NotInterested.objects.filter(user=user, movie=movie).delete()
-    if deleted:
-        feedback_changed(user_id=user.pk, movie_id=movie.pk)
-    return bool(deleted)
+    return _unmark(NotInterested, user=user, movie=movie)
 
 
 def movie_rating_stats_recompute(movie_ids: Iterable[int]) -> int:
