@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--layout", default="ml-25m")
     parser.add_argument("--no-reimport", action="store_true", help="skip the second import")
+    parser.add_argument(
+        "--data", type=Path, help="import this release (e.g. one written by movielens_synth.py) "
+        "instead of generating one; --ratings is then read from it"
+    )  # fmt: skip
     args = parser.parse_args(argv)
     users, movies = shape_for(args.ratings)
 
@@ -123,16 +127,20 @@ def main(argv: list[str] | None = None) -> None:
         from ratings.models import Rating
         from recs.movielens import movielens_files_detect, movielens_import
 
-        # A separate process, so that the peak RSS below is the import's alone.
-        command = [sys.executable, str(Path(__file__).with_name("movielens_synth.py")), tmp]
-        command += ["--layout", args.layout, "--users", str(users), "--movies", str(movies)]
-        subprocess.run([*command, "--ratings", str(args.ratings)], check=True)
-        files = movielens_files_detect(Path(tmp))
+        if args.data is None:
+            # A separate process, so that the peak RSS below is the import's alone.
+            command = [sys.executable, str(Path(__file__).with_name("movielens_synth.py")), tmp]
+            command += ["--layout", args.layout, "--users", str(users), "--movies", str(movies)]
+            subprocess.run([*command, "--ratings", str(args.ratings)], check=True)
+        files = movielens_files_detect(args.data or Path(tmp))
         bare = _copy_bare(files.ratings) if files.ratings_format == "csv" else float("nan")
 
         started = time.perf_counter()
         result = movielens_import(files)
         total = time.perf_counter() - started
+        if args.data is not None:
+            args.ratings = result.ratings_read
+            users, movies = result.users_created, result.movies_created
         assert Rating.objects.count() == args.ratings
         dump = Path(tmp) / "floor.tsv"
         _dump_ratings(dump)

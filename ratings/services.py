@@ -8,8 +8,9 @@ same transaction as the rating row (never a recount), and fires ``user_feedback_
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
@@ -202,6 +203,8 @@ class RatingBulkLoadResult:
     unchanged: int
     duplicates: int
     movies_recounted: int
+    #: Seconds per step (upsert, indexes and foreign keys, recount), for import reports.
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 _UPSERT = """
@@ -304,6 +307,8 @@ def ratings_bulk_load(
             "(movie_id bigint, inserted bigint, changed bigint) ON COMMIT DROP"
         )
         distinct = rows
+        clock = time.perf_counter()
+        seconds: dict[str, float] = {}
         try:
             with transaction.atomic():
                 run(_UPSERT.format(select=_SELECT_ALL))
@@ -320,15 +325,21 @@ def ratings_bulk_load(
         )
         inserted, changed, movie_ids = cursor.fetchone()
         cursor.execute("DROP TABLE rating_bulk_touched")  # inside a caller's transaction too
+        seconds["upsert"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         for statement in recreate:  # indexes by one sort each, FKs checked by one query each
             cursor.execute(statement)
         if rebuild:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's FKs are deferred
+        seconds["indexes and FKs"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     recounted = movie_rating_stats_recompute(movie_ids)
+    seconds["recount"] = time.perf_counter() - clock
     return RatingBulkLoadResult(
         inserted=int(inserted),
         updated=int(changed) - int(inserted),
         unchanged=distinct - int(changed),
         duplicates=rows - distinct,
         movies_recounted=recounted,
+        seconds={k: round(v, 2) for k, v in seconds.items()},
     )
