@@ -11,7 +11,7 @@ precision@rank / min(n_relevant, k). Coverage = distinct recommended items / cat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -159,6 +159,39 @@ def evaluate_scorer(
         recommended[batch, : ids.shape[1]] = ids
         report(progress, "evaluate", min(start + batch_size, todo.size), todo.size)
     return _metrics_with_unknown(recommended, rel_u, rel_i, train.shape[1], k)
+
+
+def evaluate_scorers(
+    score: Callable[[np.ndarray], dict[str, np.ndarray]],
+    names: Sequence[str],
+    train: InteractionMatrix,
+    split: Split,
+    k: int = 10,
+    relevance_threshold: float = RELEVANCE_THRESHOLD,
+    progress: Progress | None = None,
+) -> dict[str, Metrics]:
+    """:func:`evaluate_scorer` for several models scored from one computation per batch.
+
+    ``score(user_idx)`` returns ``{name: dense (len, n_items) scores}`` for each of ``names``;
+    the hybrid and its components come from the same per-batch products, so evaluating all
+    of them costs about as much as the hybrid alone.
+    """
+    rel_u, rel_i = _relevant_idx(split, train, relevance_threshold)
+    todo = np.unique(rel_u)
+    batch_size = max(1, (1 << 25) // max(train.shape[1], 1))
+    recommended = {name: np.full((train.shape[0], k), -1, dtype=np.int64) for name in names}
+    for start in range(0, todo.size, batch_size):
+        batch = todo[start : start + batch_size]
+        seen = train.seen[batch]
+        scores_by_name = score(batch)
+        for name in names:
+            ids = top_k_dense(scores_by_name[name], seen, k)
+            recommended[name][batch, : ids.shape[1]] = ids
+        report(progress, "evaluate", min(start + batch_size, todo.size), todo.size)
+    return {
+        name: _metrics_with_unknown(rec, rel_u, rel_i, train.shape[1], k)
+        for name, rec in recommended.items()
+    }
 
 
 def evaluate_popularity(

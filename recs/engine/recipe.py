@@ -17,11 +17,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import ease as ease_engine
-from .evaluate import Metrics, evaluate_popularity, evaluate_scorer
+from .evaluate import Metrics, evaluate_popularity, evaluate_scorers
 from .hybrid import (
     LIKE_THRESHOLD,
     HybridModel,
     HybridParams,
+    blend,
     fit_isotonic,
     reliability_table,
     train_hybrid,
@@ -93,18 +94,27 @@ def run(
     tune_first: bool = False,
     max_trials: int | None = 12,
     refit: bool = True,
+    max_test_users: int | None = None,
+    refit_min_heldout: float = 0.0,
     progress: Progress | None = None,
 ) -> RecipeResult:
     """Evaluate ``params`` (or the parameters tuned on validation when ``tune_first``) on a
     seeded split, calibrate ``match`` on the held-out ratings and, with ``refit``, fit the
-    served model on every row with the same parameters and calibration."""
+    served model on every row with the same parameters and calibration.
+
+    ``max_test_users`` tests a seeded sample of users only (see ``holdout_split``). When the
+    held-out ratings are fewer than ``refit_min_heldout`` of all rows, the evaluated model is
+    served as it is instead of being refit: a second fit would double the cost of a big
+    training to add back a sliver of the data to the item-side structures, while the users
+    whose ratings were held out still get them at serving time (their vectors and EASE rows
+    are rebuilt from their current feedback). ``extra["refit"]`` says which happened."""
     weights = weights or ConfidenceWeights()
     params = params or HybridParams()
     timings = Timings()
     with timings.stage("split"):
         users = IdIndex.from_values(rows.user_ids)
         items = IdIndex.from_values(rows.item_ids)
-        split = holdout_split(rows, fraction=test_fraction, seed=seed)
+        split = holdout_split(rows, fraction=test_fraction, seed=seed, max_users=max_test_users)
     tuning = None
     if tune_first:
         with timings.stage("tune"):
@@ -119,27 +129,30 @@ def run(
             progress=progress,
         )  # fmt: skip
     with timings.stage("evaluate"):
-        metrics = evaluate_scorer(
-            lambda u: model.score_batch(u, signal[u]), matrix, split, k=k, progress=progress
-        )
-        baseline = evaluate_popularity(matrix, split, k)
-        components = {
-            "als": evaluate_scorer(
-                lambda u: model.als.user_factors[u] @ model.als.item_factors.T, matrix, split, k=k
-            )
-        }
         # EASE alone is reported even when the blend gave it no weight.
         ease = model.ease or ease_engine.fit(signal, params.ease)
-        if ease is not None:
-            components["ease"] = evaluate_scorer(
-                lambda u: ease.scores(signal[u]), matrix, split, k=k
-            )
+
+        def scores(u: np.ndarray) -> dict[str, np.ndarray]:
+            # One product per component and batch; z-scoring keeps each row's order, so the
+            # components' own rankings come from the same arrays as the blend.
+            z_als, z_ease = model.component_scores(u, signal[u])
+            out = {"hybrid": blend(z_als, z_ease, model.pop_z, model.params.blend), "als": z_als}
+            out["ease"] = z_ease if z_ease is not None else ease.scores(signal[u])
+            return out
+
+        evaluated = evaluate_scorers(
+            scores, ("hybrid", "als", "ease"), matrix, split, k=k, progress=progress
+        )
+        metrics = evaluated.pop("hybrid")
+        components = evaluated
+        baseline = evaluate_popularity(matrix, split, k)
     with timings.stage("calibrate"):
         test_u = users.to_index(split.test_user_ids)
         test_i = items.to_index(split.test_item_ids)
         reliability = calibrate(model, signal, test_u, test_i, split.test_scores)
         report(progress, "calibrate", 1, 1)
     served = model
+    refit = refit and split.n_test >= refit_min_heldout * len(rows)
     if refit:
         with timings.stage("refit"):
             served, _, _ = train_hybrid(
@@ -166,6 +179,7 @@ def run(
         timings=timings.as_dict(),
         counts=counts,
         tuning=tuning,
+        extra={"refit": refit},
     )
 
 
