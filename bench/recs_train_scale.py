@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -146,6 +147,88 @@ def _child(args: argparse.Namespace) -> None:
     Path(args.out).write_text(json.dumps(result, default=str))
 
 
+RECS_QUERY = (
+    "{ recommendations(first: 20) { score source movie { id title year posterUrl "
+    "genres { name } } } }"
+)
+SEARCH_QUERY = (
+    "query($q: String!) { movies(first: 20, search: $q) { edges { node { id title year "
+    "posterUrl genres { name } } } } }"
+)
+RATE_QUERY = "mutation($m: ID!, $s: Float!) { rateMovie(movieId: $m, score: $s) { score } }"
+
+
+def serve(models: Path, workers_list: list[int], seconds: float) -> dict:
+    """Serve the trained model with gunicorn: per-worker memory (RSS, PSS, private) after
+    uncached recommendations for many viewers, and, with ``seconds``, load at 1 and 8
+    connections (uncached recommendations, search over the catalogue, ``rateMovie``)."""
+    from django.conf import settings
+    from django.db import connection
+    from graphql_relay import to_global_id
+
+    from bench import load
+    from movies.models import Movie
+    from users.models import User
+    from users.tokens import RefreshToken
+
+    viewers = list(User.objects.order_by("pk")[:400:8])
+    tokens = [str(RefreshToken.for_user(user).access_token) for user in viewers]
+    popular = list(Movie.objects.order_by("-rating_count").values_list("pk", flat=True)[:40])
+    word = Movie.objects.order_by("-rating_count").values_list("title", flat=True)[0].split()[0]
+    base = urlsplit(os.environ["DATABASE_URL"])
+    env = {
+        "DATABASE_URL": urlunsplit(base._replace(path=f"/{connection.settings_dict['NAME']}")),
+        "RECS_MODEL_DIR": str(models),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "CACHE_KEY_PREFIX": f"bench-scale-{os.getpid()}",
+        "RECS_CACHE_TTL": "0",  # every recommendation is computed: the model is touched
+        "JWT_ACCESS_MINUTES": "720",
+    }
+    recs = [load.Request({"query": RECS_QUERY}, token) for token in tokens]
+    out: dict = {"memory": {}, "load": [], "search_word": word}
+    connection.close()
+    for workers in workers_list:
+        server = load.Server(f"ours-{workers}", "movierec.wsgi", "bench.settings", workers, env=env)
+        with server:
+            started = time.perf_counter()
+            for request in recs * max(1, workers // 2):
+                answer = load.post(server.url, request.body, request.token)
+                assert not answer.get("errors"), answer
+            out.setdefault("recs_seconds", {})[str(workers)] = time.perf_counter() - started
+            out["memory"][str(workers)] = [load.memory_kb(pid) for pid in server.worker_pids()]
+            if seconds and workers == workers_list[0]:
+                wrk = load.ensure_wrk()
+                scenarios = {
+                    "recommendations-uncached": recs,
+                    "search": [
+                        load.Request(
+                            {"query": SEARCH_QUERY, "variables": {"q": word.lower()}}, tokens[0]
+                        )
+                    ],
+                    "rate-movie": [
+                        load.Request(
+                            {
+                                "query": RATE_QUERY,
+                                "variables": {
+                                    "m": to_global_id("Movie", pk),
+                                    "s": 0.5 + i % 10 / 2,
+                                },
+                            },
+                            tokens[i % len(tokens)],
+                        )
+                        for i, pk in enumerate(popular)
+                    ],
+                }
+                for name, requests in scenarios.items():
+                    load.check(server, requests, name)
+                    for c in (1, 8):
+                        result = load.run(
+                            server, name, requests, connections=c, seconds=seconds, wrk=wrk
+                        )
+                        out["load"].append(result.as_dict())
+    return out
+
+
 def report(result: dict, imported: dict | None) -> str:
     """Human-readable lines: stages as ratios to the raw fit."""
     raw = result["raw_als"] + result["raw_ease"]
@@ -176,6 +259,20 @@ def report(result: dict, imported: dict | None) -> str:
         f"(at start {result['baseline_rss_mb']:,.0f} MB; with the raw fit "
         f"{result['peak_rss_mb']:,.0f} MB)"
     )
+    for workers, rows in result.get("serving", {}).get("memory", {}).items():
+        for n, mem in enumerate(rows, 1):
+            private = mem.get("Private_Clean", 0) + mem.get("Private_Dirty", 0)
+            shared = mem.get("Shared_Clean", 0) + mem.get("Shared_Dirty", 0)
+            lines.append(
+                f"web worker {n}/{workers}: RSS {mem.get('Rss', 0) / 1024:,.0f} MB, PSS "
+                f"{mem.get('Pss', 0) / 1024:,.0f} MB, private (USS) {private / 1024:,.0f} MB, "
+                f"shared {shared / 1024:,.0f} MB, peak RSS {mem.get('Peak', 0) / 1024:,.0f} MB"
+            )
+    for row in result.get("serving", {}).get("load", []):
+        lines.append(
+            f"load {row['scenario']:<26} c={row['connections']}: {row['rps']:7.1f} req/s, "
+            f"p50 {row['p50_ms']:7.1f} ms, p99 {row['p99_ms']:7.1f} ms, errors {row['errors']}"
+        )
     return "\n".join(lines)
 
 
@@ -185,6 +282,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ratings", type=int, default=200_000, help="generate this many")
     parser.add_argument("--tune", action="store_true", help="tune first (slow at scale)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--memory-workers", default="2,4", help="gunicorn worker counts to measure ('' skips)"
+    )
+    parser.add_argument(
+        "--load-seconds", type=float, default=0.0, help="also drive load with wrk (per row)"
+    )
     parser.add_argument("--child-database", help=argparse.SUPPRESS)
     parser.add_argument("--models", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -222,6 +325,9 @@ def main(argv: list[str] | None = None) -> None:
         subprocess.run([*command, *(["--tune"] if args.tune else [])], check=True)
         figures = json.loads(out.read_text())
         figures["import_seconds"] = imported["seconds"]
+        workers = [int(w) for w in args.memory_workers.split(",") if w]
+        if workers:
+            figures["serving"] = serve(models, workers, args.load_seconds)
         print(report(figures, imported))
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2, default=str))

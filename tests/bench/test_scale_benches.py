@@ -31,9 +31,8 @@ def test_training_bench_reports_every_stage_against_the_raw_fit(tmp_path: Path) 
     data = tmp_path / "release"
     movielens_write(data, layout="ml-25m", n_users=120, n_movies=300, n_ratings=6_000)
     figures = tmp_path / "train.json"
-    done = _run(
-        ["bench/recs_train_scale.py", "--data", str(data), "--json", str(figures)], tmp_path
-    )
+    args = ["bench/recs_train_scale.py", "--data", str(data), "--json", str(figures)]
+    done = _run([*args, "--memory-workers", "2"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(figures.read_text())
     assert {
@@ -48,6 +47,8 @@ def test_training_bench_reports_every_stage_against_the_raw_fit(tmp_path: Path) 
     assert result["raw_als"] > 0 and result["raw_ease"] > 0 and result["ease_items"] > 0
     assert result["counts"]["interactions"] == 6_000
     assert result["train_peak_rss_mb"] > 0
+    served = result["serving"]["memory"]["2"]
+    assert len(served) == 2 and all(row["Rss"] > 0 and "Private_Dirty" in row for row in served)
     for line in ("raw fit (floor)", "training end to end", "training process peak RSS"):
         assert line in done.stdout
 
@@ -57,7 +58,7 @@ def test_import_bench_reads_an_existing_release(tmp_path: Path) -> None:
     movielens_write(data, layout="ml-25m", n_users=60, n_movies=200, n_ratings=3_000)
     done = _run(["bench/movielens_import.py", "--data", str(data)], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    for stage in ("plain COPY, ratings table", "import: upsert", "import: indexes and FKs",
+    for stage in ("COPY + indexes + FKs", "import: upsert", "import: indexes and FKs",
                   "import: recount", "re-import (no changes)"):  # fmt: skip
         assert stage in done.stdout
     assert "summary: 3,000 ratings" in done.stdout
