@@ -53,27 +53,33 @@ def calibrate(
     users: np.ndarray,
     items: np.ndarray,
     scores: np.ndarray,
+    blended: np.ndarray | None = None,
 ) -> list[dict[str, float]]:
     """Fit blended score -> P(rating >= 4) on (user, item, stars) ratings the model did not
     train on, and check it on the other half of the users (the reliability table).
 
-    ``users``/``items`` are model indices of trained users, ``signal`` their EASE rows."""
+    ``users``/``items`` are model indices of trained users, ``signal`` their EASE rows;
+    ``blended`` (the model's score of each pair, when the evaluation already computed it)
+    saves scoring the users again."""
     keep = (users >= 0) & (items >= 0)
     users, items, scores = users[keep], items[keep], scores[keep]
     if users.size == 0:
         return []
     order = np.argsort(users, kind="stable")
     users, items, scores = users[order], items[order], scores[order]
-    distinct, start = np.unique(users, return_index=True)
-    blended = np.empty(users.size, dtype=np.float64)
-    batch = max(1, (1 << 24) // max(model.n_items, 1))
-    bounds = np.r_[start, users.size]
-    for b in range(0, distinct.size, batch):
-        chunk = distinct[b : b + batch]
-        dense = model.score_batch(chunk, signal[chunk])
-        lo, hi = bounds[b], bounds[min(b + batch, distinct.size)]
-        row = np.searchsorted(chunk, users[lo:hi])
-        blended[lo:hi] = dense[row, items[lo:hi]]
+    if blended is not None:
+        blended = np.asarray(blended, dtype=np.float64)[keep][order]
+    else:
+        distinct, start = np.unique(users, return_index=True)
+        blended = np.empty(users.size, dtype=np.float64)
+        batch = max(1, (1 << 24) // max(model.n_items, 1))
+        bounds = np.r_[start, users.size]
+        for b in range(0, distinct.size, batch):
+            chunk = distinct[b : b + batch]
+            dense = model.score_batch(chunk, signal[chunk])
+            lo, hi = bounds[b], bounds[min(b + batch, distinct.size)]
+            row = np.searchsorted(chunk, users[lo:hi])
+            blended[lo:hi] = dense[row, items[lo:hi]]
     liked = (scores >= LIKE_THRESHOLD).astype(np.float64)
     half = (users % 2) == 0
     xs, ps = fit_isotonic(blended[half], liked[half])
@@ -128,6 +134,20 @@ def run(
             split.train, params, weights=weights, now=now, user_index=users, item_index=items,
             progress=progress,
         )  # fmt: skip
+    test_u = users.to_index(split.test_user_ids)
+    test_i = items.to_index(split.test_item_ids)
+    by_user = np.argsort(test_u, kind="stable")
+    pair_u, pair_i = test_u[by_user], test_i[by_user]
+    pair_blended = np.full(test_u.size, np.nan)
+
+    def keep_test_scores(batch: np.ndarray, scores: dict[str, np.ndarray]) -> None:
+        # Every test user of this (sorted) batch's range is in it: take their held-out pairs.
+        lo = np.searchsorted(pair_u, batch[0], side="left")
+        hi = np.searchsorted(pair_u, batch[-1], side="right")
+        rows = np.searchsorted(batch, pair_u[lo:hi])
+        ok = pair_i[lo:hi] >= 0
+        pair_blended[by_user[lo:hi][ok]] = scores["hybrid"][rows[ok], pair_i[lo:hi][ok]]
+
     with timings.stage("evaluate"):
         # EASE alone is reported even when the blend gave it no weight.
         ease = model.ease or ease_engine.fit(signal, params.ease)
@@ -141,15 +161,16 @@ def run(
             return out
 
         evaluated = evaluate_scorers(
-            scores, ("hybrid", "als", "ease"), matrix, split, k=k, progress=progress
-        )
+            scores, ("hybrid", "als", "ease"), matrix, split, k=k, progress=progress,
+            also_users=np.unique(test_u[test_u >= 0]), on_batch=keep_test_scores,
+        )  # fmt: skip
         metrics = evaluated.pop("hybrid")
         components = evaluated
         baseline = evaluate_popularity(matrix, split, k)
     with timings.stage("calibrate"):
-        test_u = users.to_index(split.test_user_ids)
-        test_i = items.to_index(split.test_item_ids)
-        reliability = calibrate(model, signal, test_u, test_i, split.test_scores)
+        reliability = calibrate(
+            model, signal, test_u, test_i, split.test_scores, blended=pair_blended
+        )
         report(progress, "calibrate", 1, 1)
     served = model
     refit = refit and split.n_test >= refit_min_heldout * len(rows)
