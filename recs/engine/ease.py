@@ -6,11 +6,11 @@ are their row times ``B``, so a new rating changes the next list without retrain
 contribution of each of the user's movies to a score (``x_uj * B[j, i]``) is the explanation.
 
 Memory: ``B`` is dense ``m x m`` float32 over the ``m`` movies kept (those with at least
-``min_item_users`` users, at most ``max_items`` of the most-rated), and the fit needs about
-two such matrices at its peak (the gram, inverted in place, and the sparse product that builds
-it): 4 * 2 * m^2 bytes, e.g. 10,000 movies -> 0.8 GB, 20,000 movies -> 3.2 GB. Movies
-outside the kept set score 0 (they are rare by construction: at MovieLens-25M scale the
-10,000 most-rated of 62,000 movies hold most of the ratings).
+``min_item_users`` users, at most ``max_items`` of the most-rated (``RECS_EASE_MAX_ITEMS``,
+10,000 by default). The fit peaks while the gram is built: the sparse product ``X^T X`` (about
+12 bytes per nonzero, nearly dense among popular movies) next to its dense float32 copy, so
+about 16 * m^2 bytes (1.6 GB at 10,000 movies, 6.4 GB at 20,000); the inverse is then taken
+in place. Movies outside the kept set score 0 in EASE and are still ranked by ALS.
 """
 
 from __future__ import annotations
