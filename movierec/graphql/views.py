@@ -256,13 +256,16 @@ class MovierecGraphQLView(GraphQLView):
                     401, "Unsupported Authorization header; use Bearer.", ErrorCode.UNAUTHENTICATED
                 )
         if token is not None:
-            # The viewer's rate limit in one Redis round trip; the user row and the session's
-            # revocation record in one SQL query (the database is the truth for revocations).
-            retry_after, _ = throttling.hit_and_read(
-                "graphql", f"user:{authentication.user_id(token)}", []
+            # The viewer's rate limit and the proof that its session still stands, in one
+            # Redis round trip; without that proof, the user row and the session's revocation
+            # record in one SQL query (the database is the truth for revocations).
+            retry_after, state = throttling.hit_and_read(
+                "graphql",
+                f"user:{authentication.user_id(token)}",
+                authentication.state_keys(token),
             )
             try:
-                request.user = authentication.get_user(token)
+                request.user = authentication.get_viewer(token, state)
             except AuthenticationFailed as exc:
                 return _auth_failure(exc)
         else:
