@@ -30,6 +30,7 @@ from graphene_django.views import GraphQLView, HttpError, set_rollback
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLError,
     Lexer,
     OperationDefinitionNode,
@@ -300,15 +301,18 @@ class MovierecGraphQLView(GraphQLView):
         ``Retry-After``, as REST does, whatever else the response holds."""
         query, variables, operation_name, _ = self.get_graphql_params(request, data)
         cache_key = versions = None
-        if (
-            response_cache.enabled()
-            and not show_graphiql
-            and not request.user.is_authenticated
-            and isinstance(query, str)
-        ):
-            cache_key = response_cache.entry_key(query, variables, operation_name)
-            body, versions = response_cache.lookup(cache_key)
-            if body is not None:
+        if response_cache.enabled() and not show_graphiql and isinstance(query, str):
+            if not request.user.is_authenticated:
+                cache_key = response_cache.entry_key(query, variables, operation_name)
+                body, versions = response_cache.lookup(cache_key)
+            elif (roots := self._query_root_fields(query, operation_name)) is not None and (
+                viewer_keys := response_cache.viewer_version_keys(roots, request.user.pk)
+            ):
+                cache_key = response_cache.entry_key(
+                    query, variables, operation_name, viewer=request.user.pk
+                )
+                body, versions = response_cache.lookup(cache_key, viewer_keys)
+            if cache_key is not None and body is not None:
                 return body, 200
         result = self.execute_graphql_request(
             request, data, query, variables, operation_name, show_graphiql
@@ -342,6 +346,27 @@ class MovierecGraphQLView(GraphQLView):
         ):
             response_cache.store(cache_key, versions, body)
         return body, status
+
+    def _query_root_fields(
+        self, query: str, operation_name: str | None
+    ) -> list[tuple[str, frozenset[str]]] | None:
+        """(name, argument names) of the root fields of a query operation, from a document
+        already parsed and validated without errors; None otherwise (not cacheable per viewer:
+        first sight, errors, a mutation, or fragments at the root)."""
+        rules = self.validation_rules
+        prepared = _documents.get((query, id(self.schema.graphql_schema), tuple(rules or ())))
+        if prepared is None or prepared.errors is None or prepared.errors:
+            return None
+        operation = get_operation_ast(prepared.document, operation_name)
+        if operation is None or operation.operation != OperationType.QUERY:
+            return None
+        roots = []
+        for selection in operation.selection_set.selections:
+            if not isinstance(selection, FieldNode):
+                return None
+            names = frozenset(argument.name.value for argument in selection.arguments or ())
+            roots.append((selection.name.value, names))
+        return roots
 
     def json_encode(self, request: HttpRequest, d: Any, pretty: bool = False) -> str | bytes:
         if pretty or self.pretty:
