@@ -18,7 +18,6 @@ class RecsConfig(AppConfig):
         from movierec.graphql import response_cache
         from movierec.health import register_check
         from movierec.metrics import register_gauges
-        from recs import keys
         from recs.graphql.movie_fields import extend_types
         from recs.health import check_model
         from recs.metrics import model_gauges
@@ -29,12 +28,10 @@ class RecsConfig(AppConfig):
         register_gauges(model_gauges)
         # A model activation (or any ModelVersion write) invalidates cached anonymous answers.
         response_cache.track("recs", ACTIVE_VERSION_KEY)
-        # A signed-in viewer's own list is answered whole from Redis until their feedback
-        # generation changes (any rating, watchlist, favourite, not-interested or playlist
-        # change) or the public versions do; another user's list (staff) never is.
-        response_cache.track_viewer_field(
-            "recommendations", lambda user_id: [keys.user_generation(user_id)], {"userId"}
-        )
+        # A signed-in viewer's own list and the trending list are answered whole from Redis
+        # while nothing they show changed; another user's list (staff) never is.
+        response_cache.track_viewer_field("recommendations", {"userId"})
+        response_cache.track_viewer_field("trending")
         # Any new feedback drops the user's cached vector and lists, after commit, so the
         # next request recomputes them from current data (real-time updates).
         user_feedback_changed.connect(_invalidate_user_cache, dispatch_uid="recs_user_cache")

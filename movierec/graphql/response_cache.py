@@ -12,26 +12,30 @@ Writes that bypass model signals (bulk sync/import, the ratings service's F() co
 updates) are bounded by the TTL instead: community-rating counters in an anonymous response
 may lag by at most that many seconds. Mutations are never cached.
 
-Signed-in viewers get the same treatment for the root fields an app declares viewer-cacheable
-(:func:`track_viewer_field`: an answer that depends only on public data and the viewer's own
-feedback): the entry is keyed by the viewer as well, and also carries the viewer's versions
-(e.g. recs' feedback generation, replaced by every rating, watchlist or favourite change), so
-a hit is one ``MGET`` and no SQL, and any feedback event, catalogue write or model activation
-makes it unreachable at once.
+Signed-in viewers get the same treatment for the root fields apps declare viewer-cacheable
+(:func:`track_viewer_field`): the entry is keyed by the viewer as well, and also carries the
+viewer's own version, replaced after every feedback event of theirs (rating, watchlist,
+favourite, not-interested, playlist item, favourite genres: ``user_feedback_changed``) and
+every save of their account (staff flag, profile). Per-viewer fields (``myRating``,
+``matchScore``, ...) change only through those, so a hit is one ``MGET`` and no SQL, and a
+feedback event, catalogue write or model activation makes the entry unreachable at once.
+Authentication and the rate limit still run before the lookup.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from movierec.events import user_feedback_changed
 
 DATA_VERSION_KEY = "graphql:data-version"
 #: Apps whose rows anonymous queries show (a signal-visible write to any of them bumps the
@@ -41,39 +45,31 @@ _public_apps: set[str] = set()
 _version_keys: list[str] = [DATA_VERSION_KEY]
 
 
-@dataclass(frozen=True)
-class _ViewerField:
-    version_keys: Callable[[int], list[str]]
-    uncacheable_args: frozenset[str]
+#: Root field -> argument names that make a use of it uncacheable (registered by apps).
+_viewer_fields: dict[str, frozenset[str]] = {}
 
 
-#: Root field -> how a signed-in viewer's answer to it is versioned (registered by apps).
-_viewer_fields: dict[str, _ViewerField] = {}
+def track_viewer_field(field: str, uncacheable_args: Iterable[str] = ()) -> None:
+    """Cache signed-in answers of root ``field`` per viewer (see the module docstring); a use
+    of any of ``uncacheable_args`` (e.g. another user's id) is never cached."""
+    _viewer_fields[field] = frozenset(uncacheable_args)
 
 
-def track_viewer_field(
-    field: str, version_keys: Callable[[int], list[str]], uncacheable_args: Iterable[str] = ()
-) -> None:
-    """Cache signed-in answers of root ``field`` per viewer, valid while the public data
-    versions and ``version_keys(viewer id)`` are unchanged; a use of any of
-    ``uncacheable_args`` (e.g. another user's id) is never cached."""
-    _viewer_fields[field] = _ViewerField(version_keys, frozenset(uncacheable_args))
+def viewer_version_key(user_id: int) -> str:
+    return f"graphql:viewer-version:{user_id}"
 
 
-def viewer_version_keys(
-    root_fields: Iterable[tuple[str, frozenset[str]]], user_id: int
-) -> list[str] | None:
-    """The viewer's version keys when every root field (name, argument names) is
-    viewer-cacheable, else None (not cached)."""
-    found: list[str] = []
+def viewer_cacheable(root_fields: Iterable[tuple[str, frozenset[str]]]) -> bool:
+    """Is every root field (name, argument names) viewer-cacheable as used?"""
+    named = False
     for name, arguments in root_fields:
         if name == "__typename":
             continue
-        spec = _viewer_fields.get(name)
-        if spec is None or arguments & spec.uncacheable_args:
-            return None
-        found += [k for k in spec.version_keys(user_id) if k not in found]
-    return found or None
+        uncacheable = _viewer_fields.get(name)
+        if uncacheable is None or arguments & uncacheable:
+            return False
+        named = True
+    return named
 
 
 def track(app_label: str, version_key: str | None = None) -> None:
@@ -100,9 +96,11 @@ def entry_key(
     return "graphql:response:" + digest
 
 
-def lookup(key: str, viewer_keys: Iterable[str] = ()) -> tuple[str | bytes | None, tuple[Any, ...]]:
-    """(cached body or None, the current versions) in one round trip."""
-    keys = [key, *_version_keys, *viewer_keys]
+def lookup(key: str, viewer: int | None = None) -> tuple[str | bytes | None, tuple[Any, ...]]:
+    """(cached body or None, the current versions, the viewer's last) in one round trip."""
+    keys = [key, *_version_keys]
+    if viewer is not None:
+        keys.append(viewer_version_key(viewer))
     values = cache.get_many(keys)
     versions = tuple(values.get(k) for k in keys[1:])
     entry = values.get(key)
@@ -111,12 +109,16 @@ def lookup(key: str, viewer_keys: Iterable[str] = ()) -> tuple[str | bytes | Non
     return None, versions
 
 
-def store(key: str, versions: tuple[Any, ...], body: str | bytes) -> None:
+def store(
+    key: str, versions: tuple[Any, ...], body: str | bytes, viewer: int | None = None
+) -> None:
     if versions[0] is None:  # first use: start the counter, this entry's version is stale
         cache.add(DATA_VERSION_KEY, 1, timeout=None)
         return
-    if any(v is None for v in versions[len(_version_keys) :]):
-        return  # a viewer version not started yet (or Redis failing): nothing to key on
+    if viewer is not None and versions[-1] is None:
+        # The viewer's version starts now; this entry's is already stale.
+        cache.add(viewer_version_key(viewer), uuid.uuid4().hex, timeout=None)
+        return
     cache.set(key, (versions, body), timeout=settings.GRAPHQL_RESPONSE_CACHE_TTL)
 
 
@@ -133,9 +135,22 @@ def bump() -> None:
     transaction.on_commit(_bump)
 
 
+def bump_viewer(user_id: int) -> None:
+    """Invalidate every cached answer of one viewer (after the current transaction commits)."""
+    transaction.on_commit(
+        lambda: cache.set(viewer_version_key(user_id), uuid.uuid4().hex, timeout=None)
+    )
+
+
 def _on_write(sender: Any, **kwargs: Any) -> None:
     if sender._meta.app_label in _public_apps:
         bump()
+    elif sender._meta.label == settings.AUTH_USER_MODEL:
+        bump_viewer(kwargs["instance"].pk)
+
+
+def _on_feedback(sender: Any, *, user_id: int, **kwargs: Any) -> None:
+    cache.set(viewer_version_key(user_id), uuid.uuid4().hex, timeout=None)  # already on commit
 
 
 def connect() -> None:
@@ -143,3 +158,4 @@ def connect() -> None:
     post_save.connect(_on_write, dispatch_uid="graphql-response-cache-save")
     post_delete.connect(_on_write, dispatch_uid="graphql-response-cache-delete")
     m2m_changed.connect(_on_write, dispatch_uid="graphql-response-cache-m2m")
+    user_feedback_changed.connect(_on_feedback, dispatch_uid="graphql-response-cache-feedback")

@@ -300,18 +300,19 @@ class MovierecGraphQLView(GraphQLView):
         ``RATE_LIMITED`` error (e.g. ``tokenAuth`` over its limits) answers 429 with
         ``Retry-After``, as REST does, whatever else the response holds."""
         query, variables, operation_name, _ = self.get_graphql_params(request, data)
-        cache_key = versions = None
+        cache_key = versions = viewer_id = None
         if response_cache.enabled() and not show_graphiql and isinstance(query, str):
             if not request.user.is_authenticated:
                 cache_key = response_cache.entry_key(query, variables, operation_name)
                 body, versions = response_cache.lookup(cache_key)
             elif (roots := self._query_root_fields(query, operation_name)) is not None and (
-                viewer_keys := response_cache.viewer_version_keys(roots, request.user.pk)
+                response_cache.viewer_cacheable(roots)
             ):
+                viewer_id = request.user.pk
                 cache_key = response_cache.entry_key(
-                    query, variables, operation_name, viewer=request.user.pk
+                    query, variables, operation_name, viewer=viewer_id
                 )
-                body, versions = response_cache.lookup(cache_key, viewer_keys)
+                body, versions = response_cache.lookup(cache_key, viewer=viewer_id)
             if cache_key is not None and body is not None:
                 return body, 200
         result = self.execute_graphql_request(
@@ -344,7 +345,7 @@ class MovierecGraphQLView(GraphQLView):
             and not result.errors
             and getattr(request, _OPERATION_ATTR, None) == OperationType.QUERY
         ):
-            response_cache.store(cache_key, versions, body)
+            response_cache.store(cache_key, versions, body, viewer=viewer_id)
         return body, status
 
     def _query_root_fields(
