@@ -56,30 +56,28 @@ def _warm(client: GraphQLClient, commits: Any) -> dict:
     return first
 
 
-def test_a_cached_list_costs_no_sql(
+@pytest.fixture
+def warmed(
     planted: Any,
     active_model: Any,
     user: Any,
     viewer: GraphQLClient,
     django_capture_on_commit_callbacks: Any,
-) -> None:
+) -> dict:
+    """The viewer (a Crime fan) with their list cached; the list's first answer."""
     rate(user, planted.movies["Crime"][5:12])
-    first = _warm(viewer, django_capture_on_commit_callbacks)
+    return _warm(viewer, django_capture_on_commit_callbacks)
 
+
+def test_a_cached_list_costs_no_sql(warmed: dict, viewer: GraphQLClient) -> None:
     count, body = _counted(viewer)
-    assert body["data"] == first
+    assert body["data"] == warmed
     assert count == 0
 
 
 def test_a_rating_drops_the_cached_list(
-    planted: Any,
-    active_model: Any,
-    user: Any,
-    viewer: GraphQLClient,
-    django_capture_on_commit_callbacks: Any,
+    warmed: dict, viewer: GraphQLClient, django_capture_on_commit_callbacks: Any
 ) -> None:
-    rate(user, planted.movies["Crime"][5:12])
-    _warm(viewer, django_capture_on_commit_callbacks)
     top = _ids(_counted(viewer)[1])[0]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -91,14 +89,8 @@ def test_a_rating_drops_the_cached_list(
 
 
 def test_a_not_interested_mark_drops_the_cached_list(
-    planted: Any,
-    active_model: Any,
-    user: Any,
-    viewer: GraphQLClient,
-    django_capture_on_commit_callbacks: Any,
+    warmed: dict, viewer: GraphQLClient, django_capture_on_commit_callbacks: Any
 ) -> None:
-    rate(user, planted.movies["Drama"][0:8])
-    _warm(viewer, django_capture_on_commit_callbacks)
     top = _ids(_counted(viewer)[1])[0]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -107,15 +99,7 @@ def test_a_not_interested_mark_drops_the_cached_list(
     assert top not in _ids(_counted(viewer)[1])
 
 
-def test_a_model_activation_drops_the_cached_list(
-    planted: Any,
-    active_model: Any,
-    user: Any,
-    viewer: GraphQLClient,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    rate(user, planted.movies["Crime"][5:12])
-    _warm(viewer, django_capture_on_commit_callbacks)
+def test_a_model_activation_drops_the_cached_list(warmed: dict, viewer: GraphQLClient) -> None:
     assert _counted(viewer)[0] == 0
 
     activate_new_model()
@@ -124,14 +108,8 @@ def test_a_model_activation_drops_the_cached_list(
 
 
 def test_a_catalogue_write_drops_the_cached_list(
-    planted: Any,
-    active_model: Any,
-    user: Any,
-    viewer: GraphQLClient,
-    django_capture_on_commit_callbacks: Any,
+    planted: Any, warmed: dict, viewer: GraphQLClient, django_capture_on_commit_callbacks: Any
 ) -> None:
-    rate(user, planted.movies["Crime"][5:12])
-    _warm(viewer, django_capture_on_commit_callbacks)
     body = _counted(viewer)[1]
     top = body["data"]["recommendations"][0]["movie"]
     movie = next(m for ms in planted.movies.values() for m in ms if gid(m) == top["id"])
