@@ -8,6 +8,7 @@ the environment (``RECS_ARTIFACT_STORAGE=s3``) serves the active model and follo
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,3 +193,21 @@ def test_training_publishes_to_s3_and_a_fresh_web_process_serves_and_switches(
         assert not (tmp_path / "web-has-no-volume").exists()
     finally:
         web.stop()
+
+
+def test_the_cache_keeps_the_newest_versions_only(
+    planted: Any, bucket: Bucket, settings: Any
+) -> None:
+    settings.RECS_MODEL_CACHE_KEEP = 1
+    cache_dir = Path(settings.RECS_MODEL_CACHE_DIR)
+    old, previous, new = (activate_new_model(publish=False) for _ in range(3))
+    for age, version in ((200, old), (100, previous)):
+        artifact_store.artifact_load(version.artifact_path)
+        stamp = time.time() - age
+        os.utime(cache_dir / version.artifact_path, (stamp, stamp))
+
+    model = artifact_store.artifact_load(new.artifact_path)
+
+    kept = sorted(p.name for p in cache_dir.iterdir())
+    assert kept == sorted([previous.artifact_path, new.artifact_path])
+    assert model.n_items > 0
