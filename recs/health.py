@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from recs.artifact_store import artifact_exists
-from recs.models import ModelVersion
+from recs.services import recs_model_active
 
 
 def check_model() -> dict[str, Any]:
@@ -20,7 +20,7 @@ def check_model() -> dict[str, Any]:
     """
     from recs.serving import active_model, serving_status
 
-    active = ModelVersion.objects.active().first()
+    active = recs_model_active()
     if active is None:
         return {"version": None, "note": "no active model; serving popularity fallback"}
     active_model()
