@@ -193,6 +193,7 @@ def render(figures: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
         "make bench                                   # = python -m bench, --scale small",
         f"{figures['command']}",
         "python -m bench --scale 25m --seconds 10     # the MovieLens-25M shape",
+        "python -m bench --scenarios '' --memory-workers '' --scaleout --connections 8,16",
         "```",
         "",
     ]
