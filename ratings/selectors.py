@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, QuerySet
 
-from ratings.models import Favorite, NotInterested, Rating, WatchlistEntry
+from ratings.models import Favorite, Rating, WatchlistEntry
 from users.models import User
 
 
@@ -63,8 +63,3 @@ def favorited_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
             "movie_id", flat=True
         )
     )
-
-
-def not_interested_movie_ids(*, user: User) -> set[int]:
-    """Movies the user said they are not interested in (hidden from their recommendations)."""
-    return set(NotInterested.objects.filter(user=user).values_list("movie_id", flat=True))

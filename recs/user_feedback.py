@@ -1,8 +1,9 @@
 """One user's current feedback as engine rows: the cheap, per-user read of the serving path.
 
 Training reads every user at once (``recs.extract``); serving needs one user's rows on a
-request, so this is a single UNION ALL query over ratings, favorites, watchlist and the
-user's own playlist items, plus one for their favorite genres.
+request, so this is a single UNION ALL query over ratings, favorites, watchlist, the
+user's own playlist items and their "not interested" marks (a negative signal that only
+this user's list sees), plus one for their favorite genres.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from django.db.models import FloatField, IntegerField, QuerySet, Value
 from django.db.models.functions import Cast
 
 from playlists.models import PlaylistItem
-from ratings.models import Favorite, Rating, WatchlistEntry
+from ratings.models import Favorite, NotInterested, Rating, WatchlistEntry
 from recs.engine.matrix import (
     KIND_FAVORITE,
+    KIND_NOT_INTERESTED,
     KIND_PLAYLIST,
     KIND_RATING,
     KIND_WATCHLIST,
@@ -36,13 +38,16 @@ class UserFeedback:
 
     @property
     def movie_count(self) -> int:
-        """Distinct movies the user gave any feedback on (the RECS_MIN_FEEDBACK measure)."""
-        return int(np.unique(self.interactions.item_ids).size)
+        """Distinct movies the user gave feedback on, "not interested" aside (the
+        RECS_MIN_FEEDBACK measure): dislikes alone say nothing of what to recommend."""
+        positive = self.interactions.kinds != KIND_NOT_INTERESTED
+        return int(np.unique(self.interactions.item_ids[positive]).size)
 
     def excluded_movie_ids(self, *, exclude_watchlist: bool) -> set[int]:
-        """Movies never recommended back: rated or favorited (seen), and the watchlist."""
+        """Movies never recommended back: rated or favorited (seen), marked not interested,
+        and the watchlist."""
         kinds = self.interactions.kinds
-        mask = (kinds == KIND_RATING) | (kinds == KIND_FAVORITE)
+        mask = (kinds == KIND_RATING) | (kinds == KIND_FAVORITE) | (kinds == KIND_NOT_INTERESTED)
         if exclude_watchlist:
             mask |= kinds == KIND_WATCHLIST
         return {int(i) for i in self.interactions.item_ids[mask]}
@@ -55,7 +60,13 @@ class UserFeedback:
         rows = np.flatnonzero(self.interactions.item_ids == movie_id)
         if rows.size == 0:
             return None
-        preference = {KIND_RATING: 0, KIND_FAVORITE: 1, KIND_PLAYLIST: 2, KIND_WATCHLIST: 3}
+        preference = {
+            KIND_RATING: 0,
+            KIND_FAVORITE: 1,
+            KIND_PLAYLIST: 2,
+            KIND_WATCHLIST: 3,
+            KIND_NOT_INTERESTED: 4,
+        }
         best = min(rows, key=lambda r: preference[int(self.interactions.kinds[r])])
         return int(self.interactions.kinds[best]), float(self.interactions.scores[best])
 
@@ -96,7 +107,14 @@ def user_interactions(user_id: int) -> Interactions:
         no_score,
         "added_at",
     )
-    rows = list(ratings.union(favorites, watchlist, playlist, all=True))
+    not_interested = _rows(
+        NotInterested.objects.filter(user_id=user_id),
+        "movie_id",
+        KIND_NOT_INTERESTED,
+        no_score,
+        "added_at",
+    )
+    rows = list(ratings.union(favorites, watchlist, playlist, not_interested, all=True))
     n = len(rows)
     return Interactions(
         np.full(n, user_id, dtype=np.int64),

@@ -336,6 +336,8 @@ RECS_WEIGHT_RATING_THRESHOLD = env.float("RECS_WEIGHT_RATING_THRESHOLD", default
 RECS_WEIGHT_FAVORITE = env.float("RECS_WEIGHT_FAVORITE", default=1.0)
 RECS_WEIGHT_WATCHLIST = env.float("RECS_WEIGHT_WATCHLIST", default=0.5)
 RECS_WEIGHT_PLAYLIST = env.float("RECS_WEIGHT_PLAYLIST", default=0.6)
+# "Not interested" is a negative of this size, in the owner's serving-time rows only.
+RECS_WEIGHT_NOT_INTERESTED = env.float("RECS_WEIGHT_NOT_INTERESTED", default=2.0)
 RECS_HALF_LIFE_DAYS = env.float("RECS_HALF_LIFE_DAYS", default=None)
 # Offline evaluation: share of each user's ratings held out, ranking cut-off, split seed.
 RECS_TEST_FRACTION = env.float("RECS_TEST_FRACTION", default=0.2)
