@@ -8,16 +8,12 @@ processes, so the scale-out bench cannot rot unnoticed.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bench import scaleout
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.helpers import run_bench
 
 
 def _row(scenario: str, processes: int, rps: float) -> dict:
@@ -47,24 +43,8 @@ def test_the_ratio_is_two_processes_over_one_in_the_same_run() -> None:
 @pytest.mark.slow
 def test_python_m_bench_scaleout_runs_end_to_end(tmp_path: Path) -> None:
     out, raw = tmp_path / "BENCHMARKS.md", tmp_path / "figures.json"
-    suffix = os.environ.get("MOVIEREC_TEST_SUFFIX", "") + "_scaleout"
-    env = {
-        **os.environ,
-        "MOVIEREC_TEST_SUFFIX": suffix,
-        "CACHE_KEY_PREFIX": f"bench-scaleout{suffix}",
-        "RECS_MODEL_DIR": str(tmp_path / "models"),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--scale", "tiny", "--seconds", "1"]
-        + ["--connections", "2", "--scenarios", "", "--memory-workers", "", "--scaleout"]
-        + ["--out", str(out), "--json", str(raw), "--rebuild", "--drop"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
+    args = ["--connections", "2", "--scenarios", "", "--memory-workers", "", "--scaleout"]
+    done = run_bench(tmp_path, "scaleout", [*args, "--out", str(out), "--json", str(raw)], 280)
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(raw.read_text())["scaleout"]
     measured = {(r["scenario"], r["processes"]) for r in figures["rows"]}
