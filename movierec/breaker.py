@@ -96,6 +96,9 @@ class _LazyBreaker(CircuitBreaker):
 
 
 REDIS_BREAKER = _LazyBreaker("redis")
+#: The Celery broker as seen by publishers (:mod:`movierec.outbox`): a hung broker costs one
+#: publish timeout per window, not one per write.
+BROKER_BREAKER = _LazyBreaker("broker")
 _FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
 
 

@@ -181,7 +181,7 @@ def _default_broker() -> str:
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=None) or _default_broker()
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or CELERY_BROKER_URL
-CELERY_IMPORTS = ("tasks.sync", "tasks.training")
+CELERY_IMPORTS = ("tasks.outbox", "tasks.sync", "tasks.training")
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Training is CPU-heavy and runs on its own queue (one process); sync fans out on "sync".
 CELERY_TASK_ROUTES = {"tasks.training.*": {"queue": "ml"}, "tasks.sync.*": {"queue": "sync"}}
@@ -205,6 +205,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
 }
+# Web requests publish through the outbox (movierec/outbox.py) with this much patience per
+# publish; a broker that does not answer in time leaves the message for the catch-up.
+CELERY_BROKER_PUBLISH_TIMEOUT = env.float("CELERY_BROKER_PUBLISH_TIMEOUT", 0.5)
+OUTBOX_GRACE_SECONDS = env.float("OUTBOX_GRACE_SECONDS", 30.0)  # the catch-up leaves newer rows
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", 500)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The default periodic jobs; the DatabaseScheduler copies them into the admin-editable tables.
 from tasks.schedule import BEAT_SCHEDULE  # noqa: E402
