@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "movierec.middleware.RequestContextMiddleware",
+    "movierec.middleware.DatabaseTimeoutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before CommonMiddleware, so preflights and errors carry the CORS headers too.
@@ -125,6 +126,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DATABASE_CONNECT_TIMEOUT", default=2
 )
+# Django's backend whose waits give up (movierec/db): inside a web request no wait on
+# PostgreSQL lasts more than DATABASE_QUERY_TIMEOUT seconds (0: no limit), and a server that
+# does not answer opens a breaker for DATABASE_BREAKER_SECONDS. Workers and commands: no limit.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "movierec.db"
+DATABASE_QUERY_TIMEOUT = env.float("DATABASE_QUERY_TIMEOUT", default=3.0)
+DATABASE_BREAKER_SECONDS = env.float("DATABASE_BREAKER_SECONDS", default=5.0)
 # What clients are told to wait (Retry-After) when PostgreSQL is down and they get a 503.
 SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", default=5)
 

@@ -18,7 +18,7 @@ SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["TEST"] = {"NAME": f"test_movierec{_suffix}"}
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}"
 # Subprocess workers started by the redelivery test turn this off through the environment.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

@@ -262,6 +262,29 @@ class OwnPostgres:
     def start(self) -> None:
         self.server.ensure_postgres_running()
 
+    def _processes(self) -> list[int]:
+        """The postmaster and every process it forked (backends, checkpointer, ...)."""
+        postmaster = int((self.directory / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == postmaster:
+                    children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def hang(self) -> None:
+        """SIGSTOP the whole server: sockets stay open, nothing answers (a hung host)."""
+        self._stopped = self._processes()
+        for pid in self._stopped:
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in getattr(self, "_stopped", []):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self._stopped = []
+
     def destroy(self) -> None:
         import shutil
 
