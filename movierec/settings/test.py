@@ -37,7 +37,7 @@ STORAGES["models"] = {  # noqa: F405
     "OPTIONS": {"location": str(RECS_MODEL_DIR)},
 }
 # Every request re-checks the active model version, so no test sees a model of an earlier one.
-RECS_VERSION_CHECK_SECONDS = 0.0
+RECS_VERSION_CHECK_SECONDS = env.float("RECS_VERSION_CHECK_SECONDS", default=0.0)
 # Tests write rows in bulk (no signals) and read them back anonymously at once; the response
 # cache's own tests turn it on.
 GRAPHQL_RESPONSE_CACHE_TTL = env.int("GRAPHQL_RESPONSE_CACHE_TTL", default=0)
