@@ -28,8 +28,8 @@ from tests.hardening.conftest import (
     LiveServer,
     OwnRedis,
     _wait,
-    database_url_for_tests,
     server_env,
+    started_redis,
 )
 from tests.movies.sync_fixtures import _sync_server, sync_catalogue  # noqa: F401
 from tests.users.conftest import STRONG_PASSWORD
@@ -46,23 +46,17 @@ BUDGET = 1.5
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnRedis]:
     """A Redis of its own as the broker, so stopping it leaves the cache (own_redis) up."""
-    server = OwnRedis(tmp_path_factory.mktemp("broker"))
-    server.start()
-    yield server
-    server.stop()
+    yield from started_redis(tmp_path_factory, "broker")
 
 
 @pytest.fixture(scope="module")
 def env(
-    django_db_setup: Any,
-    django_db_blocker: Any,
+    test_database_url: str,
     own_redis: OwnRedis,
     broker: OwnRedis,
     _sync_server: Any,  # noqa: F811
 ) -> dict[str, str]:
-    with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
-    env = server_env(own_redis.url, broker.broker_url, database_url, REDIS_BREAKER_SECONDS="1")
+    env = server_env(own_redis.url, broker.broker_url, test_database_url, REDIS_BREAKER_SECONDS="1")
     env.update(
         CELERY_RESULT_BACKEND=own_redis.broker_url,
         TMDB_API_URL=_sync_server.base_url,

@@ -27,7 +27,6 @@ from tests.hardening.conftest import (
     ROOT,
     LiveServer,
     OwnRedis,
-    database_url_for_tests,
     server_env,
 )
 from tests.recs.conftest import GENRES, Planted, activate_new_model, all_interactions, planted  # noqa: F401
@@ -69,15 +68,12 @@ def _shifted(planted: Planted) -> Interactions:  # noqa: F811
 
 @pytest.fixture
 def servers(
-    models: Path, own_redis: OwnRedis, tmp_path_factory: pytest.TempPathFactory
+    models: Path, test_database_url: str, own_redis: OwnRedis, tmp_path_factory: Any
 ) -> Iterator[tuple[list[LiveServer], dict[str, str]]]:
-    env = server_env(
-        own_redis.url,
-        own_redis.broker_url,
-        database_url_for_tests(),
-        RECS_MODEL_DIR=str(models),
-        RECS_VERSION_CHECK_SECONDS=str(CHECK_SECONDS),
-    )
+    """Two web processes with the production habit of checking the version every second."""
+    check = {"RECS_VERSION_CHECK_SECONDS": str(CHECK_SECONDS)}
+    env = server_env(own_redis.url, own_redis.broker_url, test_database_url, **check)
+    env["RECS_MODEL_DIR"] = str(models)
     own_redis.flush()
     started = []
     try:

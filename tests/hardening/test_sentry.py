@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 from pytest_httpserver import HTTPServer
 
-from tests.hardening.conftest import LiveServer, OwnRedis, database_url_for_tests, server_env
+from tests.hardening.conftest import LiveServer, OwnRedis, server_env
 from tests.users.conftest import STRONG_PASSWORD
 from users.models import User
 
@@ -43,17 +43,15 @@ def ingest() -> Iterator[HTTPServer]:
 
 @pytest.fixture(scope="module")
 def sentry_server(
-    django_db_setup: Any,
-    django_db_blocker: Any,
-    own_redis: OwnRedis,
-    ingest: HTTPServer,
-    tmp_path_factory: pytest.TempPathFactory,
+    test_database_url: str, own_redis: OwnRedis, ingest: HTTPServer, tmp_path_factory: Any
 ) -> Iterator[LiveServer]:
-    with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
     dsn = f"http://publickey@127.0.0.1:{ingest.port}/{PROJECT}"
     env = server_env(
-        own_redis.url, own_redis.broker_url, database_url, SENTRY_DSN=dsn, SENTRY_ENVIRONMENT="ci"
+        own_redis.url,
+        own_redis.broker_url,
+        test_database_url,
+        SENTRY_DSN=dsn,
+        SENTRY_ENVIRONMENT="ci",
     )
     server = LiveServer(env, tmp_path_factory.mktemp("gunicorn-sentry") / "server.log")
     server.start()
