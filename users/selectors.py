@@ -56,9 +56,20 @@ def user_get_public(*, username: str) -> User | None:
     return User.objects.filter(username__iexact=username, is_active=True).first()
 
 
+def user_id_by_username(username: str) -> int | None:
+    """The pk of the account named exactly ``username`` (active or not), or None."""
+    return User.objects.filter(username=username).values_list("pk", flat=True).first()
+
+
 def users_by_ids(*, user_ids: Iterable[int]) -> dict[int, User]:
     """Users by primary key in one query (for ``owner`` / ``user`` relation loaders)."""
     return User.objects.in_bulk(list(user_ids))
+
+
+def favorite_genre_ids(*, user_id: int) -> tuple[int, ...]:
+    """The user's favorite genres' ids, ascending (one query, no join to genres)."""
+    through = User.favorite_genres.through.objects.filter(user_id=user_id).order_by("genre_id")
+    return tuple(through.values_list("genre_id", flat=True))
 
 
 def user_for_token_payload(payload: dict[str, Any]) -> User:

@@ -396,6 +396,17 @@ __all__ = [
 ]
 
 
+def user_ensure(*, username: str, email: str, password: str) -> tuple[User, bool]:
+    """(the account named ``username``, whether it was created with this email and password
+    now). For fixed accounts such as the demo user: an existing one is left as it is, and
+    the password skips the validators (it is a published demo password)."""
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user, created
+
+
 @transaction.atomic
 def users_bulk_ensure(*, usernames: Sequence[str]) -> tuple[dict[str, int], int]:
     """(username -> pk for every name, how many were created): missing accounts are created

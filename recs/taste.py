@@ -1,21 +1,19 @@
-"""One user's current feedback as engine rows: the cheap, per-user read of the serving path.
+"""One user's taste as the serving path sees it: their interaction rows and favorite genres.
 
 Training reads every user at once (``recs.extract``); serving needs one user's rows on a
-request, so this is a single UNION ALL query over ratings, favorites, watchlist and the
-user's own playlist items, plus one for their favorite genres.
+request, so this is a single UNION ALL query over the owners' row querysets (ratings,
+favorites and watchlist from ``ratings.selectors``, the user's own playlist items from
+``playlists.selectors``), plus one for their favorite genres (``users.selectors``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from django.db.models import FloatField, IntegerField, QuerySet, Value
-from django.db.models.functions import Cast
 
-from playlists.models import PlaylistItem
-from ratings.models import Favorite, Rating, WatchlistEntry
+from playlists.selectors import playlist_item_rows_for_owner
+from ratings.selectors import feedback_rows_for_user
 from recs.engine.matrix import (
     KIND_FAVORITE,
     KIND_PLAYLIST,
@@ -23,11 +21,11 @@ from recs.engine.matrix import (
     KIND_WATCHLIST,
     Interactions,
 )
-from users.models import User
+from users.selectors import favorite_genre_ids
 
 
 @dataclass(frozen=True)
-class UserFeedback:
+class TasteProfile:
     """Everything the serving path knows about one user's taste (small, picklable)."""
 
     user_id: int
@@ -60,43 +58,16 @@ class UserFeedback:
         return int(self.interactions.kinds[best]), float(self.interactions.scores[best])
 
 
-def _rows(queryset: QuerySet, movie: str, kind: int, score: Any, when: str) -> QuerySet:
-    return queryset.values_list(
-        movie,
-        score,
-        Value(kind, output_field=IntegerField()),
-        when,
-    )
-
-
 def user_interactions(user_id: int) -> Interactions:
-    """All of one user's feedback rows with timestamps, in one query."""
-    no_score = Value(0.0, output_field=FloatField())
-    ratings = _rows(
-        Rating.objects.filter(user_id=user_id),
-        "movie_id",
-        KIND_RATING,
-        Cast("score", FloatField()),
-        "updated_at",
+    """All of one user's interaction rows with timestamps, in one query."""
+    first, *rest = feedback_rows_for_user(
+        user_id=user_id,
+        rating_kind=KIND_RATING,
+        favorite_kind=KIND_FAVORITE,
+        watchlist_kind=KIND_WATCHLIST,
     )
-    favorites = _rows(
-        Favorite.objects.filter(user_id=user_id), "movie_id", KIND_FAVORITE, no_score, "added_at"
-    )
-    watchlist = _rows(
-        WatchlistEntry.objects.filter(user_id=user_id),
-        "movie_id",
-        KIND_WATCHLIST,
-        no_score,
-        "added_at",
-    )
-    playlist = _rows(
-        PlaylistItem.objects.filter(playlist__owner_id=user_id),
-        "movie_id",
-        KIND_PLAYLIST,
-        no_score,
-        "added_at",
-    )
-    rows = list(ratings.union(favorites, watchlist, playlist, all=True))
+    playlist = playlist_item_rows_for_owner(user_id=user_id, kind=KIND_PLAYLIST)
+    rows = list(first.union(*rest, playlist, all=True))
     n = len(rows)
     return Interactions(
         np.full(n, user_id, dtype=np.int64),
@@ -107,11 +78,10 @@ def user_interactions(user_id: int) -> Interactions:
     )
 
 
-def user_feedback_read(user_id: int) -> UserFeedback:
-    """Feedback rows plus favorite genres (two queries)."""
-    genres = User.favorite_genres.through.objects.filter(user_id=user_id).order_by("genre_id")
-    return UserFeedback(
+def taste_profile_read(user_id: int) -> TasteProfile:
+    """Interaction rows plus favorite genres, from the database (two queries)."""
+    return TasteProfile(
         user_id=user_id,
         interactions=user_interactions(user_id),
-        favorite_genre_ids=tuple(genres.values_list("genre_id", flat=True)),
+        favorite_genre_ids=favorite_genre_ids(user_id=user_id),
     )
