@@ -82,7 +82,7 @@ def register_gauges(producer: Callable[[], Iterable[GaugeMetricFamily]]) -> None
 
 
 class DeploymentCollector(Collector):
-    """App gauges, the outbox and the Celery queue depth, read when scraped (never cached)."""
+    """App gauges and the Celery queue depth, read when scraped (never cached)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         for producer in list(_app_gauges):
@@ -90,16 +90,6 @@ class DeploymentCollector(Collector):
                 yield from list(producer())
             except Exception as exc:  # a scrape must not fail because the database is down
                 logger.warning("metrics.gauges_unavailable", error=type(exc).__name__)
-        try:
-            from movierec.outbox import outbox_pending
-
-            yield GaugeMetricFamily(
-                "movierec_outbox_pending",
-                "Follow-up tasks kept in PostgreSQL until the broker takes them.",
-                value=outbox_pending(),
-            )
-        except Exception as exc:
-            logger.warning("metrics.outbox_unavailable", error=type(exc).__name__)
         depth = GaugeMetricFamily(
             "movierec_celery_queue_depth", "Messages waiting per Celery queue.", labels=["queue"]
         )
@@ -111,8 +101,19 @@ class DeploymentCollector(Collector):
         yield depth
 
 
+def _outbox_gauges() -> Iterator[GaugeMetricFamily]:
+    from movierec.outbox import outbox_pending
+
+    yield GaugeMetricFamily(
+        "movierec_outbox_pending",
+        "Follow-up tasks kept in PostgreSQL until the broker takes them.",
+        value=outbox_pending(),
+    )
+
+
 _collector = DeploymentCollector()
-REGISTRY.register(_collector)
+REGISTRY.register(_collector)  # collects once, now: before any producer that reads the database
+register_gauges(_outbox_gauges)
 
 
 def _allowed(request: HttpRequest) -> bool:

@@ -10,6 +10,7 @@ PostgreSQL, and once the broker is back the catch-up beat sends
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -155,6 +156,8 @@ def test_a_write_succeeds_with_the_broker_down_and_its_work_runs_later(
     assert set(pending) == task_ids
     assert all(m.task == "tasks.sync.genres_sync" for m in pending.values())
     assert not SyncRun.objects.exists()
+    metrics = requests.get(f"{web.url}/metrics", timeout=10).text
+    assert re.search(r"^movierec_outbox_pending 2\.0$", metrics, re.M), metrics[-2000:]
 
     broker.start()
     worker()
