@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "movierec.middleware.RequestContextMiddleware",
+    "movierec.middleware.DatabaseTimeoutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before CommonMiddleware, so preflights and errors carry the CORS headers too.
@@ -143,6 +144,13 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DATABASE_CONNECT_TIMEOUT", default=2
 )
+# Django's backend whose waits give up (movierec/db): inside a web request no wait on
+# PostgreSQL lasts more than DATABASE_QUERY_TIMEOUT seconds (0: no limit), and a server that
+# does not answer opens a breaker for DATABASE_BREAKER_SECONDS. Workers and commands: no limit.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "movierec.db"
+DATABASE_QUERY_TIMEOUT = env.float("DATABASE_QUERY_TIMEOUT", default=3.0)
+DATABASE_BREAKER_SECONDS = env.float("DATABASE_BREAKER_SECONDS", default=5.0)
 # What clients are told to wait (Retry-After) when PostgreSQL is down and they get a 503.
 SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", default=5)
 
@@ -199,7 +207,7 @@ def _default_broker() -> str:
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=None) or _default_broker()
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or CELERY_BROKER_URL
-CELERY_IMPORTS = ("tasks.sync", "tasks.training")
+CELERY_IMPORTS = ("tasks.outbox", "tasks.sync", "tasks.training")
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Training is CPU-heavy and runs on its own queue (one process); sync fans out on "sync".
 CELERY_TASK_ROUTES = {"tasks.training.*": {"queue": "ml"}, "tasks.sync.*": {"queue": "sync"}}
@@ -223,6 +231,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
 }
+# Web requests publish through the outbox (movierec/outbox.py) with this much patience per
+# publish; a broker that does not answer in time leaves the message for the catch-up.
+CELERY_BROKER_PUBLISH_TIMEOUT = env.float("CELERY_BROKER_PUBLISH_TIMEOUT", 0.5)
+OUTBOX_GRACE_SECONDS = env.float("OUTBOX_GRACE_SECONDS", 30.0)  # the catch-up leaves newer rows
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", 500)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The default periodic jobs; the DatabaseScheduler copies them into the admin-editable tables.
 from tasks.schedule import BEAT_SCHEDULE  # noqa: E402
@@ -514,11 +527,10 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    import sentry_sdk
+    from movierec.sentry import sentry_init
 
-    sentry_sdk.init(
+    sentry_init(
         dsn=SENTRY_DSN,
         environment=env("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
-        send_default_pii=False,
     )
