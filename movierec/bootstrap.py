@@ -27,14 +27,14 @@ def bootstrap_run(
     then a first model when none is active and there is enough feedback to train on.
     ``progress(done, total)`` follows the popular sync."""
     from movies import services as movie_services
-    from movies.models import Movie
+    from movies.selectors import movie_count
     from movies.sync import jobs
     from movies.tmdb_access import tmdb_credentials_missing
     from recs import services as recs_services
     from recs.extract import feedback_count_since
 
     summary = BootstrapSummary()
-    movies = Movie.objects.count()
+    movies = movie_count()
     if movies:
         summary.steps.append(f"catalogue has {movies} movies, not synced")
     elif tmdb_credentials_missing():

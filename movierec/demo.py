@@ -92,26 +92,27 @@ def demo_catalogue_seed(
 
 @transaction.atomic
 def demo_user_ensure() -> bool:
-    from movies.models import Movie
-    from ratings.models import Rating
-    from users.models import User
+    from movies.selectors import movie_ids_by_tmdb_ids
+    from ratings.services import feedback_bulk_create
+    from users.services import user_ensure
 
-    user, created = User.objects.get_or_create(
-        username=DEMO_USERNAME, defaults={"email": "demo@movierec.local"}
+    user, created = user_ensure(
+        username=DEMO_USERNAME, email="demo@movierec.local", password=DEMO_PASSWORD
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
-        for movie in Movie.objects.filter(tmdb_id__in=[238, 949, 680]):
-            Rating.objects.get_or_create(user=user, movie=movie, defaults={"score": Decimal("5.0")})
+        movie_ids = movie_ids_by_tmdb_ids([238, 949, 680]).values()
+        feedback_bulk_create(
+            ratings=[(user.pk, movie_id, Decimal("5.0")) for movie_id in movie_ids],
+            ignore_conflicts=True,
+        )
     return created
 
 
 def demo_ensure(out: TextIO | None = None) -> DemoSummary:
-    from movies.models import Movie
+    from movies.selectors import movie_count
 
     summary = DemoSummary()
-    if not Movie.objects.exists():
+    if not movie_count():
         from rich.console import Console
         from rich.progress import Progress
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -26,8 +27,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
     Case,
+    Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
@@ -41,7 +44,10 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Lower, NullIf, RowNumber
 
-from movies.models import Credit, Genre, Movie, Person, SyncRun
+from movies.models import Credit, Genre, Movie, Person, SyncRun, TrendingEntry
+
+#: The trending windows TMDb publishes (DAY, WEEK), for callers outside movies.
+TrendingWindow = TrendingEntry.Window
 
 SEARCH_MAX_LENGTH = 200
 # Words of the search text: letters/digits only, so the tsquery we build is always well formed.
@@ -197,6 +203,107 @@ def movie_primary_genres() -> list[tuple[int, int, float]]:
 def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:
     """Movies by primary key in one query (for relation loaders)."""
     return Movie.objects.in_bulk(list(movie_ids))
+
+
+def genre_movie_ids(*, genre_id: int, among: Iterable[int] | None = None) -> list[int]:
+    """Ids of the movies in a genre (only those ``among`` these, when given), one query."""
+    links = Movie.genres.through.objects.filter(genre_id=genre_id)
+    if among is not None:
+        links = links.filter(movie_id__in=list(among))
+    return list(links.values_list("movie_id", flat=True))
+
+
+def popular_movies(*, exclude: Iterable[int], n: int, genre_id: int | None = None) -> list[Movie]:
+    """The ``n`` most popular movies (of a genre, when given) not in ``exclude``."""
+    queryset = Movie.objects.exclude(pk__in=list(exclude))
+    if genre_id is not None:
+        queryset = queryset.filter(genres=genre_id)
+    return list(queryset.order_by("-popularity", "pk")[:n])
+
+
+def popular_movie_ids(*, exclude: Iterable[int], n: int) -> list[int]:
+    """Ids of the ``n`` most popular movies not in ``exclude``."""
+    queryset = Movie.objects.exclude(pk__in=list(exclude)).order_by("-popularity", "pk")
+    return list(queryset.values_list("pk", flat=True)[:n])
+
+
+def popular_movies_in_genres(
+    *, genre_ids: Sequence[int], exclude: Iterable[int], n: int
+) -> list[Movie]:
+    """The ``n`` movies of these genres not in ``exclude`` ranked by popularity, a movie in
+    several of them ranking higher (x1.5 per extra genre). Each carries ``matched_genres``
+    (the names it matched, sorted) and ``weighted`` (its ranking score)."""
+    matched = Count("genres", distinct=True)
+    rows = (
+        Movie.objects.filter(genres__in=genre_ids)
+        .exclude(pk__in=list(exclude))
+        .annotate(
+            matched_genres=ArrayAgg("genres__name", distinct=True, order_by="genres__name"),
+            weighted=ExpressionWrapper(
+                F("popularity") * (1.0 + 0.5 * (matched - 1)), output_field=FloatField()
+            ),
+        )
+        .order_by("-weighted", "-popularity", "pk")[:n]
+    )
+    return list(rows)
+
+
+def trending_ranks(window: str) -> dict[int, int]:
+    """TMDb's trending list of ``window`` as movie id -> rank (1 is first)."""
+    return dict(TrendingEntry.objects.filter(window=window).values_list("movie_id", "rank"))
+
+
+def content_similar_movie_ids(movie_ids: Sequence[int], *, n: int) -> dict[int, list[int]]:
+    """Per movie, up to ``n`` others sharing keywords (weight 2) and genres (weight 1), then
+    the most popular; one query."""
+    if not movie_ids:
+        return {}
+    sql = """
+        WITH shared AS (
+            SELECT s.movie_id AS src, o.movie_id AS cand, 1.0 AS w
+              FROM movies_movie_genres s JOIN movies_movie_genres o ON o.genre_id = s.genre_id
+             WHERE s.movie_id = ANY(%s) AND o.movie_id <> s.movie_id
+            UNION ALL
+            SELECT s.movie_id, o.movie_id, 2.0
+              FROM movies_movie_keywords s
+              JOIN movies_movie_keywords o ON o.keyword_id = s.keyword_id
+             WHERE s.movie_id = ANY(%s) AND o.movie_id <> s.movie_id
+        ), scored AS (
+            SELECT src, cand, SUM(w) AS score FROM shared GROUP BY src, cand
+        ), ranked AS (
+            SELECT scored.src, scored.cand,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY scored.src
+                       ORDER BY scored.score DESC, m.popularity DESC, m.id
+                   ) AS position
+              FROM scored JOIN movies_movie m ON m.id = scored.cand
+        )
+        SELECT src, cand FROM ranked WHERE position <= %s ORDER BY src, position
+    """
+    result: dict[int, list[int]] = {movie_id: [] for movie_id in movie_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(movie_ids), list(movie_ids), n])
+        for src, cand in cursor.fetchall():
+            result[src].append(cand)
+    return result
+
+
+def movie_count() -> int:
+    """How many movies the catalogue holds."""
+    return Movie.objects.count()
+
+
+def movie_ids_by_tmdb_ids(tmdb_ids: Sequence[int]) -> dict[int, int]:
+    """TMDb id -> movie pk for the known ones among ``tmdb_ids`` (one query; batch large
+    lists)."""
+    return dict(Movie.objects.filter(tmdb_id__in=list(tmdb_ids)).values_list("tmdb_id", "id"))
+
+
+def movies_titled(titles: Sequence[str]) -> list[tuple[int, str, int | None]]:
+    """``(pk, title, year)`` of the movies titled exactly one of ``titles``, by pk (one
+    query; batch large lists)."""
+    rows = Movie.objects.filter(title__in=list(titles)).order_by("id")
+    return list(rows.values_list("id", "title", "year"))
 
 
 def with_community_average(queryset: QuerySet[Movie]) -> QuerySet[Movie]:

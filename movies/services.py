@@ -4,12 +4,15 @@ version the recommendations key on. The sync jobs themselves live in ``movies.sy
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from movies.models import Genre, Movie
 from movies.tmdb import (
     NullRateLimiter,
     RedisTokenBucket,
@@ -79,3 +82,47 @@ def trending_cache_bump() -> int:
     except ValueError:  # evicted between add and incr
         cache.set(TRENDING_VERSION_KEY, 2, timeout=None)
         return 2
+
+
+# --- catalogue imports outside TMDb --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MovieSeed:
+    """A movie known from another catalogue (e.g. MovieLens), before TMDb enriches it."""
+
+    title: str
+    original_title: str
+    year: int | None
+    genres: Sequence[str] = field(default_factory=tuple)
+    tmdb_id: int | None = None
+    imdb_id: str = ""
+
+
+def movies_bulk_create(*, seeds: Sequence[MovieSeed], batch_size: int = 2000) -> list[int]:
+    """Create one movie per seed (genres by name, created when missing) in bulk INSERTs;
+    returns the new pks in the seeds' order. The caller has matched existing movies first."""
+    names = sorted({g for seed in seeds for g in seed.genres})
+    Genre.objects.bulk_create([Genre(name=n) for n in names], ignore_conflicts=True)
+    genre_ids = dict(Genre.objects.filter(name__in=names).values_list("name", "id"))
+    created = Movie.objects.bulk_create(
+        [
+            Movie(
+                tmdb_id=seed.tmdb_id,
+                imdb_id=seed.imdb_id,
+                title=seed.title,
+                original_title=seed.original_title or seed.title,
+                year=seed.year,
+            )
+            for seed in seeds
+        ],
+        batch_size=batch_size,
+    )
+    through = Movie.genres.through
+    links = [
+        through(movie_id=movie.pk, genre_id=genre_ids[g])
+        for movie, seed in zip(created, seeds, strict=True)
+        for g in seed.genres
+    ]
+    through.objects.bulk_create(links, batch_size=batch_size * 5, ignore_conflicts=True)
+    return [movie.pk for movie in created]

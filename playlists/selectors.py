@@ -7,10 +7,12 @@ the admin, not the API).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, FloatField, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from playlists.models import Playlist, PlaylistItem
@@ -85,3 +87,51 @@ def playlist_movie_pairs(
         playlist_id__in=list(playlist_ids), movie_id__in=list(movie_ids)
     ).values_list("playlist_id", "movie_id")
     return set(rows)
+
+
+# ------------------------------------------------------ interaction rows for recommenders
+# Only PUBLIC and UNLISTED playlists may shape what strangers see (shared model structures);
+# a PRIVATE playlist counts only in its owner's own rows (``playlist_item_rows_for_owner``).
+SHARED = (Visibility.PUBLIC, Visibility.UNLISTED)
+
+#: Layout of :func:`shared_playlist_rows_copy`: per row an int16 field count 3, then for
+#: each of owner (int8), movie (int8), first added as Unix seconds (int8) an int32 length
+#: and the big-endian value. Every column is NOT NULL, so rows are fixed width.
+SHARED_PLAYLIST_COPY_COLUMNS = (("user", "i8"), ("movie", "i8"), ("ts", "i8"))
+
+# One row per (owner, movie), at the earliest time the owner listed the movie.
+_SHARED_COPY = f"""
+COPY (
+    SELECT p.owner_id::int8, i.movie_id::int8, floor(extract(epoch FROM min(i.added_at)))::int8
+      FROM playlists_playlistitem i JOIN playlists_playlist p ON p.id = i.playlist_id
+     WHERE p.visibility IN ({", ".join(f"'{v}'" for v in SHARED)})
+     GROUP BY p.owner_id, i.movie_id
+) TO STDOUT (FORMAT BINARY)
+"""  # noqa: S608 - the only interpolation is this module's own visibility constants
+
+
+def shared_playlist_rows_copy() -> Iterator[bytes]:
+    """Movies listed in shared playlists, per owner, as PostgreSQL binary COPY blocks
+    (layout: :data:`SHARED_PLAYLIST_COPY_COLUMNS`).
+
+    Runs in the caller's transaction, so a caller reading several owners in one REPEATABLE
+    READ transaction sees one snapshot. Consume it fully before the transaction ends.
+    """
+    with connection.cursor() as cursor, cursor.cursor.copy(_SHARED_COPY) as copy:
+        yield from copy
+
+
+def shared_playlist_items_added_since(cutoff: datetime) -> int:
+    """Items added to shared playlists after ``cutoff``."""
+    return PlaylistItem.objects.filter(added_at__gt=cutoff, playlist__visibility__in=SHARED).count()
+
+
+def playlist_item_rows_for_owner(*, user_id: int, kind: int) -> QuerySet:
+    """Every item of the user's own playlists (PRIVATE included) as ``(movie_id, 0.0, kind,
+    added_at)`` rows, for the caller to UNION ALL with other owners' rows into one query."""
+    return PlaylistItem.objects.filter(playlist__owner_id=user_id).values_list(
+        "movie_id",
+        Value(0.0, output_field=FloatField()),
+        Value(kind, output_field=IntegerField()),
+        "added_at",
+    )

@@ -13,6 +13,7 @@ unlisted one is visible but refused (``PermissionDenied`` -> FORBIDDEN).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -179,3 +180,27 @@ def playlist_movie_move(*, playlist_id: int, actor: User, movie: Movie, position
     )
     _touch(playlist)
     return playlist
+
+
+def playlists_bulk_create(
+    *, movies_by_owner: Mapping[int, Sequence[int]], title: str, visibility: str
+) -> int:
+    """One playlist per owner id holding its movies in order, in two bulk INSERTs (for
+    seeding data such as the demo users; no feedback event fires). Returns the playlists made.
+    """
+    owners = list(movies_by_owner)
+    playlists = Playlist.objects.bulk_create(
+        [
+            Playlist(owner_id=owner, title=title, visibility=_visibility(visibility))
+            for owner in owners
+        ]
+    )
+    PlaylistItem.objects.bulk_create(
+        [
+            PlaylistItem(playlist_id=playlist.pk, movie_id=movie, position=position)
+            for playlist, owner in zip(playlists, owners, strict=True)
+            for position, movie in enumerate(movies_by_owner[owner])
+        ],
+        batch_size=5000,
+    )
+    return len(playlists)

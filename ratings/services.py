@@ -159,13 +159,37 @@ def favorite_remove(*, user: User, movie: Movie) -> bool:
 
 
 def not_interested_add(*, user: User, movie: Movie) -> NotInterested:
-    """Hide ``movie`` from ``user``'s recommendations; idempotent, undone by the remove."""
+    """Hide ``movie`` from ``user``'s recommendations and make it a negative signal in their
+    own scores (recs reads it at serving time only); idempotent, undone by the remove."""
     return _mark(NotInterested, user=user, movie=movie)
 
 
 def not_interested_remove(*, user: User, movie: Movie) -> bool:
     """Undo "not interested"; True when it was set (undoing again is fine)."""
     return _unmark(NotInterested, user=user, movie=movie)
+
+
+def feedback_bulk_create(
+    *,
+    ratings: Iterable[tuple[int, int, Decimal]] = (),
+    favorites: Iterable[tuple[int, int]] = (),
+    watchlist: Iterable[tuple[int, int]] = (),
+    ignore_conflicts: bool = False,
+) -> None:
+    """Insert many ``(user_id, movie_id, score)`` ratings and ``(user_id, movie_id)`` favorites
+    and watchlist entries at once (for seeding data such as the demo users).
+
+    Like :func:`ratings_bulk_load` it bypasses the per-row bookkeeping: the caller recounts
+    with :func:`movie_rating_stats_recompute` and no feedback event fires.
+    """
+    options = {"batch_size": 5000, "ignore_conflicts": ignore_conflicts}
+    Rating.objects.bulk_create(
+        [Rating(user_id=u, movie_id=m, score=score) for u, m, score in ratings], **options
+    )
+    Favorite.objects.bulk_create([Favorite(user_id=u, movie_id=m) for u, m in favorites], **options)
+    WatchlistEntry.objects.bulk_create(
+        [WatchlistEntry(user_id=u, movie_id=m) for u, m in watchlist], **options
+    )
 
 
 def movie_rating_stats_recompute(movie_ids: Iterable[int]) -> int:

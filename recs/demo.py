@@ -6,13 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from movies.selectors import movie_primary_genres
+from playlists.services import playlists_bulk_create
+from ratings.selectors import rated_movie_ids
+from ratings.services import feedback_bulk_create, movie_rating_stats_recompute
 from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.engine.synthetic import generate
 from recs.models import ModelVersion
+from users.selectors import user_id_by_username
+from users.services import users_bulk_ensure
 
 DEMO_USER_PREFIX = "demo_"
 N_CLUSTERS = 8
@@ -33,17 +37,14 @@ def _catalogue_primary_genres() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _demo_user_taste(user_id: int, movie_ids: np.ndarray, clusters: np.ndarray) -> int:
     """Give ``demo`` a few 4.5-5 star ratings in the taste cluster of its existing ratings."""
-    from ratings.models import Rating
-
-    rated = list(Rating.objects.filter(user_id=user_id).values_list("movie_id", flat=True))
+    rated = rated_movie_ids(user_id=user_id)
     known = clusters[np.isin(movie_ids, rated)]
     cluster = int(np.bincount(known).argmax()) if known.size else 0
     in_cluster = movie_ids[(clusters == cluster) & ~np.isin(movie_ids, rated)]
     picks = in_cluster[:DEMO_USER_TASTE_RATINGS]  # catalogue order: lowest pks, i.e. synced first
-    Rating.objects.bulk_create(
-        [
-            Rating(user_id=user_id, movie_id=int(m), score=Decimal("5.0" if n % 2 else "4.5"))
-            for n, m in enumerate(picks.tolist())
+    feedback_bulk_create(
+        ratings=[
+            (user_id, m, Decimal("5.0" if n % 2 else "4.5")) for n, m in enumerate(picks.tolist())
         ],
         ignore_conflicts=True,
     )
@@ -60,12 +61,8 @@ def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
     they already exist or the catalogue is too small.
     """
     from movierec.demo import DEMO_USERNAME
-    from playlists.models import Playlist, PlaylistItem
-    from ratings.models import Favorite, Rating, WatchlistEntry
-    from ratings.services import movie_rating_stats_recompute
-    from users.models import User
 
-    if User.objects.filter(username=f"{DEMO_USER_PREFIX}1").exists():
+    if user_id_by_username(f"{DEMO_USER_PREFIX}1") is not None:
         return 0
     movie_ids, codes, _ = _catalogue_primary_genres()
     if movie_ids.size < 20:
@@ -76,14 +73,7 @@ def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
     )
     rows = data.interactions
 
-    password = make_password(None)
-    User.objects.bulk_create(
-        [User(username=f"{DEMO_USER_PREFIX}{n + 1}", password=password) for n in range(n_users)],
-        batch_size=1000,
-    )
-    pks = dict(
-        User.objects.filter(username__startswith=DEMO_USER_PREFIX).values_list("username", "id")
-    )
+    pks, _ = users_bulk_ensure(usernames=[f"{DEMO_USER_PREFIX}{n + 1}" for n in range(n_users)])
     user_pk = np.array([pks[f"{DEMO_USER_PREFIX}{n + 1}"] for n in range(n_users)])
     users = user_pk[rows.user_ids].tolist()
     movies = movie_ids[rows.item_ids].tolist()
@@ -93,30 +83,18 @@ def demo_users_seed(*, n_users: int = 300, seed: int = 0) -> int:
     ratings, favorites, watchlist, listed = [], [], [], {}
     for user, movie, kind, score in zip(users, movies, kinds, scores, strict=True):
         if kind == KIND_RATING:
-            ratings.append(Rating(user_id=user, movie_id=movie, score=Decimal(f"{score:.1f}")))
+            ratings.append((user, movie, Decimal(f"{score:.1f}")))
         elif kind == KIND_FAVORITE:
-            favorites.append(Favorite(user_id=user, movie_id=movie))
+            favorites.append((user, movie))
         elif kind == KIND_WATCHLIST:
-            watchlist.append(WatchlistEntry(user_id=user, movie_id=movie))
+            watchlist.append((user, movie))
         elif kind == KIND_PLAYLIST:
             listed.setdefault(user, []).append(movie)
-    Rating.objects.bulk_create(ratings, batch_size=5000)
-    Favorite.objects.bulk_create(favorites, batch_size=5000)
-    WatchlistEntry.objects.bulk_create(watchlist, batch_size=5000)
-    playlists = Playlist.objects.bulk_create(
-        [Playlist(owner_id=user, title="Favorites", visibility="PUBLIC") for user in listed]
-    )
-    PlaylistItem.objects.bulk_create(
-        [
-            PlaylistItem(playlist_id=playlist.pk, movie_id=movie, position=position)
-            for playlist, user in zip(playlists, listed, strict=True)
-            for position, movie in enumerate(listed[user])
-        ],
-        batch_size=5000,
-    )
-    demo = User.objects.filter(username=DEMO_USERNAME).first()
+    feedback_bulk_create(ratings=ratings, favorites=favorites, watchlist=watchlist)
+    playlists_bulk_create(movies_by_owner=listed, title="Favorites", visibility="PUBLIC")
+    demo = user_id_by_username(DEMO_USERNAME)
     if demo is not None:
-        _demo_user_taste(demo.pk, movie_ids, data.item_clusters)
+        _demo_user_taste(demo, movie_ids, data.item_clusters)
     movie_rating_stats_recompute(movie_ids.tolist())
     return n_users
 

@@ -2,24 +2,32 @@
 
 Privacy: what is extracted here shapes shared structures (item factors, item-item weights,
 ``similar``), which strangers see. So only ratings and items of PUBLIC or UNLISTED playlists
-are read; favorites, watchlists (never public) and PRIVATE playlists shape only their
-owner's own recommendations, at serving time (``recs.user_feedback``).
+are read; favorites, watchlists (never public), PRIVATE playlists and "not interested"
+marks shape only their owner's own recommendations, at serving time (``recs.taste``).
 
-No model instance or per-row tuple is ever built: one ``COPY (SELECT ...) TO STDOUT`` in
-PostgreSQL's binary format streams every source (ratings, favorites, watchlist entries,
-playlist items by their playlist's owner) as fixed-width rows, which numpy reads in place
-with a structured big-endian dtype. A million interactions take about a second,
+No model instance or per-row tuple is ever built: each owner streams its rows in PostgreSQL's
+binary COPY format (``ratings.selectors.rating_rows_copy``,
+``playlists.selectors.shared_playlist_rows_copy``), both inside one REPEATABLE READ
+transaction, and numpy reads the fixed-width rows in place with a structured big-endian
+dtype built from the owner's declared columns. A million interactions take about a second,
 most of it PostgreSQL's own scan (see bench/recs_train.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 from django.db import connection, transaction
 
+from playlists.selectors import (
+    SHARED_PLAYLIST_COPY_COLUMNS,
+    shared_playlist_items_added_since,
+    shared_playlist_rows_copy,
+)
+from ratings.selectors import RATING_COPY_COLUMNS, rating_rows_copy, ratings_changed_since
 from recs.engine.matrix import (
     KIND_FAVORITE,
     KIND_PLAYLIST,
@@ -28,36 +36,16 @@ from recs.engine.matrix import (
     Interactions,
 )
 
-# Every column is NOT NULL and fixed width, so every row has the same byte layout:
-# int16 field count, then (int32 length, value) per field.
-_ROW = np.dtype(
-    [
-        ("n", ">i2"),
-        ("l_user", ">i4"), ("user", ">i8"),
-        ("l_item", ">i4"), ("item", ">i8"),
-        ("l_score", ">i4"), ("score", ">f4"),
-        ("l_kind", ">i4"), ("kind", ">i2"),
-        ("l_ts", ">i4"), ("ts", ">i8"),
-    ]
-)  # fmt: skip
 _HEADER = 19  # "PGCOPY\n\xff\r\n\0" + int32 flags + int32 header extension length (0)
 _TRAILER = 2  # int16 -1
 
-# Playlist entries count once per (owner, movie), at the earliest time the movie was added;
-# only shared playlists (see the module docstring).
-_SQL = f"""
-COPY (
-    SELECT user_id::int8, movie_id::int8, score::float4, {KIND_RATING}::int2,
-           floor(extract(epoch FROM updated_at))::int8
-      FROM ratings_rating
-    UNION ALL
-    SELECT p.owner_id::int8, i.movie_id::int8, 0::float4, {KIND_PLAYLIST}::int2,
-           floor(extract(epoch FROM min(i.added_at)))::int8
-      FROM playlists_playlistitem i JOIN playlists_playlist p ON p.id = i.playlist_id
-     WHERE p.visibility IN ('PUBLIC', 'UNLISTED')
-     GROUP BY p.owner_id, i.movie_id
-) TO STDOUT (FORMAT BINARY)
-"""
+
+def _row_dtype(columns: Sequence[tuple[str, str]]) -> np.dtype:
+    """int16 field count, then (int32 length, big-endian value) per column."""
+    fields = [("n", ">i2")]
+    for name, kind in columns:
+        fields += [(f"l_{name}", ">i4"), (name, f">{kind}")]
+    return np.dtype(fields)
 
 
 @dataclass
@@ -81,19 +69,37 @@ class Extracted:
         }
 
 
-def parse_binary_copy(payload: bytes | memoryview) -> Interactions:
-    """Decode the binary COPY output of ``_SQL`` (exposed for tests of the format)."""
+def parse_binary_copy(
+    payload: bytes | memoryview, columns: Sequence[tuple[str, str]]
+) -> np.ndarray:
+    """Decode one binary COPY output whose rows hold ``columns`` (an owner's declared layout)
+    into a structured array, without a Python object per row."""
+    dtype = _row_dtype(columns)
     body = memoryview(payload)[_HEADER : len(payload) - _TRAILER]
-    if len(body) % _ROW.itemsize:
+    if len(body) % dtype.itemsize:
         raise ValueError("unexpected COPY payload: rows are not fixed width")
-    rows = np.frombuffer(body, dtype=_ROW)
-    if rows.size and not np.all(rows["n"] == 5):
+    rows = np.frombuffer(body, dtype=dtype)
+    if rows.size and not np.all(rows["n"] == len(columns)):
         raise ValueError("unexpected COPY payload: wrong field count")
+    return rows
+
+
+def _read(blocks: Iterable[bytes]) -> bytearray:
+    buffer = bytearray()
+    for block in blocks:
+        buffer += block
+    return buffer
+
+
+def _interactions(rows: np.ndarray, kind: int) -> Interactions:
+    n = rows.size
+    has_score = "score" in rows.dtype.names
+    scores = rows["score"].astype(np.float32) if has_score else np.zeros(n, np.float32)
     return Interactions(
         rows["user"].astype(np.int64),
-        rows["item"].astype(np.int64),
-        rows["score"].astype(np.float32),
-        rows["kind"].astype(np.int8),
+        rows["movie"].astype(np.int64),
+        scores,
+        np.full(n, kind, dtype=np.int8),
         rows["ts"].astype(np.int64),
     )
 
@@ -110,22 +116,20 @@ def interactions_extract() -> Extracted:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("SELECT clock_timestamp()")  # after the snapshot is taken
         cutoff = cursor.fetchone()[0]
-        buffer = bytearray()
-        with cursor.cursor.copy(_SQL) as copy:
-            for block in copy:
-                buffer += block
-    interactions = parse_binary_copy(buffer)
+        ratings = _read(rating_rows_copy())
+        playlists = _read(shared_playlist_rows_copy())
+    interactions = Interactions.concat(
+        [
+            _interactions(parse_binary_copy(ratings, RATING_COPY_COLUMNS), KIND_RATING),
+            _interactions(
+                parse_binary_copy(playlists, SHARED_PLAYLIST_COPY_COLUMNS), KIND_PLAYLIST
+            ),
+        ]
+    )
     return Extracted(interactions=interactions, cutoff=cutoff, now=int(cutoff.timestamp()))
 
 
 def feedback_count_since(cutoff: datetime) -> int:
     """Training interactions written after ``cutoff`` (new or changed ratings, new entries
     of shared playlists): private signals never trigger a retrain, they are not trained on."""
-    from playlists.models import Playlist, PlaylistItem
-    from ratings.models import Rating
-
-    shared = [Playlist.Visibility.PUBLIC, Playlist.Visibility.UNLISTED]
-    return (
-        Rating.objects.filter(updated_at__gt=cutoff).count()
-        + PlaylistItem.objects.filter(added_at__gt=cutoff, playlist__visibility__in=shared).count()
-    )
+    return ratings_changed_since(cutoff) + shared_playlist_items_added_since(cutoff)

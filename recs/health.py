@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from recs.models import ModelVersion
+from recs.services import recs_model_active
 
 
 def check_model() -> dict[str, Any]:
@@ -16,7 +16,7 @@ def check_model() -> dict[str, Any]:
     the note names what serves instead (the previous model, or the fallback)."""
     from recs.serving import serving_status
 
-    active = ModelVersion.objects.active().first()
+    active = recs_model_active()
     if active is None:
         return {"version": None, "note": "no active model; serving popularity fallback"}
     result: dict[str, Any] = {"version": active.pk, "activated_at": active.activated_at}

@@ -20,8 +20,8 @@ def user_generation(user_id: int) -> str:
     return f"recs:u{user_id}:gen"
 
 
-def user_feedback(user_id: int, generation: str) -> str:
-    return f"recs:u{user_id}:g{generation}:feedback"
+def taste_profile(user_id: int, generation: str) -> str:
+    return f"recs:u{user_id}:g{generation}:taste"
 
 
 def recommendations(

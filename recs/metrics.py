@@ -9,11 +9,12 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from recs.models import ModelVersion
+from recs.services import recs_model_active
 
 
 def model_gauges() -> Iterator[GaugeMetricFamily]:
     """The serving model and its age, versions by status, and the latest training's duration."""
-    active = ModelVersion.objects.active().first()
+    active = recs_model_active()
     version = GaugeMetricFamily(
         "movierec_model_active_version", "Id of the serving model (0: fallback)."
     )

@@ -325,19 +325,17 @@ def _movies_upsert(rows: list[_MovieRow], result: ImportResult) -> dict[int, int
     movie of that title (in pk order), so duplicates in a release stay apart and a re-import
     finds the same movies.
     """
-    from movies.models import Genre, Movie
+    from movies.selectors import movie_ids_by_tmdb_ids, movies_titled
+    from movies.services import MovieSeed, movies_bulk_create
 
     tmdb_ids = sorted({r.tmdb_id for r in rows if r.tmdb_id})
     by_tmdb: dict[int, int] = {}
     for batch in _in_batches(tmdb_ids):
-        by_tmdb.update(Movie.objects.filter(tmdb_id__in=batch).values_list("tmdb_id", "id"))
+        by_tmdb.update(movie_ids_by_tmdb_ids(batch))
     untitled = sorted((r for r in rows if not r.tmdb_id), key=lambda r: r.ml_id)
     by_title: dict[tuple[str, int | None], list[int]] = {}
     for batch in _in_batches(sorted({r.title for r in untitled})):
-        found = (
-            Movie.objects.filter(title__in=batch).order_by("id").values_list("id", "title", "year")
-        )
-        for pk, title, year in found:
+        for pk, title, year in movies_titled(batch):
             by_title.setdefault((title.lower(), year), []).append(pk)
 
     mapping: dict[int, int] = {}
@@ -364,30 +362,24 @@ def _movies_upsert(rows: list[_MovieRow], result: ImportResult) -> dict[int, int
 
     if not to_create:
         return mapping
-    genre_names = sorted({g for r, _ in to_create.values() for g in r.genres})
-    Genre.objects.bulk_create([Genre(name=n) for n in genre_names], ignore_conflicts=True)
-    genre_ids = dict(Genre.objects.filter(name__in=genre_names).values_list("name", "id"))
     entries = list(to_create.values())
-    created = Movie.objects.bulk_create(
-        [
-            Movie(
+    created = movies_bulk_create(
+        seeds=[
+            MovieSeed(
+                title=r.title,
+                original_title=r.original_title,
+                year=r.year,
+                genres=r.genres,
                 tmdb_id=r.tmdb_id,
                 imdb_id=r.imdb_id,
-                title=r.title,
-                original_title=r.original_title or r.title,
-                year=r.year,
             )
             for r, _ in entries
         ],
         batch_size=BATCH_SIZE,
     )
-    through = Movie.genres.through
-    links = []
-    for movie, (r, ml_ids) in zip(created, entries, strict=True):
+    for pk, (_, ml_ids) in zip(created, entries, strict=True):
         for ml_id in ml_ids:
-            mapping[ml_id] = movie.pk
-        links.extend(through(movie_id=movie.pk, genre_id=genre_ids[g]) for g in r.genres)
-    through.objects.bulk_create(links, batch_size=BATCH_SIZE * 5, ignore_conflicts=True)
+            mapping[ml_id] = pk
     result.movies_created += len(created)
     return mapping
 

@@ -16,25 +16,33 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Sum
-from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from movies.models import Genre, Movie, TrendingEntry
-from movies.selectors import genres_by_names
-from ratings.models import Rating
+from movies.selectors import (
+    TrendingWindow,
+    content_similar_movie_ids,
+    genre_movie_ids,
+    genres_by_names,
+    movies_by_ids,
+    popular_movie_ids,
+    popular_movies,
+    popular_movies_in_genres,
+    trending_ranks,
+)
+from ratings.selectors import rating_activity
 from recs import keys, serving
 from recs.engine.hybrid import UserScores
 from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
-from recs.user_feedback import UserFeedback
+from recs.taste import TasteProfile
+
+if TYPE_CHECKING:
+    from movies.models import Genre, Movie
 
 #: How many trending movies are ranked and cached per window (the largest page).
 TRENDING_LIST_SIZE = 100
@@ -52,8 +60,8 @@ class RecSource(enum.StrEnum):
 
 
 class TrendWindow(enum.StrEnum):
-    DAY = TrendingEntry.Window.DAY.value
-    WEEK = TrendingEntry.Window.WEEK.value
+    DAY = TrendingWindow.DAY.value
+    WEEK = TrendingWindow.WEEK.value
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def _join(titles: Sequence[str]) -> str:
     return f"{', '.join(titles[:-1])} and {titles[-1]}"
 
 
-def _personal_reason(because: Sequence[Movie], feedback: UserFeedback) -> str:
+def _personal_reason(because: Sequence[Movie], feedback: TasteProfile) -> str:
     """One human sentence naming the viewer's own movies behind a recommendation."""
     if not because:
         return "Picked for your taste"
@@ -135,27 +143,20 @@ def _trending_compute(window: str) -> tuple[list[tuple[int, float]], list[int]]:
     ``TRENDING_LIST_SIZE`` from popularity)."""
     now = timezone.now()
     if window == TrendWindow.DAY:
-        span, trunc, half_life_hours = timedelta(days=1), TruncHour, 6.0
+        span, hourly, half_life_hours = timedelta(days=1), True, 6.0
     else:
-        span, trunc, half_life_hours = timedelta(days=7), TruncDay, 48.0
+        span, hourly, half_life_hours = timedelta(days=7), False, 48.0
 
     # Our users' activity: ratings in the window, weighted by score and halved per half-life.
     activity: dict[int, float] = defaultdict(float)
-    buckets = (
-        Rating.objects.filter(updated_at__gte=now - span)
-        .annotate(bucket=trunc("updated_at"))
-        .values("movie_id", "bucket")
-        .annotate(total=Sum("score"))
-        .order_by()
-    )
-    for row in buckets:
-        age_hours = max((now - row["bucket"]).total_seconds(), 0.0) / 3600
+    for movie_id, bucket, total in rating_activity(since=now - span, hourly=hourly):
+        age_hours = max((now - bucket).total_seconds(), 0.0) / 3600
         decay = 0.5 ** (age_hours / half_life_hours)
-        activity[row["movie_id"]] += float(row["total"]) / 5.0 * decay
+        activity[movie_id] += total / 5.0 * decay
     top_activity = max(activity.values(), default=0.0)
 
     # TMDb's trending rank: 1.0 for the first place down to 1/N for the last.
-    ranks = dict(TrendingEntry.objects.filter(window=window).values_list("movie_id", "rank"))
+    ranks = trending_ranks(window)
     worst = max(ranks.values(), default=0)
 
     weight = settings.TRENDING_TMDB_WEIGHT
@@ -169,11 +170,7 @@ def _trending_compute(window: str) -> tuple[list[tuple[int, float]], list[int]]:
 
     filled = [movie_id for movie_id, _ in signal]
     if len(filled) < TRENDING_LIST_SIZE:
-        filled += list(
-            Movie.objects.exclude(pk__in=filled)
-            .order_by("-popularity", "pk")
-            .values_list("pk", flat=True)[: TRENDING_LIST_SIZE - len(filled)]
-        )
+        filled += popular_movie_ids(exclude=filled, n=TRENDING_LIST_SIZE - len(filled))
     return signal, filled
 
 
@@ -189,7 +186,7 @@ def _trending(window: str) -> tuple[list[tuple[int, float]], list[int]]:
 
 def _movies_in_order(ids: Iterable[int]) -> list[Movie]:
     ids = list(ids)
-    found = Movie.objects.in_bulk(ids)
+    found = movies_by_ids(movie_ids=ids)
     return [found[i] for i in ids if i in found]
 
 
@@ -231,7 +228,7 @@ class _Builder:
 def _personalized(
     builder: _Builder,
     active: serving.ActiveModel,
-    feedback: UserFeedback,
+    feedback: TasteProfile,
     state: UserScores,
     genre: Genre | None,
 ) -> None:
@@ -240,19 +237,14 @@ def _personalized(
     exclude = exclude[exclude >= 0]
     allowed = None
     if genre is not None:
-        genre_movies = np.fromiter(
-            Movie.genres.through.objects.filter(genre_id=genre.pk).values_list(
-                "movie_id", flat=True
-            ),
-            dtype=np.int64,
-        )
+        genre_movies = np.asarray(genre_movie_ids(genre_id=genre.pk), dtype=np.int64)
         allowed = model.item_index.to_index(genre_movies)
         allowed = allowed[allowed >= 0]
     idx, _ = model.recommend(state, builder.missing + _MARGIN, exclude, allowed)
     if idx.size == 0:
         return
     movie_ids = model.item_index.to_ids(idx).tolist()
-    existing = Movie.objects.in_bulk(movie_ids)
+    existing = movies_by_ids(movie_ids=movie_ids)
     keep = [k for k, movie_id in enumerate(movie_ids) if movie_id in existing][: builder.missing]
     # Films deleted since training are skipped; the rest are scored and explained at once.
     scores = model.match(state, idx[keep])
@@ -262,7 +254,7 @@ def _personalized(
         because = model.item_index.to_ids(np.asarray(reasons, np.int64))
         picked.append((movie_ids[k], float(score), because.tolist()))
     wanted = {j for _, _, because in picked for j in because} - set(existing)
-    movies = {**existing, **Movie.objects.in_bulk(wanted)} if wanted else existing
+    movies = {**existing, **movies_by_ids(movie_ids=wanted)} if wanted else existing
     for movie_id, score, because_ids in picked:
         because = [movies[j] for j in because_ids if j in movies]
         builder.add(
@@ -282,19 +274,7 @@ def _genre_fallback(builder: _Builder, genre_ids: Sequence[int]) -> None:
     """Popular films in the viewer's favorite genres; films in several rank higher."""
     if not genre_ids or builder.missing <= 0:
         return
-    matched = Count("genres", distinct=True)
-    rows = (
-        Movie.objects.filter(genres__in=genre_ids)
-        .exclude(pk__in=builder.taken)
-        .annotate(
-            matched_genres=ArrayAgg("genres__name", distinct=True, order_by="genres__name"),
-            weighted=ExpressionWrapper(
-                F("popularity") * (1.0 + 0.5 * (matched - 1)), output_field=FloatField()
-            ),
-        )
-        .order_by("-weighted", "-popularity", "pk")[: builder.missing]
-    )
-    rows = list(rows)
+    rows = popular_movies_in_genres(genre_ids=genre_ids, exclude=builder.taken, n=builder.missing)
     top = max((m.weighted for m in rows), default=0.0) or 1.0
     for movie in rows:
         names = movie.matched_genres
@@ -313,11 +293,7 @@ def _trending_fallback(builder: _Builder, genre: Genre | None) -> None:
     signal, _ = _trending(TrendWindow.WEEK)
     candidates = [(mid, s) for mid, s in signal if mid not in builder.taken]
     if genre is not None and candidates:
-        in_genre = set(
-            Movie.genres.through.objects.filter(
-                genre_id=genre.pk, movie_id__in=[mid for mid, _ in candidates]
-            ).values_list("movie_id", flat=True)
-        )
+        in_genre = set(genre_movie_ids(genre_id=genre.pk, among=[mid for mid, _ in candidates]))
         candidates = [(mid, s) for mid, s in candidates if mid in in_genre]
     reason = f"Trending {_window_phrase(TrendWindow.WEEK)}"
     for movie_id, score in candidates[: builder.missing]:
@@ -327,10 +303,8 @@ def _trending_fallback(builder: _Builder, genre: Genre | None) -> None:
 def _popular_fallback(builder: _Builder, genre: Genre | None) -> None:
     if builder.missing <= 0:
         return
-    queryset = Movie.objects.exclude(pk__in=builder.taken)
-    if genre is not None:
-        queryset = queryset.filter(genres=genre)
-    rows = list(queryset.order_by("-popularity", "pk")[: builder.missing])
+    genre_id = genre.pk if genre is not None else None
+    rows = popular_movies(exclude=builder.taken, n=builder.missing, genre_id=genre_id)
     top = max((m.popularity for m in rows), default=0.0) or 1.0
     reason = f"Popular in {genre.name}" if genre is not None else "One of the most popular movies"
     for movie in rows:
@@ -343,7 +317,7 @@ def _popular_fallback(builder: _Builder, genre: Genre | None) -> None:
 def _compute(
     n: int,
     genre: Genre | None,
-    feedback: UserFeedback | None,
+    feedback: TasteProfile | None,
     active: serving.ActiveModel | None,
     state: UserScores | None,
 ) -> _Builder:
@@ -375,7 +349,7 @@ def _materialise(entries: Sequence[_Entry], known: dict[int, Movie]) -> list[Rec
     movies = dict(known)
     missing = wanted - set(movies)
     if missing:
-        movies.update(Movie.objects.in_bulk(missing))
+        movies.update(movies_by_ids(movie_ids=missing))
     return [
         Rec(
             movie=movies[e.movie_id],
@@ -395,7 +369,7 @@ class Viewer:
 
     user_id: int
     generation: str | None
-    feedback: UserFeedback
+    feedback: TasteProfile
     active: serving.ActiveModel | None
     scores: UserScores | None
 
@@ -413,7 +387,7 @@ def viewer_scores(user_id: int, memo: dict | None = None) -> Viewer:
     key = ("recs.viewer", version, user_id, generation)
     if memo is not None and generation is not None and key in memo:
         return memo[key]
-    feedback = serving.user_feedback(user_id, generation)
+    feedback = serving.taste_profile(user_id, generation)
     scores = None
     if active is not None:
         scores = active.model.user_scores(feedback.interactions, now=int(time.time()))
@@ -431,8 +405,9 @@ def recommendations_for_user(
     PERSONALIZED from the user's *current* feedback when they gave enough
     (``RECS_MIN_FEEDBACK``) and a model is active, then topped up from their favorite
     genres (GENRE), TRENDING and POPULAR, without duplicates or films they rated,
-    favorited or (``RECS_EXCLUDE_WATCHLIST``) watch-listed. ``genre`` restricts every
-    source to that genre.
+    favorited, marked not interested or (``RECS_EXCLUDE_WATCHLIST``) watch-listed; "not
+    interested" also pushes similar films down in the personalized part. ``genre``
+    restricts every source to that genre.
     """
     genre_obj = genre_by_name(genre) if genre is not None else None
     if n <= 0:
@@ -470,42 +445,6 @@ def recommendations_for_user(
 # ------------------------------------------------------------------ similar movies
 
 
-def _content_similar(movie_ids: Sequence[int], n: int) -> dict[int, list[int]]:
-    """Shared keywords (weight 2) and genres (weight 1), then popularity; one query."""
-    if not movie_ids:
-        return {}
-    genres = Movie.genres.through._meta.db_table
-    keywords = Movie.keywords.through._meta.db_table
-    movies = Movie._meta.db_table
-    sql = f"""
-        WITH shared AS (
-            SELECT s.movie_id AS src, o.movie_id AS cand, 1.0 AS w
-              FROM {genres} s JOIN {genres} o ON o.genre_id = s.genre_id
-             WHERE s.movie_id = ANY(%s) AND o.movie_id <> s.movie_id
-            UNION ALL
-            SELECT s.movie_id, o.movie_id, 2.0
-              FROM {keywords} s JOIN {keywords} o ON o.keyword_id = s.keyword_id
-             WHERE s.movie_id = ANY(%s) AND o.movie_id <> s.movie_id
-        ), scored AS (
-            SELECT src, cand, SUM(w) AS score FROM shared GROUP BY src, cand
-        ), ranked AS (
-            SELECT scored.src, scored.cand,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY scored.src
-                       ORDER BY scored.score DESC, m.popularity DESC, m.id
-                   ) AS position
-              FROM scored JOIN {movies} m ON m.id = scored.cand
-        )
-        SELECT src, cand FROM ranked WHERE position <= %s ORDER BY src, position
-    """  # noqa: S608 - table names come from model metadata, values are parameters
-    result: dict[int, list[int]] = {movie_id: [] for movie_id in movie_ids}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [list(movie_ids), list(movie_ids), n])
-        for src, cand in cursor.fetchall():
-            result[src].append(cand)
-    return result
-
-
 def similar_movie_ids(movie_ids: Sequence[int], *, n: int) -> dict[int, list[int]]:
     """Similar movie ids per movie: item-factor cosine when the active model knows the
     movie, shared genres and keywords otherwise. Cached per movie and model version."""
@@ -529,7 +468,7 @@ def similar_movie_ids(movie_ids: Sequence[int], *, n: int) -> dict[int, list[int
             result[movie_id] = model.item_index.to_ids(similar).tolist()
     else:
         content = todo
-    result.update(_content_similar(content, n))
+    result.update(content_similar_movie_ids(content, n=n))
     if todo:
         serving.cache_set_many(
             {wanted[mid]: result[mid] for mid in todo}, timeout=settings.RECS_CACHE_TTL

@@ -6,7 +6,7 @@ calibrate, refit), publishes the artifact to ``storages["models"]`` and applies 
 gate. The Celery task, ``manage.py train_model`` and the benchmarks all call it;
 ``recs_model_evaluate`` runs the same recipe without publishing.
 
-Storage contract with serving (``recs.registry``): the single ``ModelVersion`` with status
+Storage contract with serving (``recs.serving.registry``): the single ``ModelVersion`` with status
 ``active`` is served; its ``artifact_path`` is relative to the models storage. Activation is
 one transaction and, on commit, sets ``recs.keys.ACTIVE_VERSION`` so serving processes
 hot-reload. A failed training never touches the active row.
@@ -63,6 +63,7 @@ def recs_weights_default() -> ConfidenceWeights:
         favorite=settings.RECS_WEIGHT_FAVORITE,
         watchlist=settings.RECS_WEIGHT_WATCHLIST,
         playlist=settings.RECS_WEIGHT_PLAYLIST,
+        not_interested=settings.RECS_WEIGHT_NOT_INTERESTED,
         half_life_days=settings.RECS_HALF_LIFE_DAYS,
     )
 
@@ -338,6 +339,8 @@ def recs_model_activate(version: ModelVersion) -> ModelVersion:
 
 
 def recs_model_active() -> ModelVersion | None:
+    """The version serving now, from the database: the one "active model" query (serving,
+    health and metrics all ask here)."""
     return ModelVersion.objects.active().first()
 
 

@@ -33,8 +33,8 @@ from redis.exceptions import RedisError
 from recs import artifact_store, keys
 from recs.engine.artifacts import ArtifactError
 from recs.engine.hybrid import HybridModel
-from recs.models import ModelVersion
-from recs.user_feedback import UserFeedback, user_feedback_read
+from recs.services import recs_model_active
+from recs.taste import TasteProfile, taste_profile_read
 
 logger = structlog.get_logger(__name__)
 
@@ -91,7 +91,8 @@ class ModelRegistry:
         cached = cache_get(ACTIVE_VERSION_KEY)
         if cached is not None:
             return int(cached) or None
-        version = ModelVersion.objects.active().values_list("pk", flat=True).first()
+        active = recs_model_active()
+        version = active.pk if active is not None else None
         cache_add(ACTIVE_VERSION_KEY, version or 0, timeout=_DB_VERSION_TTL)
         return version
 
@@ -104,11 +105,11 @@ class ModelRegistry:
             if current is not None and current.version == wanted:
                 return current  # another thread loaded it while we waited
             # The database is the truth: Redis may lag a rollback or run ahead of a commit.
-            row = ModelVersion.objects.active().values_list("pk", "artifact_path").first()
+            row = recs_model_active()
             if row is None:
                 self._set(None)
                 return None
-            version, path = row
+            version, path = row.pk, row.artifact_path
             if current is not None and current.version == version:
                 return current
             started = time.perf_counter()
@@ -248,12 +249,12 @@ def cached(key: str | None, ttl: int, compute: Callable[[], T]) -> T:
     return value
 
 
-def user_feedback(user_id: int, generation: str | None = None) -> UserFeedback:
-    """One user's feedback, cached under their generation (so a change is seen at once)."""
+def taste_profile(user_id: int, generation: str | None = None) -> TasteProfile:
+    """One user's taste profile, cached under their generation (a change is seen at once)."""
     if generation is None:
         generation = user_generation(user_id)
-    key = keys.user_feedback(user_id, generation) if generation is not None else None
-    return cached(key, settings.RECS_CACHE_TTL, lambda: user_feedback_read(user_id))
+    key = keys.taste_profile(user_id, generation) if generation is not None else None
+    return cached(key, settings.RECS_CACHE_TTL, lambda: taste_profile_read(user_id))
 
 
 def serving_status() -> dict[str, int | None]:

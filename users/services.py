@@ -31,7 +31,7 @@ from users.selectors import (
     user_get_by_login,
 )
 from users.tokens import SESSION_CLAIM, BlacklistedTokenError, RefreshToken, TokenPair
-from users.usernames import username_key
+from users.usernames import username_fold, username_key
 
 _USERNAME_TAKEN = "A user with that username already exists."
 _USERNAME_LOOKALIKE = "A user with a username that looks the same already exists."
@@ -269,7 +269,8 @@ def auth_login(*, identifier: str, password: str, ip: str | None = None) -> tupl
     so alternating between its username and email does not double the attempts.
     """
     user = user_get_by_login(identifier=identifier)
-    account = f"user:{user.pk}" if user else f"login:{identifier.strip().lower()}"
+    # Unknown names are keyed by their fold too, so case or width variants share one limit.
+    account = f"user:{user.pk}" if user else f"login:{username_fold(identifier)}"
     client = _client(ip)
     throttling.enforce_all(
         lambda: throttling.hit("login_ip", ip) if ip is not None else None,
@@ -393,6 +394,17 @@ __all__ = [
     "user_register",
     "username_available_check",
 ]
+
+
+def user_ensure(*, username: str, email: str, password: str) -> tuple[User, bool]:
+    """(the account named ``username``, whether it was created with this email and password
+    now). For fixed accounts such as the demo user: an existing one is left as it is, and
+    the password skips the validators (it is a published demo password)."""
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user, created
 
 
 @transaction.atomic

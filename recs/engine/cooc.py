@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .matrix import IdIndex, Interactions
+from .matrix import KIND_NOT_INTERESTED, IdIndex, Interactions
 
 
 @dataclass(frozen=True)
@@ -96,15 +96,16 @@ def fit(
 ) -> CoocModel:
     """Fit TCO on interaction rows (every kind: what matters is that the user met the movie).
 
-    A (user, movie) met several times counts once, at its first time. Only the newest
-    ``max_rows`` rows are read: it bounds the cost on big data and keeps the pairs of the
-    sessions that reflect today's catalogue.
+    A (user, movie) met several times counts once, at its first time; "not interested" marks
+    (serving-time only, never in training rows) would not be a meeting and are skipped. Only
+    the newest ``max_rows`` rows are read: it bounds the cost on big data and keeps the pairs
+    of the sessions that reflect today's catalogue.
     """
     params = params or CoocParams()
     n = len(item_index)
     u = user_index.to_index(rows.user_ids)
     i = item_index.to_index(rows.item_ids)
-    known = (u >= 0) & (i >= 0)
+    known = (u >= 0) & (i >= 0) & (rows.kinds != KIND_NOT_INTERESTED)
     u, i, ts = u[known], i[known], rows.timestamps[known]
     if ts.size > params.max_rows:
         newest = np.argsort(ts, kind="stable")[-params.max_rows :]

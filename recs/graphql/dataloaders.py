@@ -1,10 +1,15 @@
 """Per-request loaders for the recommendation fields of ``Movie``: one batch per page."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from movierec.graphql.dataloaders import BaseLoader
-from movies.models import Movie
+from movies.selectors import movies_by_ids
 from recs import selectors
+
+if TYPE_CHECKING:
+    from movies.models import Movie
 
 
 def request_memo(context: Any) -> dict:
@@ -23,7 +28,7 @@ class MatchScoreLoader(BaseLoader[int, float | None]):
         return [scores[key] for key in keys]
 
 
-class SimilarMoviesLoader(BaseLoader[tuple[int, int], list[Movie]]):
+class SimilarMoviesLoader(BaseLoader[tuple[int, int], list["Movie"]]):
     """Keys are (movie id, first); one movie query for every list of the page."""
 
     context_key = "recs_similar_movies"
@@ -36,5 +41,5 @@ class SimilarMoviesLoader(BaseLoader[tuple[int, int], list[Movie]]):
         for first, movie_ids in by_size.items():
             for movie_id, ids in selectors.similar_movie_ids(movie_ids, n=first).items():
                 similar[(movie_id, first)] = ids
-        movies = Movie.objects.in_bulk({i for ids in similar.values() for i in ids})
+        movies = movies_by_ids(movie_ids={i for ids in similar.values() for i in ids})
         return [[movies[i] for i in similar[key] if i in movies] for key in keys]

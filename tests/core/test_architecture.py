@@ -8,6 +8,7 @@ change. ``recs/engine`` stays framework-free: it imports no Django and no projec
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -166,3 +167,119 @@ def test_recs_engine_loads_without_django():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# ------------------------------------------------ one owner per table: models and raw SQL
+
+#: Apps that own tables. Outside its owner a ``models`` module is not imported: other apps
+#: read through the owner's selectors and write through its services.
+OWNERS = ("movies", "users", "ratings", "playlists", "recs")
+
+#: Where another app's models may still be imported, and why. Model definitions point their
+#: foreign keys at the related model; the domain apps below pass each other's model instances
+#: (``user``, ``movie`` arguments) through their public functions, with lookups going through
+#: the owner (``movie_get``, ``users_by_ids``). recs and tasks have no entry: they consume
+#: rows, never another app's model class (a type hint under ``if TYPE_CHECKING:`` is fine).
+FOREIGN_MODELS_ALLOWED = ("movies/", "users/", "ratings/", "playlists/")
+
+#: Layers whose raw SQL may name only their own tables.
+SQL_CHECKED = ("recs", "tasks")
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                lines.update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
+    return lines
+
+
+def foreign_model_imports(path: Path, app: str, source: str | None = None) -> list[str]:
+    """Imports in ``path`` (of ``app``) of another owner's ``models`` module, at run time."""
+    tree = ast.parse(source if source is not None else path.read_text(), filename=str(path))
+    hidden = _type_checking_lines(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if (
+                len(parts) >= 2
+                and parts[0] in OWNERS
+                and parts[0] != app
+                and parts[1] == "models"
+                and node.lineno not in hidden
+            ):
+                found.append(f"{path.name}:{node.lineno} {name}")
+                break
+    return found
+
+
+def foreign_tables(source: str, app: str, tables: dict[str, str]) -> list[str]:
+    """Names of other apps' tables (``tables``: table -> owning app) in ``source``'s strings."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for word in re.findall(r"\b[a-z][a-z0-9_]*\b", node.value):
+                if tables.get(word, app) != app:
+                    found.append(f"{node.lineno} {word}")
+    return found
+
+
+def _tables() -> dict[str, str]:
+    from django.apps import apps
+
+    return {
+        model._meta.db_table: model._meta.app_label
+        for model in apps.get_models(include_auto_created=True)
+    }
+
+
+def test_models_are_imported_only_by_their_owner():
+    offending = []
+    for app in LAYERS:
+        for path in _sources(app):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative.startswith(FOREIGN_MODELS_ALLOWED):
+                continue
+            offending += [f"{app}/{hit}" for hit in foreign_model_imports(path, app)]
+    assert offending == [], "read through the owner's selectors, write through its services"
+
+
+def test_recs_and_tasks_sql_names_only_their_own_tables():
+    tables = _tables()
+    assert {"ratings_rating", "playlists_playlistitem", "movies_movie"} <= set(tables)
+    offending = []
+    for app in SQL_CHECKED:
+        for path in _sources(app):
+            hits = foreign_tables(path.read_text(), app, tables)
+            offending += [f"{path.relative_to(ROOT)}:{hit}" for hit in hits]
+    assert offending == [], "another app's table: ask its owner's selectors or services"
+
+
+def test_the_ownership_guards_catch_planted_violations(tmp_path):
+    planted = tmp_path / "planted.py"
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "from ratings.models import Rating\n"
+        "import playlists.models\n"
+        "from movies import models\n"
+        "from recs.models import ModelVersion\n"
+        "if TYPE_CHECKING:\n"
+        "    from users.models import User\n"
+        "SQL = 'SELECT user_id FROM ratings_rating JOIN recs_modelversion ON true'\n"
+    )
+    hits = foreign_model_imports(planted, "recs", source)
+    assert hits == [
+        "planted.py:2 ratings.models",
+        "planted.py:3 playlists.models",
+        "planted.py:4 movies.models",
+    ]
+    tables = {"ratings_rating": "ratings", "recs_modelversion": "recs"}
+    assert foreign_tables(source, "recs", tables) == ["8 ratings_rating"]

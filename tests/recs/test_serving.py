@@ -141,9 +141,9 @@ def test_recommendations_still_answer_when_redis_is_down(planted, active_model, 
 def test_user_scores_follow_current_feedback(planted, active_model, user):
     model = serving.active_model().model
     rate(user, planted.movies["Crime"][5:12])
-    crime = model.user_scores(serving.user_feedback(user.pk).interactions)
+    crime = model.user_scores(serving.taste_profile(user.pk).interactions)
     rate(user, planted.movies["Crime"][5:12], score="1.0")
-    disliked = model.user_scores(serving.user_feedback(user.pk).interactions)
+    disliked = model.user_scores(serving.taste_profile(user.pk).interactions)
     # Disliked films give ALS nothing to solve for and push EASE's neighbours down.
     assert crime.als_vector.any() and not disliked.als_vector.any()
     crime_idx = model.item_index.to_index(np.array(sorted(planted.ids("Crime"))))
