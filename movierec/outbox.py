@@ -143,3 +143,9 @@ def outbox_flush() -> int:
 def outbox_pending() -> int:
     """Messages waiting for the broker (health and metrics)."""
     return OutboxMessage.objects.count()
+
+
+def outbox_waiting(task_ids: Iterable[str]) -> set[str]:
+    """Which of ``task_ids`` still wait for the broker, so a command can say so honestly."""
+    waiting = OutboxMessage.objects.filter(task_id__in=list(task_ids))
+    return set(waiting.values_list("task_id", flat=True))

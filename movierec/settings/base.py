@@ -135,6 +135,11 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) cannot
+# outlive its transaction's server connection: Django must not use them there.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_TRANSACTION_POOLING", default=False
+)
 # A PostgreSQL that does not answer must not hold a request for long (libpq's minimum is 2 s).
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DATABASE_CONNECT_TIMEOUT", default=2
@@ -339,10 +344,53 @@ RECS_MODEL_DIR = Path(env("RECS_MODEL_DIR", default=str(BASE_DIR / "var" / "mode
 RECS_MODEL_CACHE_DIR = Path(
     env("RECS_MODEL_CACHE_DIR", default=str(BASE_DIR / "var" / "model-cache"))
 )
-STORAGES["models"] = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": str(RECS_MODEL_DIR)},
-}
+# Where trained versions live: "filesystem" (RECS_MODEL_DIR, a volume every web host mounts)
+# or "s3" (any S3-compatible object store through django-storages; web hosts download each
+# version once into RECS_MODEL_CACHE_DIR and memory-map it from there). Credentials left unset
+# fall back to boto3's chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, instance role).
+RECS_ARTIFACT_STORAGE = env("RECS_ARTIFACT_STORAGE", default="filesystem")
+if RECS_ARTIFACT_STORAGE not in ("filesystem", "s3"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("RECS_ARTIFACT_STORAGE must be 'filesystem' or 's3'.")
+# A version the registry could not load (missing or corrupt artifact, object store down) is
+# retried after this many seconds; meanwhile the previous model or the fallback serves.
+RECS_MODEL_RETRY_SECONDS = env.float("RECS_MODEL_RETRY_SECONDS", default=60.0)
+# Versions kept in RECS_MODEL_CACHE_DIR besides the one being loaded (older ones are removed).
+RECS_MODEL_CACHE_KEEP = env.int("RECS_MODEL_CACHE_KEEP", default=2)
+
+
+def models_storage(kind: str) -> dict:
+    """The ``STORAGES["models"]`` entry for ``RECS_ARTIFACT_STORAGE``."""
+    if kind == "filesystem":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(RECS_MODEL_DIR)},
+        }
+    from botocore.config import Config
+
+    options = {
+        "bucket_name": env("RECS_S3_BUCKET"),
+        "location": env("RECS_S3_PREFIX", default="models"),
+        "endpoint_url": env("RECS_S3_ENDPOINT_URL", default=None),
+        "region_name": env("RECS_S3_REGION", default=None),
+        "default_acl": None,  # the bucket's policy decides; artifacts are never public
+        "querystring_auth": True,
+        # A hung object store delays a model switch, never a request for long.
+        "client_config": Config(
+            connect_timeout=env.float("RECS_S3_TIMEOUT", default=5.0),
+            read_timeout=env.float("RECS_S3_TIMEOUT", default=5.0) * 6,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    }
+    key_id = env("RECS_S3_ACCESS_KEY_ID", default=None)
+    if key_id:
+        options["access_key"] = key_id
+        options["secret_key"] = env("RECS_S3_SECRET_ACCESS_KEY")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+STORAGES["models"] = models_storage(RECS_ARTIFACT_STORAGE)
 # ALS hyper-parameters; defaults are the engine's tuned ones (recs.engine.als.AlsParams).
 # A stored tuning run (recs_tune / `manage.py tune_model`) overrides factors, regularization
 # and alpha unless RECS_USE_TUNED_PARAMS is false.

@@ -200,3 +200,32 @@ def test_with_the_broker_up_the_commit_hook_publishes_at_once(
     _wait(lambda: _runs_done({task_id}), 60, "the job to run")
     assert SyncRun.objects.get(task_id=task_id).status == SyncRun.Status.SUCCEEDED
     assert not OutboxMessage.objects.exists()
+
+
+def _train_async(env: dict[str, str]) -> tuple[str, float]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "train_model", "--async"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout, elapsed
+
+
+def test_train_model_async_keeps_its_request_in_the_outbox_while_the_broker_is_down(
+    env: dict[str, str], broker: OwnRedis, staff_token: str
+) -> None:
+    broker.kill()
+    try:
+        out, _ = _train_async(env)
+        (message,) = OutboxMessage.objects.all()
+        assert message.task == "tasks.training.recs_model_train"
+        assert message.kwargs == {"tune": False}
+        assert f"training task {message.task_id} waits in the outbox" in out, out
+    finally:
+        broker.start()
+
+    out, _ = _train_async(env)
+    assert "queued training task" in out, out
+    assert OutboxMessage.objects.count() == 1  # only the one still waiting for the catch-up
