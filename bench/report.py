@@ -62,6 +62,12 @@ def targets(figures: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     p99("cached recommendations p99", "recommendations", 30)
     p99("uncached recommendations p99", "recommendations-uncached", 60)
     ratio("`movies(first: 20)` / our `{__typename}`", "movies", "typename", 0.4)
+    ratio(
+        "`movies(first: 20)`, no response cache / our `{__typename}`",
+        "movies-uncached",
+        "typename",
+        0.4,
+    )
     p99("search p99", "search", 50)
     p99("`rateMovie` p99", "rate-movie", 30)
     return [(a, b, f"{m} (c={c})", ok) for a, b, m, ok in rows]
@@ -177,6 +183,10 @@ def render(figures: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
             *_memory(figures),
             "",
         ]
+    if figures.get("scaleout"):
+        from bench.scaleout import section
+
+        out += section(figures["scaleout"])
     if baseline:
         out += ["## Before / after", "", *_before_after(figures, baseline), ""]
     notes = Path(__file__).with_name("notes.md")
@@ -189,6 +199,7 @@ def render(figures: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
         "make bench                                   # = python -m bench, --scale small",
         f"{figures['command']}",
         "python -m bench --scale 25m --seconds 10     # the MovieLens-25M shape",
+        "python -m bench --scenarios '' --memory-workers '' --scaleout --connections 8,16",
         "```",
         "",
     ]

@@ -64,6 +64,7 @@ def recs_weights_default() -> ConfidenceWeights:
         favorite=settings.RECS_WEIGHT_FAVORITE,
         watchlist=settings.RECS_WEIGHT_WATCHLIST,
         playlist=settings.RECS_WEIGHT_PLAYLIST,
+        not_interested=settings.RECS_WEIGHT_NOT_INTERESTED,
         half_life_days=settings.RECS_HALF_LIFE_DAYS,
     )
 
@@ -238,6 +239,7 @@ def _train_locked(
             max_trials=settings.RECS_TUNE_MAX_TRIALS,
             max_test_users=settings.RECS_EVAL_MAX_USERS,
             refit_min_heldout=settings.RECS_REFIT_MIN_HELDOUT,
+            popularity_penalty=settings.RECS_POPULARITY_PENALTY,
             progress=progress,
         )
         timings.update(result.timings)

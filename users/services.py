@@ -23,6 +23,7 @@ from movierec import throttling
 from movierec.durable import durable
 from movierec.events import feedback_changed, user_deleting
 from movies import selectors as movie_selectors
+from users import auth_state
 from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
@@ -31,7 +32,7 @@ from users.selectors import (
     user_get_by_login,
 )
 from users.tokens import SESSION_CLAIM, BlacklistedTokenError, RefreshToken, TokenPair
-from users.usernames import username_key
+from users.usernames import username_fold, username_key
 
 _USERNAME_TAKEN = "A user with that username already exists."
 _USERNAME_LOOKALIKE = "A user with a username that looks the same already exists."
@@ -180,6 +181,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 
 def _bump_token_version(user: User) -> None:
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    auth_state.user_changed(user.pk)  # an UPDATE sends no post_save
     user.refresh_from_db(fields=["token_version"])
 
 
@@ -232,6 +234,7 @@ def user_password_change(
 def user_deactivate(*, user: User) -> User:
     """Deactivate and sign out everywhere; reactivating later does not revive old tokens."""
     User.objects.filter(pk=user.pk).update(is_active=False, token_version=F("token_version") + 1)
+    auth_state.user_changed(user.pk)  # an UPDATE sends no post_save
     user.refresh_from_db(fields=["is_active", "token_version"])
     return user
 
@@ -269,7 +272,8 @@ def auth_login(*, identifier: str, password: str, ip: str | None = None) -> tupl
     so alternating between its username and email does not double the attempts.
     """
     user = user_get_by_login(identifier=identifier)
-    account = f"user:{user.pk}" if user else f"login:{identifier.strip().lower()}"
+    # Unknown names are keyed by their fold too, so case or width variants share one limit.
+    account = f"user:{user.pk}" if user else f"login:{username_fold(identifier)}"
     client = _client(ip)
     throttling.enforce_all(
         lambda: throttling.hit("login_ip", ip) if ip is not None else None,

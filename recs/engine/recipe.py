@@ -10,14 +10,15 @@ split carved from the training part only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from . import cooc as cooc_engine
 from . import ease as ease_engine
-from .evaluate import Metrics, evaluate_popularity, evaluate_scorers
+from .evaluate import Metrics, evaluate_popularity, evaluate_scorer, evaluate_scorers
 from .hybrid import (
     LIKE_THRESHOLD,
     HybridModel,
@@ -39,12 +40,14 @@ class RecipeResult:
     params: HybridParams
     metrics: Metrics  # the hybrid on the test split
     baseline: Metrics  # most popular on the same split
-    components: dict[str, Metrics]  # "als" and "ease" alone, same split
+    components: dict[str, Metrics]  # "als", "ease" and "cooc" alone, same split
     reliability: list[dict[str, float]]  # calibration checked on users it was not fitted on
     timings: dict[str, float]
     counts: dict[str, int]
     tuning: TuneResult | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The hybrid on the same test split with each popularity penalty of ``novelty_grid``.
+    novelty: dict[float, Metrics] = field(default_factory=dict)
 
 
 def calibrate(
@@ -102,6 +105,8 @@ def run(
     refit: bool = True,
     max_test_users: int | None = None,
     refit_min_heldout: float = 0.0,
+    popularity_penalty: float | None = None,
+    novelty_grid: tuple[float, ...] = (),
     progress: Progress | None = None,
 ) -> RecipeResult:
     """Evaluate ``params`` (or the parameters tuned on validation when ``tune_first``) on a
@@ -113,7 +118,11 @@ def run(
     served as it is instead of being refit: a second fit would double the cost of a big
     training to add back a sliver of the data to the item-side structures, while the users
     whose ratings were held out still get them at serving time (their vectors and EASE rows
-    are rebuilt from their current feedback). ``extra["refit"]`` says which happened."""
+    are rebuilt from their current feedback). ``extra["refit"]`` says which happened.
+
+    ``popularity_penalty`` overrides the tuned one (the novelty control; None keeps the best
+    validation NDCG). ``novelty_grid`` also scores the fitted hybrid with each of those
+    penalties on the same test split (``novelty``), to show what the control trades."""
     weights = weights or ConfidenceWeights()
     params = params or HybridParams()
     timings = Timings()
@@ -129,6 +138,8 @@ def run(
                 k=k, seed=seed + 1, item_index=items, progress=progress,
             )  # fmt: skip
             params = tuning.best
+    if popularity_penalty is not None:
+        params = replace(params, blend=replace(params.blend, popularity_penalty=popularity_penalty))
     with timings.stage("fit"):
         model, matrix, signal = train_hybrid(
             split.train, params, weights=weights, now=now, user_index=users, item_index=items,
@@ -151,22 +162,35 @@ def run(
     with timings.stage("evaluate"):
         # EASE alone is reported even when the blend gave it no weight.
         ease = model.ease or ease_engine.fit(signal, params.ease)
+        cooc = model.cooc or cooc_engine.fit(split.train, users, items, params.cooc)
 
         def scores(u: np.ndarray) -> dict[str, np.ndarray]:
             # One product per component and batch; z-scoring keeps each row's order, so the
             # components' own rankings come from the same arrays as the blend.
-            z_als, z_ease = model.component_scores(u, signal[u])
-            out = {"hybrid": blend(z_als, z_ease, model.pop_z, model.params.blend), "als": z_als}
-            out["ease"] = z_ease if z_ease is not None else ease.scores(signal[u])
+            rows_u = signal[u]
+            z_als, z_ease, z_cooc = model.component_scores(u, rows_u)
+            out = {
+                "hybrid": blend(z_als, z_ease, model.pop_z, model.params.blend, z_cooc),
+                "als": z_als,
+            }
+            out["ease"] = z_ease if z_ease is not None else ease.scores(rows_u)
+            out["cooc"] = z_cooc if z_cooc is not None else cooc.scores(rows_u)
             return out
 
         evaluated = evaluate_scorers(
-            scores, ("hybrid", "als", "ease"), matrix, split, k=k, progress=progress,
+            scores, ("hybrid", "als", "ease", "cooc"), matrix, split, k=k, progress=progress,
             also_users=np.unique(test_u[test_u >= 0]), on_batch=keep_test_scores,
         )  # fmt: skip
         metrics = evaluated.pop("hybrid")
         components = evaluated
         baseline = evaluate_popularity(matrix, split, k)
+        novelty = {}
+        for penalty in novelty_grid:
+            variant = replace(model, params=replace(params, blend=replace(
+                params.blend, popularity_penalty=penalty)))  # fmt: skip
+            novelty[penalty] = evaluate_scorer(
+                lambda u, m=variant: m.score_batch(u, signal[u]), matrix, split, k=k
+            )
     with timings.stage("calibrate"):
         reliability = calibrate(
             model, signal, test_u, test_i, split.test_scores, blended=pair_blended
@@ -201,6 +225,7 @@ def run(
         counts=counts,
         tuning=tuning,
         extra={"refit": refit},
+        novelty=novelty,
     )
 
 

@@ -173,13 +173,20 @@ def test_tuning_is_bounded_uses_validation_only_and_picks_the_best_blend():
         progress=lambda *a: calls.append(a),
     )
     stages = [row["stage"] for row in result.table]
-    assert stages.count("als") == 3 and stages.count("ease") == 2
-    assert calls[-1] == ("tune", 6, 6)
+    assert stages.count("als") == 3 and stages.count("ease") == 2 and stages.count("cooc") == 1
+    assert calls[-1] == ("tune", 7, 7)
     blends = [row for row in result.table if row["stage"] == "blend"]
+    # Coordinate-wise: ALS weight x co-occurrence weight, then penalty, then ALS weight again.
+    assert len(blends) <= 11 * 5 + 5 + 11
+    assert {row["cooc_weight"] for row in blends} == {0.0, 0.2, 0.4, 0.7, 1.0}
     best = max(blends, key=lambda row: row["ndcg@10"])
     assert result.validation["ndcg@10"] == best["ndcg@10"]
-    assert result.best.blend.als_weight == best["als_weight"]
+    chosen = result.best.blend
+    assert (chosen.als_weight, chosen.cooc_weight, chosen.popularity_penalty) == (
+        best["als_weight"], best["cooc_weight"], best["popularity_penalty"],
+    )  # fmt: skip
     assert result.validation["ndcg@10"] >= result.validation["als_ndcg@10"]
+    assert result.validation["ndcg@10"] >= result.validation["ease_ndcg@10"]
     assert result.best.als.iterations == 5
 
 
@@ -193,7 +200,7 @@ def test_recipe_evaluates_calibrates_and_refits_with_the_same_parameters():
     assert {"fit", "evaluate", "calibrate"} <= stages
     assert set(result.timings) == {"split", "fit", "evaluate", "calibrate", "refit"}
     assert result.metrics.ndcg >= 1.5 * result.baseline.ndcg
-    assert set(result.components) == {"als", "ease"}
+    assert set(result.components) == {"als", "ease", "cooc"}
     assert result.model.n_users == 800  # refit on every row
     np.testing.assert_array_equal(result.model.calibration_p, result.model.calibration_p)
     assert len(result.reliability) == 10
@@ -212,8 +219,24 @@ def test_recipe_serves_the_evaluated_model_when_the_holdout_is_a_sliver():
     assert result.counts["test_ratings"] < 0.02 * result.counts["interactions"]
     assert result.model.n_users == 800 and result.model.n_items == result.counts["movies"]
     # The components are evaluated from the same batches as the blend.
-    assert set(result.components) == {"als", "ease"}
+    assert set(result.components) == {"als", "ease", "cooc"}
     assert result.components["ease"].n_users == result.metrics.n_users
     # A bigger holdout than the threshold still refits on every row.
     refit = run(data.interactions, params, now=data.now, max_test_users=400, refit_min_heldout=0.02)
     assert refit.extra["refit"] and "refit" in refit.timings
+
+
+def test_the_novelty_control_trades_ndcg_for_coverage_on_the_same_split():
+    data = generate(800, 1000, 40_000, seed=5)
+    params = HybridParams(
+        als=AlsParams(factors=32, iterations=8), ease=EaseParams(l2=50.0, min_item_users=1)
+    )
+    result = run(data.interactions, params, now=data.now, refit=False, novelty_grid=(0.0, 0.2))
+    grid = result.novelty
+    assert grid[0.0] == result.metrics  # no penalty is the model as evaluated
+    assert grid[0.2].coverage > grid[0.0].coverage
+    assert grid[0.2].ndcg < grid[0.0].ndcg
+    forced = run(data.interactions, params, now=data.now, refit=False, popularity_penalty=0.2)
+    assert forced.params.blend.popularity_penalty == 0.2
+    assert forced.model.params.blend.popularity_penalty == 0.2
+    assert forced.metrics == grid[0.2]
