@@ -66,7 +66,7 @@ def test_evaluate_model_prints_every_model_over_seeds(planted):
     header = lines[2].split()
     assert header == ["model", "precision@10", "recall@10", "ndcg@10", "map@10", "coverage"]
     rows = {line.split()[0]: line for line in lines[4:8]}
-    assert set(rows) == {"popularity", "als", "ease", "hybrid"}
+    assert set(rows) == {"popularity", "als", "ease", "cooc", "hybrid"}
 
     def ndcg(row: str) -> float:
         return float(row.split()[1 + 3 * 2])  # label, then "mean ± spread" per column
