@@ -11,7 +11,7 @@ from graphene_django import DjangoObjectType
 
 from movierec.graphql.ids import decode_global_id
 from movierec.graphql.nested import then, validate_page_args
-from movierec.graphql.pagination import CountableConnection, connection_from_page
+from movierec.graphql.pagination import CountableConnection, connection_field, connection_from_page
 from movies.graphql.dataloaders import MovieByIdLoader
 from playlists import models
 from playlists.graphql.dataloaders import (
@@ -61,11 +61,8 @@ class PlaylistItemConnection(CountableConnection):
 class Playlist(DjangoObjectType):
     visibility = graphene.Field(Visibility, required=True, description="Who can see it.")
     owner = graphene.Field(graphene.NonNull("users.graphql.types.User"), description="Who made it.")
-    items = graphene.Field(
+    items = connection_field(
         PlaylistItemConnection,
-        required=True,
-        first=graphene.Int(),
-        after=graphene.String(),
         description="The movies, in playlist order.",
     )
     item_count = graphene.Int(required=True, description="Number of movies in the playlist.")
