@@ -192,8 +192,13 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
     return lines
 
 
+#: Ways to a model class without importing its module, and the app that owns what they reach.
+MODEL_GETTERS = {"django.contrib.auth.get_user_model": "users"}
+
+
 def foreign_model_imports(path: Path, app: str, source: str | None = None) -> list[str]:
-    """Imports in ``path`` (of ``app``) of another owner's ``models`` module, at run time."""
+    """Imports in ``path`` (of ``app``) of another owner's ``models`` module (or a getter of
+    its model class, :data:`MODEL_GETTERS`), at run time."""
     tree = ast.parse(source if source is not None else path.read_text(), filename=str(path))
     hidden = _type_checking_lines(tree)
     found = []
@@ -206,13 +211,9 @@ def foreign_model_imports(path: Path, app: str, source: str | None = None) -> li
             continue
         for name in names:
             parts = name.split(".")
-            if (
-                len(parts) >= 2
-                and parts[0] in OWNERS
-                and parts[0] != app
-                and parts[1] == "models"
-                and node.lineno not in hidden
-            ):
+            foreign_module = len(parts) >= 2 and parts[0] in OWNERS and parts[1] == "models"
+            owner = parts[0] if foreign_module else MODEL_GETTERS.get(name)
+            if owner is not None and owner != app and node.lineno not in hidden:
                 found.append(f"{path.name}:{node.lineno} {name}")
                 break
     return found
@@ -294,6 +295,8 @@ def test_domain_apps_are_guarded_too(tmp_path):
         "users/graphql/dataloaders.py": "import movies.models\n",
         "movies/migrations/0001_initial.py": "from users.models import User\n",
         "users/selectors.py": "from users.models import User\nSQL = 'SELECT 1 FROM users_user'\n",
+        "users/backends.py": "from django.contrib.auth import get_user_model\n",
+        "recs/selectors.py": "from django.contrib.auth import get_user_model, login\n",
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -304,4 +307,5 @@ def test_domain_apps_are_guarded_too(tmp_path):
         "ratings/services.py:2 movies.models",
         "ratings/services.py:5 movies_movie",
         "playlists/selectors.py:1 ratings.models",
+        "recs/selectors.py:1 django.contrib.auth.get_user_model",
     ]
