@@ -1,4 +1,5 @@
-"""Django middleware: request context for logs, and one answer when PostgreSQL is down."""
+"""Django middleware: request context for logs, one answer when PostgreSQL is down, and CORS
+with credentials only for the refresh-cookie endpoints."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import corsheaders.middleware
 import structlog
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -97,3 +99,25 @@ class DependencyUnavailableMiddleware:
             logger.error("request.database_unavailable", error=type(exception).__name__)
             return service_unavailable_response()
         return None
+
+
+class CorsMiddleware(corsheaders.middleware.CorsMiddleware):
+    """django-cors-headers, with credentials granted only where a cookie is the point.
+
+    Everything else authenticates with ``Authorization: Bearer``, so browsers may send no
+    cookies there (``CORS_ALLOW_CREDENTIALS`` stays off). Paths matching
+    ``CORS_CREDENTIALS_URLS_REGEX`` (the httpOnly refresh-cookie endpoints) also answer
+    ``Access-Control-Allow-Credentials: true``, and only to an origin the parent already
+    allowed by name (never to ``*``).
+    """
+
+    def add_response_headers(self, request: HttpRequest, response: Any) -> Any:
+        response = super().add_response_headers(request, response)
+        granted = response.get(corsheaders.middleware.ACCESS_CONTROL_ALLOW_ORIGIN)
+        if (
+            granted
+            and granted != "*"
+            and re.match(settings.CORS_CREDENTIALS_URLS_REGEX, request.path_info)
+        ):
+            response[corsheaders.middleware.ACCESS_CONTROL_ALLOW_CREDENTIALS] = "true"
+        return response

@@ -71,11 +71,6 @@ def favorited_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
     )
 
 
-def not_interested_movie_ids(*, user: User) -> set[int]:
-    """Movies the user said they are not interested in (hidden from their recommendations)."""
-    return set(NotInterested.objects.filter(user=user).values_list("movie_id", flat=True))
-
-
 # ------------------------------------------------------ interaction rows for recommenders
 # Recommenders read ratings as rows, never as models: all of them at once for training
 # (binary COPY, no Python object per row) or one user's on a request (one UNION ALL query
@@ -111,13 +106,18 @@ def ratings_changed_since(cutoff: datetime) -> int:
 
 
 def feedback_rows_for_user(
-    *, user_id: int, rating_kind: int, favorite_kind: int, watchlist_kind: int
+    *,
+    user_id: int,
+    rating_kind: int,
+    favorite_kind: int,
+    watchlist_kind: int,
+    not_interested_kind: int,
 ) -> list[QuerySet]:
-    """One user's ratings, favorites and watchlist as ``(movie_id, score, kind, at)`` rows.
+    """One user's ratings, favorites, watchlist and "not interested" marks as
+    ``(movie_id, score, kind, at)`` rows.
 
-    Three value querysets of one shape (favorites and the watchlist score 0.0), for the
-    caller to UNION ALL with other owners' rows into one query; the caller's kind codes tag
-    each source.
+    Four value querysets of one shape (all but ratings score 0.0), for the caller to UNION
+    ALL with other owners' rows into one query; the caller's kind codes tag each source.
     """
     no_score = Value(0.0, output_field=FloatField())
 
@@ -133,6 +133,9 @@ def feedback_rows_for_user(
         ),
         rows(Favorite.objects.filter(user_id=user_id), favorite_kind, no_score, "added_at"),
         rows(WatchlistEntry.objects.filter(user_id=user_id), watchlist_kind, no_score, "added_at"),
+        rows(
+            NotInterested.objects.filter(user_id=user_id), not_interested_kind, no_score, "added_at"
+        ),
     ]
 
 

@@ -152,7 +152,8 @@ def favorite_remove(*, user: User, movie: Movie) -> bool:
 
 
 def not_interested_add(*, user: User, movie: Movie) -> NotInterested:
-    """Hide ``movie`` from ``user``'s recommendations; idempotent, undone by the remove."""
+    """Hide ``movie`` from ``user``'s recommendations and make it a negative signal in their
+    own scores (recs reads it at serving time only); idempotent, undone by the remove."""
     return _mark(NotInterested, user=user, movie=movie)
 
 

@@ -2,8 +2,8 @@
 
 Privacy: what is extracted here shapes shared structures (item factors, item-item weights,
 ``similar``), which strangers see. So only ratings and items of PUBLIC or UNLISTED playlists
-are read; favorites, watchlists (never public) and PRIVATE playlists shape only their
-owner's own recommendations, at serving time (``recs.taste``).
+are read; favorites, watchlists (never public), PRIVATE playlists and "not interested"
+marks shape only their owner's own recommendations, at serving time (``recs.taste``).
 
 No model instance or per-row tuple is ever built: each owner streams its rows in PostgreSQL's
 binary COPY format (``ratings.selectors.rating_rows_copy``,

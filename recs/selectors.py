@@ -405,8 +405,9 @@ def recommendations_for_user(
     PERSONALIZED from the user's *current* feedback when they gave enough
     (``RECS_MIN_FEEDBACK``) and a model is active, then topped up from their favorite
     genres (GENRE), TRENDING and POPULAR, without duplicates or films they rated,
-    favorited or (``RECS_EXCLUDE_WATCHLIST``) watch-listed. ``genre`` restricts every
-    source to that genre.
+    favorited, marked not interested or (``RECS_EXCLUDE_WATCHLIST``) watch-listed; "not
+    interested" also pushes similar films down in the personalized part. ``genre``
+    restricts every source to that genre.
     """
     genre_obj = genre_by_name(genre) if genre is not None else None
     if n <= 0:

@@ -63,6 +63,7 @@ def recs_weights_default() -> ConfidenceWeights:
         favorite=settings.RECS_WEIGHT_FAVORITE,
         watchlist=settings.RECS_WEIGHT_WATCHLIST,
         playlist=settings.RECS_WEIGHT_PLAYLIST,
+        not_interested=settings.RECS_WEIGHT_NOT_INTERESTED,
         half_life_days=settings.RECS_HALF_LIFE_DAYS,
     )
 

@@ -2,8 +2,9 @@
 
 Training reads every user at once (``recs.extract``); serving needs one user's rows on a
 request, so this is a single UNION ALL query over the owners' row querysets (ratings,
-favorites and watchlist from ``ratings.selectors``, the user's own playlist items from
-``playlists.selectors``), plus one for their favorite genres (``users.selectors``).
+favorites, watchlist and "not interested" marks from ``ratings.selectors``, the user's own
+playlist items from ``playlists.selectors``), plus one for their favorite genres
+(``users.selectors``). "Not interested" is a negative signal only this user's list sees.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from playlists.selectors import playlist_item_rows_for_owner
 from ratings.selectors import feedback_rows_for_user
 from recs.engine.matrix import (
     KIND_FAVORITE,
+    KIND_NOT_INTERESTED,
     KIND_PLAYLIST,
     KIND_RATING,
     KIND_WATCHLIST,
@@ -34,13 +36,16 @@ class TasteProfile:
 
     @property
     def movie_count(self) -> int:
-        """Distinct movies the user gave any feedback on (the RECS_MIN_FEEDBACK measure)."""
-        return int(np.unique(self.interactions.item_ids).size)
+        """Distinct movies the user gave feedback on, "not interested" aside (the
+        RECS_MIN_FEEDBACK measure): dislikes alone say nothing of what to recommend."""
+        positive = self.interactions.kinds != KIND_NOT_INTERESTED
+        return int(np.unique(self.interactions.item_ids[positive]).size)
 
     def excluded_movie_ids(self, *, exclude_watchlist: bool) -> set[int]:
-        """Movies never recommended back: rated or favorited (seen), and the watchlist."""
+        """Movies never recommended back: rated or favorited (seen), marked not interested,
+        and the watchlist."""
         kinds = self.interactions.kinds
-        mask = (kinds == KIND_RATING) | (kinds == KIND_FAVORITE)
+        mask = (kinds == KIND_RATING) | (kinds == KIND_FAVORITE) | (kinds == KIND_NOT_INTERESTED)
         if exclude_watchlist:
             mask |= kinds == KIND_WATCHLIST
         return {int(i) for i in self.interactions.item_ids[mask]}
@@ -53,7 +58,13 @@ class TasteProfile:
         rows = np.flatnonzero(self.interactions.item_ids == movie_id)
         if rows.size == 0:
             return None
-        preference = {KIND_RATING: 0, KIND_FAVORITE: 1, KIND_PLAYLIST: 2, KIND_WATCHLIST: 3}
+        preference = {
+            KIND_RATING: 0,
+            KIND_FAVORITE: 1,
+            KIND_PLAYLIST: 2,
+            KIND_WATCHLIST: 3,
+            KIND_NOT_INTERESTED: 4,
+        }
         best = min(rows, key=lambda r: preference[int(self.interactions.kinds[r])])
         return int(self.interactions.kinds[best]), float(self.interactions.scores[best])
 
@@ -65,6 +76,7 @@ def user_interactions(user_id: int) -> Interactions:
         rating_kind=KIND_RATING,
         favorite_kind=KIND_FAVORITE,
         watchlist_kind=KIND_WATCHLIST,
+        not_interested_kind=KIND_NOT_INTERESTED,
     )
     playlist = playlist_item_rows_for_owner(user_id=user_id, kind=KIND_PLAYLIST)
     rows = list(first.union(*rest, playlist, all=True))

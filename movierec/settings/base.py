@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before CommonMiddleware, so preflights and errors carry the CORS headers too.
-    "corsheaders.middleware.CorsMiddleware",
+    "movierec.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -97,13 +97,26 @@ STORAGES = {
 
 # --- CORS (django-cors-headers) ----------------------------------------------------------------
 # Browser apps on other origins call /graphql/ and /api/ with a Bearer token, not cookies, so
-# credentials stay off. Only the listed origins (scheme://host[:port]) may; none by default.
+# credentials stay off, except on the refresh-cookie endpoints (movierec.middleware.CorsMiddleware).
+# Only the listed origins (scheme://host[:port]) may; none by default.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/(graphql/|api/).*$"
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "accept")
 CORS_ALLOW_CREDENTIALS = False
+CORS_CREDENTIALS_URLS_REGEX = r"^/api/auth/cookie/"
 CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=86400)
+
+# --- Optional httpOnly refresh cookie for web apps (docs/auth.md, "Refresh token in a cookie") --
+# The refresh token travels only in this cookie, sent only to /api/auth/cookie/. Secure (HTTPS
+# only) by default; local settings turn it off for plain-http development servers. SameSite
+# "Strict" suits an app on the API's site (app.example.com + api.example.com); an app on another
+# site needs "None" (and Secure).
+AUTH_COOKIE_NAME = env.str("AUTH_COOKIE_NAME", default="movierec_refresh")
+AUTH_COOKIE_PATH = "/api/auth/cookie/"
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=True)
+AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Strict")
+AUTH_COOKIE_DOMAIN = env.str("AUTH_COOKIE_DOMAIN", default=None)
 
 # Sign-in by username or email, both case-insensitive (users/backends.py).
 AUTHENTICATION_BACKENDS = ["users.backends.UsernameOrEmailBackend"]
@@ -336,6 +349,8 @@ RECS_WEIGHT_RATING_THRESHOLD = env.float("RECS_WEIGHT_RATING_THRESHOLD", default
 RECS_WEIGHT_FAVORITE = env.float("RECS_WEIGHT_FAVORITE", default=1.0)
 RECS_WEIGHT_WATCHLIST = env.float("RECS_WEIGHT_WATCHLIST", default=0.5)
 RECS_WEIGHT_PLAYLIST = env.float("RECS_WEIGHT_PLAYLIST", default=0.6)
+# "Not interested" is a negative of this size, in the owner's serving-time rows only.
+RECS_WEIGHT_NOT_INTERESTED = env.float("RECS_WEIGHT_NOT_INTERESTED", default=2.0)
 RECS_HALF_LIFE_DAYS = env.float("RECS_HALF_LIFE_DAYS", default=None)
 # Offline evaluation: share of each user's ratings held out, ranking cut-off, split seed.
 RECS_TEST_FRACTION = env.float("RECS_TEST_FRACTION", default=0.2)

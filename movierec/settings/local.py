@@ -19,5 +19,8 @@ CORS_ALLOWED_ORIGINS = [
     ),
 ]
 
+# `make run` serves plain http: a Secure refresh cookie would never be sent back.
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=False)
+
 # Password-reset mails are printed by `runserver`/`make run` unless EMAIL_BACKEND says otherwise.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -95,7 +95,10 @@ class RatingMutations(graphene.ObjectType):
     add_to_favorites = AddToFavorites.Field(description="Mark a movie as a favorite.")
     remove_from_favorites = RemoveFromFavorites.Field(description="Unmark a favorite.")
     mark_not_interested = MarkNotInterested.Field(
-        description="Hide a movie from the viewer's recommendations."
+        description=(
+            "Hide a movie from the viewer's recommendations; movies like it rank lower in "
+            "their own list (no one else's)."
+        )
     )
     undo_not_interested = UndoNotInterested.Field(
         description="Undo markNotInterested: the movie may be recommended again."

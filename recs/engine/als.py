@@ -10,6 +10,12 @@ preference 1) and, when its own ``alpha != 1``, multiplies the whole matrix by `
 paper's ``c_ui = 1 + alpha * w`` ourselves (``AlsModel.confidence``) and always run implicit
 with ``alpha=1.0``; every method of ``AlsModel`` applies the same transform, so train, real-time
 recalculation and explanations agree.
+
+Known dislikes ("not interested", negative like-weights ``w < 0``) follow implicit's own
+convention for negative values: a stored ``-c`` means preference 0 with confidence ``c``
+(``user_linear_equation`` in implicit: ``if confidence > 0: b += ...; else: confidence *= -1``).
+We store ``-(1 + alpha * |w|)``, so the user vector is pushed away from that movie, and from
+movies whose factors resemble it, harder than from a movie the user never saw.
 """
 
 from __future__ import annotations
@@ -109,10 +115,9 @@ class AlsModel:
         )
 
     def confidence(self, rows: sp.csr_matrix) -> sp.csr_matrix:
-        """Like-weights -> ALS confidence ``1 + alpha * w`` (see module docstring)."""
-        out = sp.csr_matrix(rows, dtype=np.float32, copy=True)
-        out.data = (1.0 + self.params.alpha * out.data).astype(np.float32)
-        return out
+        """Like-weights -> ALS confidence ``1 + alpha * |w|``, negative for dislikes
+        (see module docstring)."""
+        return confidence_scale(rows, self.params.alpha)
 
     # ---------------------------------------------------------------- scoring
 
@@ -201,15 +206,17 @@ class AlsModel:
         return self._cache["yty"]
 
     def _user_system(self, user_row_csr: sp.csr_matrix) -> tuple[Any, np.ndarray, np.ndarray]:
-        """Cholesky of ``Y^T C_u Y + reg I`` plus the liked items and their confidences."""
+        """Cholesky of ``Y^T C_u Y + reg I``, the row's items and ``c_uj p_uj`` per item
+        (the confidence of a liked item, 0 for a disliked one: it shapes ``C_u`` only)."""
         row = self.confidence(sp.csr_matrix(user_row_csr))
         if row.shape != (1, self.n_items):
             raise ValueError(f"user row must have shape (1, {self.n_items})")
-        items, conf = row.indices.astype(np.int64), row.data.astype(np.float64)
+        items, signed = row.indices.astype(np.int64), row.data.astype(np.float64)
+        conf = np.abs(signed)
         y = self.item_factors[items].astype(np.float64)
         a = self._yty() + self.params.regularization * np.eye(self.params.factors)
         a += (y * (conf - 1.0)[:, None]).T @ y
-        return scipy.linalg.cho_factor(a), items, conf
+        return scipy.linalg.cho_factor(a), items, np.where(signed > 0, conf, 0.0)
 
     def recalculate_user(self, user_row_csr: sp.csr_matrix) -> np.ndarray:
         """Exact least-squares user vector ``(Y^T C_u Y + reg I)^-1 Y^T C_u p_u``.
@@ -312,6 +319,13 @@ class AlsModel:
         return self.calibration
 
 
+def confidence_scale(rows: sp.csr_matrix, alpha: float) -> sp.csr_matrix:
+    """``sign(w) * (1 + alpha * |w|)`` of every stored like-weight ``w`` (module docstring)."""
+    out = sp.csr_matrix(rows, dtype=np.float32, copy=True)
+    out.data = (np.sign(out.data) * (1.0 + alpha * np.abs(out.data))).astype(np.float32)
+    return out
+
+
 def _top_n(
     scores: np.ndarray,
     n: int,
@@ -386,9 +400,7 @@ def train(
         def on_iteration(iteration: int, _elapsed: float, _loss: float | None) -> None:
             report(progress, "fit", iteration + 1, params.iterations)
 
-        scaled = sp.csr_matrix(conf, dtype=np.float32, copy=True)
-        scaled.data = (1.0 + params.alpha * scaled.data).astype(np.float32)
-        als.fit(scaled, show_progress=False, callback=on_iteration)
+        als.fit(confidence_scale(conf, params.alpha), show_progress=False, callback=on_iteration)
 
     model = AlsModel(
         user_factors=np.ascontiguousarray(als.user_factors, dtype=np.float32),
@@ -402,6 +414,8 @@ def train(
 
     if calibration_pairs is None:
         coo = conf.tocoo()
+        liked = coo.data > 0
+        coo = sp.coo_matrix((coo.data[liked], (coo.row[liked], coo.col[liked])), shape=conf.shape)
         rng = np.random.default_rng(params.random_state)
         take = rng.permutation(coo.nnz)[: params.calibration_samples]
         calibration_pairs = (coo.row[take], coo.col[take])

@@ -8,7 +8,10 @@ are learned on a validation split (``recs.engine.tune``); the default is the bes
 Scores of one user are ``w * z(als) + (1 - w) * z(ease) - penalty * z(log popularity)`` where
 ``z`` standardises over the whole catalogue. Everything is computed from the user's *current*
 feedback at serving time (the ALS vector is re-solved, the EASE row is their signal row), so
-a new rating changes the next list without retraining. ``match`` maps the blended score to
+a new rating changes the next list without retraining. "Not interested" is a negative entry
+in both rows (ALS: preference 0 with high confidence; EASE: ``-weights.not_interested``), so
+movies like the dismissed one sink in that user's list only: serving rows never reach the
+shared model. ``match`` maps the blended score to
 the probability the user likes the movie (isotonic calibration on held-out ratings), and
 ``explain`` splits the blended score into the user's own movies' contributions.
 """
@@ -87,7 +90,8 @@ def signal_matrix(
     item_index: IdIndex,
 ) -> sp.csr_matrix:
     """EASE's input: stars / 5 for ratings (``low_rating_value`` below the like threshold),
-    the kind weights of ``weights`` for list signals, with the same time decay."""
+    the kind weights of ``weights`` for list signals (negative for "not interested"), with
+    the same time decay."""
     u = user_index.to_index(rows.user_ids)
     i = item_index.to_index(rows.item_ids)
     w = rows.weights(weights, now)
@@ -105,6 +109,7 @@ def signal_matrix(
         (w[keep], (u[keep], i[keep])), shape=(len(user_index), len(item_index)), dtype=np.float32
     )
     out.sum_duplicates()
+    out.eliminate_zeros()
     out.sort_indices()
     return out
 
@@ -207,7 +212,19 @@ class UserScores:
 
     @property
     def is_empty(self) -> bool:
-        return self.confidence.nnz == 0 and self.signal.nnz == 0
+        """No sign of what the user likes: dislikes alone only reorder a list, never make one."""
+        return not (self.confidence.data > 0).any() and not (self.signal.data > 0).any()
+
+    @property
+    def liked_idx(self) -> np.ndarray:
+        """Items the user gave a positive signal (the only ones that can explain a pick)."""
+        liked = np.concatenate(
+            [
+                self.confidence.indices[self.confidence.data > 0],
+                self.signal.indices[self.signal.data > 0],
+            ]
+        )
+        return np.unique(liked).astype(np.int64)
 
 
 @dataclass(eq=False)
@@ -356,15 +373,19 @@ class HybridModel:
         return sources, np.vstack([total[j] for j in sources.tolist()])
 
     def explain(self, state: UserScores, item_idx: np.ndarray, n: int = 3) -> list[list[int]]:
-        """Per asked movie, the user's own movies contributing most (and positively) to its
-        score, best first: each recommendation gets its own reasons."""
+        """Per asked movie, the user's own liked movies contributing most (and positively)
+        to its score, best first: each recommendation gets its own reasons. A disliked movie
+        can add to a score too (EASE: a negative signal times a negative weight), but
+        "because you disliked X" is no reason to show a film, so those are left out."""
         sources, matrix = self.contributions(state, item_idx)
+        if not sources.size:
+            return [[] for _ in range(np.asarray(item_idx).size)]
+        liked = np.isin(sources, state.liked_idx)
+        sources, matrix = sources[liked], matrix[liked]
         result = []
         for column in matrix.T:
             order = np.argsort(-column, kind="stable")[:n]
             result.append([int(sources[j]) for j in order if column[j] > 0])
-        if not sources.size:
-            return [[] for _ in range(np.asarray(item_idx).size)]
         return result
 
     def similar_items(self, item_idx: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,11 @@ Ratings are explicit feedback but ALS (Hu, Koren & Volinsky 2008) models implici
 a positive. Ratings below ``ConfidenceWeights.rating_threshold`` are therefore dropped from the
 confidence matrix (they still appear in ``InteractionMatrix.seen`` so the film is never
 recommended back to the user).
+
+"Not interested" (``KIND_NOT_INTERESTED``) is the one explicit negative: its weight is
+``-ConfidenceWeights.not_interested``, kept in the confidence matrix as a negative entry
+(implicit's convention for a known dislike: preference 0 with confidence ``|c|``). It only
+ever comes from the serving path's per-user rows; the training extract never reads it.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ KIND_RATING = 0
 KIND_FAVORITE = 1
 KIND_WATCHLIST = 2
 KIND_PLAYLIST = 3
+KIND_NOT_INTERESTED = 4
 KINDS = {
     "rating": KIND_RATING,
     "favorite": KIND_FAVORITE,
     "watchlist": KIND_WATCHLIST,
     "playlist": KIND_PLAYLIST,
+    "not_interested": KIND_NOT_INTERESTED,
 }
 
 SECONDS_PER_DAY = 86_400
@@ -110,9 +117,12 @@ class ConfidenceWeights:
 
     Ratings: below ``rating_threshold`` -> dropped (not a like); at the threshold ->
     ``rating_min_weight``; rising linearly to ``rating_max_weight`` at ``rating_max``.
-    Favorites / watchlist / playlist entries have fixed weights. With ``half_life_days`` set,
-    every weight decays by half per half-life of age before ``now``, so old tastes fade.
-    Duplicate (user, item) pairs, e.g. a 5-star rating plus a favorite, are summed.
+    Favorites / watchlist / playlist entries have fixed weights; "not interested" weighs
+    ``-not_interested`` (twice a favorite by default: an explicit "no" is surer than any one
+    like, and at 1.0 similar movies barely moved on the planted data). With
+    ``half_life_days`` set, every weight decays by half per half-life of age before ``now``,
+    so old tastes fade. Duplicate (user, item) pairs, e.g. a 5-star rating plus a favorite,
+    are summed.
     """
 
     rating_threshold: float = 3.0
@@ -122,6 +132,7 @@ class ConfidenceWeights:
     favorite: float = 1.0
     watchlist: float = 0.5
     playlist: float = 0.6
+    not_interested: float = 2.0
     half_life_days: float | None = None
 
     def __post_init__(self) -> None:
@@ -129,7 +140,7 @@ class ConfidenceWeights:
             raise ValueError("rating_max must be above rating_threshold")
         if min(self.rating_min_weight, self.rating_max_weight) <= 0:
             raise ValueError("rating weights must be positive")
-        if min(self.favorite, self.watchlist, self.playlist) < 0:
+        if min(self.favorite, self.watchlist, self.playlist, self.not_interested) < 0:
             raise ValueError("kind weights must be >= 0")
         if self.half_life_days is not None and self.half_life_days <= 0:
             raise ValueError("half_life_days must be positive")
@@ -220,9 +231,11 @@ class Interactions:
         )
 
     def weights(self, weights: ConfidenceWeights, now: int | None = None) -> np.ndarray:
-        """Per-row confidence weight (float32), before duplicate pairs are summed."""
+        """Per-row confidence weight (float32), before duplicate pairs are summed; negative
+        for "not interested"."""
         kind_weight = np.array(
-            [0.0, weights.favorite, weights.watchlist, weights.playlist], dtype=np.float32
+            [0.0, weights.favorite, weights.watchlist, weights.playlist, -weights.not_interested],
+            dtype=np.float32,
         )
         w = kind_weight[self.kinds]
         is_rating = self.kinds == KIND_RATING
@@ -265,9 +278,10 @@ class Interactions:
         seen.sum_duplicates()
         seen.data[:] = 1.0
 
-        liked = w > 0
-        confidence = sp.csr_matrix((w[liked], (u[liked], i[liked])), shape=shape)
+        signed = w != 0  # likes, and "not interested" as a negative entry
+        confidence = sp.csr_matrix((w[signed], (u[signed], i[signed])), shape=shape)
         confidence.sum_duplicates()
+        confidence.eliminate_zeros()  # a like and a "not interested" of one movie cancel out
         confidence.sort_indices()
         seen.sort_indices()
         return InteractionMatrix(
@@ -284,7 +298,8 @@ class Interactions:
 class InteractionMatrix:
     """Confidence CSR plus everything needed to interpret it.
 
-    ``confidence``: summed like-weights (float32, only positive entries), the ALS input.
+    ``confidence``: summed like-weights (float32), the ALS input: positive entries are likes,
+    negative ones "not interested" (only in serving rows; low ratings are simply absent).
     ``seen``: 1.0 for every (user, item) with any interaction, including disliked ratings; use
     it to exclude items from recommendations.
     """
@@ -306,4 +321,5 @@ class InteractionMatrix:
 
     def popularity(self) -> np.ndarray:
         """Number of users who liked each item (the popularity baseline's score)."""
-        return np.bincount(self.confidence.indices, minlength=self.shape[1]).astype(np.int64)
+        liked = self.confidence.indices[self.confidence.data > 0]
+        return np.bincount(liked, minlength=self.shape[1]).astype(np.int64)

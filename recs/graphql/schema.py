@@ -8,7 +8,6 @@ from movierec.graphql.errors import BadUserInput, Forbidden, Unauthenticated
 from movierec.graphql.pagination import page_size
 from movierec.graphql.permissions import viewer
 from movies import selectors as movie_selectors
-from ratings import selectors as rating_selectors
 from recs import selectors
 from recs.graphql.dataloaders import request_memo
 from recs.graphql.types import Recommendation, TrendWindow
@@ -85,15 +84,11 @@ class RecommendationQueries(graphene.ObjectType):
                 target = selectors.recommendation_user_get(pk)
         if genre is not None:  # forgiving names ("sci-fi"), canonical before the selector
             genre = movie_selectors.genre_get_by_name(genre).name
-        hidden = (
-            rating_selectors.not_interested_movie_ids(user=target) if target is not None else set()
-        )
-        # Enough for the page even when every hidden movie would have been in it.
+        # "Not interested" movies never enter the list (the selector excludes them).
         recs = selectors.recommendations_for_user(
-            target, n=skip + n + len(hidden), genre=genre, memo=request_memo(info.context)
+            target, n=skip + n, genre=genre, memo=request_memo(info.context)
         )
-        visible = [rec for rec in recs if rec.movie.pk not in hidden]
-        return visible[skip : skip + n]
+        return recs[skip : skip + n]
 
     @staticmethod
     def resolve_trending(

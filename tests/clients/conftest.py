@@ -33,12 +33,18 @@ def member(transactional_db: Any) -> Any:
     return UserFactory(username="morpheus")
 
 
-@pytest.fixture
-def run_node(live_server: Any, member: Any) -> Any:
-    """``run_node("run_apollo.mjs")`` -> the JSON the driver printed."""
+def node_installed() -> str:
+    """The ``node`` executable, once tools/clients' packages are installed (else a failure)."""
     node = shutil.which("node")
     if node is None or not (CLIENTS / "node_modules" / ".installed").exists():
         pytest.fail("Node.js and tools/clients/node_modules are needed: run `make test`.")
+    return node
+
+
+@pytest.fixture
+def run_node(live_server: Any, member: Any) -> Any:
+    """``run_node("run_apollo.mjs")`` -> the JSON the driver printed."""
+    node = node_installed()
     env = {
         **os.environ,
         "API_URL": f"{live_server.url}/graphql/",

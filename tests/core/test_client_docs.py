@@ -17,6 +17,8 @@ def test_every_embedded_example_is_the_tested_file() -> None:
         "tools/clients/apollo.mjs",
         "tools/clients/urql.mjs",
         "tools/clients/gql_example.py",
+        "tools/clients/codegen.ts",
+        "tools/clients/src/recommendations.ts",
     }
     for path, text in blocks:
         assert text == (ROOT / path).read_text(), f"docs/clients.md is out of date for {path}"

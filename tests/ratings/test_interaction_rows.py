@@ -28,11 +28,12 @@ def test_feedback_bulk_create_then_rows_per_user_and_as_copy():
     assert Rating.objects.get(user=alice, movie=a).score == Decimal("4.5")
     assert Favorite.objects.filter(user=alice).count() == WatchlistEntry.objects.count() == 1
 
+    alice.not_interested.create(movie=c)
     first, *rest = selectors.feedback_rows_for_user(
-        user_id=alice.pk, rating_kind=7, favorite_kind=8, watchlist_kind=9
+        user_id=alice.pk, rating_kind=7, favorite_kind=8, watchlist_kind=9, not_interested_kind=6
     )
     rows = sorted((movie, score, kind) for movie, score, kind, _ in first.union(*rest, all=True))
-    assert rows == sorted([(a.pk, 4.5, 7), (b.pk, 0.0, 8), (c.pk, 0.0, 9)])
+    assert rows == sorted([(a.pk, 4.5, 7), (b.pk, 0.0, 8), (c.pk, 0.0, 9), (c.pk, 0.0, 6)])
     assert selectors.rated_movie_ids(user_id=alice.pk) == [a.pk]
 
     decoded = parse_binary_copy(

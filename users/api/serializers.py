@@ -47,6 +47,14 @@ class AuthPayloadSerializer(TokenPairSerializer):
     user = UserSerializer()
 
 
+class AccessSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Short-lived; send as `Authorization: Bearer`.")
+
+
+class CookieAuthPayloadSerializer(AccessSerializer):
+    user = UserSerializer()
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     message = serializers.CharField()
     extensions = serializers.DictField(

@@ -1,10 +1,13 @@
-"""REST sign-in for mobile clients: thin views over users.services, the tokens of GraphQL."""
+"""REST sign-in for mobile clients (and web apps keeping the refresh token in an httpOnly
+cookie): thin views over users.services, the tokens of GraphQL."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -13,7 +16,8 @@ from rest_framework.views import APIView
 
 from movierec.throttling import client_ip
 from users import selectors, services
-from users.api import serializers
+from users.api import cookies, serializers
+from users.exceptions import AuthenticationError, TokenRejected
 from users.models import User
 from users.tokens import TokenPair
 
@@ -113,6 +117,119 @@ class TokenBlacklistView(AuthView):
         data = self.validated(serializers.RefreshSerializer, request)
         services.auth_token_revoke(refresh=data["refresh"])
         return Response({})
+
+
+_COOKIE_ERRORS = {
+    **_ERRORS,
+    403: OpenApiResponse(
+        serializers.ErrorSerializer,
+        description="FORBIDDEN: `Origin` missing, or neither the API's nor in CORS_ALLOWED_ORIGINS",
+    ),
+}
+_SET_COOKIE = OpenApiParameter(
+    "Set-Cookie",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description="The refresh token: HttpOnly, Secure, SameSite, Path=/api/auth/cookie/.",
+)
+
+
+def _cookie_schema(
+    summary: str, description: str, *, sets: bool, reads: bool, ok: Any, request: Any = None
+) -> Any:
+    """The OpenAPI description of a refresh-cookie endpoint; ``ok`` describes its 200."""
+    parameters = []
+    if reads:
+        parameters.append(
+            OpenApiParameter(
+                settings.AUTH_COOKIE_NAME,
+                str,
+                OpenApiParameter.COOKIE,
+                required=False,
+                description="Set by /api/auth/cookie/token/; the browser sends it, script never "
+                "sees it.",
+            )
+        )
+    if sets:
+        parameters.append(_SET_COOKIE)
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        parameters=parameters,
+        responses={200: ok, **_COOKIE_ERRORS},
+        tags=["auth"],
+    )
+
+
+class CookieTokenObtainView(AuthView):
+    @_cookie_schema(
+        "Sign in, the refresh token in an httpOnly cookie (web apps)",
+        "Like /api/auth/token/, but the refresh token is set as an httpOnly cookie scoped to "
+        "/api/auth/cookie/ instead of returned. Send with `credentials: 'include'`.",
+        sets=True,
+        reads=False,
+        request=serializers.LoginSerializer,
+        ok=serializers.CookieAuthPayloadSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        cookies.origin_check(request)
+        data = self.validated(serializers.LoginSerializer, request)
+        user, tokens = services.auth_login(
+            identifier=data["username"], password=data["password"], ip=client_ip(request)
+        )
+        payload = _auth_payload(user, tokens)
+        del payload["refresh"]
+        response = Response(payload)
+        cookies.refresh_cookie_set(response, tokens.refresh)
+        return response
+
+
+class CookieTokenRefreshView(AuthView):
+    @_cookie_schema(
+        "New access token from the refresh cookie",
+        "Rotates the cookie's refresh token (the new one replaces the cookie) with the Bearer "
+        "flow's reuse detection. On 401 the cookie is cleared: sign in again.",
+        sets=True,
+        reads=True,
+        ok=serializers.AccessSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        cookies.origin_check(request)
+        try:
+            refresh = cookies.refresh_cookie_read(request)
+            if refresh is None:
+                raise TokenRejected("No refresh cookie; sign in again.", reason="missing")
+            _, tokens = services.auth_tokens_refresh(refresh=refresh)
+        except AuthenticationError as exc:
+            response = self.handle_exception(exc)
+            cookies.refresh_cookie_clear(response)  # a dead token: keep nothing of it
+            return response
+        response = Response({"access": tokens.access})
+        cookies.refresh_cookie_set(response, tokens.refresh)
+        return response
+
+
+class CookieLogoutView(AuthView):
+    @_cookie_schema(
+        "Log out: end the cookie's session and clear the cookie",
+        "Ends the session like /api/auth/token/blacklist/ (its access tokens too). Idempotent: "
+        "200 also without a cookie or with a dead one.",
+        sets=False,
+        reads=True,
+        ok=OpenApiResponse(description="Logged out."),
+    )
+    def post(self, request: Request) -> Response:
+        cookies.origin_check(request)
+        refresh = cookies.refresh_cookie_read(request)
+        # Expired, forged or of a deleted user: there is no live session to end.
+        if refresh is not None:
+            with suppress(AuthenticationError):
+                services.auth_token_revoke(refresh=refresh)
+        response = Response({})
+        cookies.refresh_cookie_clear(response)
+        return response
 
 
 class PasswordResetView(AuthView):

@@ -1,4 +1,5 @@
-"""recommendations/trending as offset pages, and "not interested" (with undo)."""
+"""recommendations/trending as offset pages, and the "not interested" mutations' guards and
+query count (its effect on the list: test_not_interested_signal.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from graphql_relay import to_global_id
 
 from ratings.models import NotInterested
 from tests.lists_helpers import count_queries, gid
-from tests.recs.conftest import rate
 
 pytestmark = pytest.mark.django_db
 
@@ -49,36 +49,6 @@ def test_offset_out_of_range_is_bad_input(db: Any, api_client: Any, offset: int)
     for query in (RECS, TRENDING):
         error = api_client.error(query, {"first": 5, "offset": offset})
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "offset"}
-
-
-def test_not_interested_hides_from_personalized_recommendations_until_undone(
-    planted: Any, active_model: Any, user: Any, user_api_client: Any
-) -> None:
-    rate(user, planted.movies["Crime"][5:12])
-    before = _recs(user_api_client, 5)
-    assert [rec["source"] for rec in before] == ["PERSONALIZED"] * 5
-    top = before[0]["movie"]
-
-    assert user_api_client.data(MARK, {"id": top["id"]}) == {"markNotInterested": {"ok": True}}
-    assert user_api_client.data(MARK, {"id": top["id"]}) == {"markNotInterested": {"ok": True}}
-    hidden = _recs(user_api_client, 5)
-    assert top["id"] not in {rec["movie"]["id"] for rec in hidden}
-    assert hidden[:4] == before[1:]  # the rest moves up; the page stays full
-    assert len(hidden) == 5
-
-    assert user_api_client.data(UNDO, {"id": top["id"]}) == {"undoNotInterested": {"ok": True}}
-    assert user_api_client.data(UNDO, {"id": top["id"]}) == {"undoNotInterested": {"ok": True}}
-    assert _recs(user_api_client, 5) == before
-
-
-def test_not_interested_is_the_viewers_own(
-    planted: Any, user: Any, other_user: Any, user_api_client: Any, other_api_client: Any
-) -> None:
-    top = _recs(other_api_client, 3)[0]["movie"]
-    user_api_client.data(MARK, {"id": top["id"]})
-    assert NotInterested.objects.filter(user=user).count() == 1
-    assert _recs(other_api_client, 3)[0]["movie"] == top  # someone else's list is untouched
-    assert top not in [rec["movie"] for rec in _recs(user_api_client, 3)]
 
 
 def test_not_interested_mutations_need_a_viewer_and_a_movie(

@@ -46,6 +46,8 @@ def test_extract_reads_ratings_and_shared_playlists_only(db):
     user.favorites.create(movie=b)
     other.watchlist.create(movie=c)
     PlaylistItemFactory(playlist=PlaylistFactory(owner=other, visibility="PRIVATE"), movie=d)
+    user.not_interested.create(movie=d)
+    other.not_interested.create(movie=a)
     mine = PlaylistFactory(owner=user, visibility="PUBLIC")
     also_mine = PlaylistFactory(owner=user, visibility="UNLISTED")
     PlaylistItemFactory(playlist=mine, movie=c, position=0)
