@@ -9,6 +9,7 @@ ratio against the floor or against our own ``{__typename}``, measured in the sam
     python -m bench                                # --scale small, 5 s per measurement
     python -m bench --scale 25m --seconds 10       # MovieLens-25M shape
     python -m bench --scenarios typename,movies --json after.json --baseline before.json
+    python -m bench --scenarios '' --memory-workers '' --scaleout   # only the scale-out run
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
     parser.add_argument(
         "--memory-workers", default="2,4", help="worker counts for the RSS measurement ('' skips)"
+    )
+    parser.add_argument(
+        "--scaleout",
+        action="store_true",
+        help="also run 1 then 2 web processes + 2 worker pools on loopback (bench/scaleout.py)",
     )
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--json", dest="json_out", help="also write the raw figures here")
@@ -168,6 +174,15 @@ def main(argv: list[str] | None = None) -> int:
                     load.post(server.url, requests[0].body, requests[0].token)
                 memory[str(workers)] = [load.memory_kb(pid) for pid in server.worker_pids()]
 
+    scaleout = None
+    if args.scaleout:
+        from bench import scaleout as scaleout_bench
+
+        print("scale-out: 1 then 2 web processes, 2 worker pools")
+        scaleout = scaleout_bench.run(
+            built, tokens, connections=connections, seconds=args.seconds, wrk=wrk
+        )
+
     figures = {
         "scale": args.scale,
         "shape": shape.__dict__,
@@ -180,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "results": [r.as_dict() for r in results],
         "memory": memory,
+        "scaleout": scaleout,
     }
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2))

@@ -59,6 +59,19 @@ def post(url: str, body: dict[str, Any], token: str | None = None) -> dict[str, 
         return json.loads(response.read())
 
 
+def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM the process group ``process`` leads (``start_new_session``); SIGKILL after
+    ``timeout`` seconds, so nothing it started outlives the run."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @dataclass
 class Server:
     """A gunicorn master and its workers, started as one process group."""
@@ -71,6 +84,7 @@ class Server:
     threads: int = 1
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
+    extra_args: list[str] = field(default_factory=list)  # more gunicorn options
     process: subprocess.Popen | None = None
 
     @property
@@ -98,6 +112,7 @@ class Server:
             "120",
             "--log-level",
             "warning",
+            *self.extra_args,
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         deadline = time.monotonic() + 60
@@ -122,14 +137,8 @@ class Server:
             return []
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        if self.process is not None:
+            stop_group(self.process)
 
     def __enter__(self) -> Server:
         return self.start()

@@ -177,6 +177,10 @@ def render(figures: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
             *_memory(figures),
             "",
         ]
+    if figures.get("scaleout"):
+        from bench.scaleout import section
+
+        out += section(figures["scaleout"])
     if baseline:
         out += ["## Before / after", "", *_before_after(figures, baseline), ""]
     notes = Path(__file__).with_name("notes.md")
@@ -189,6 +193,7 @@ def render(figures: dict[str, Any], baseline: dict[str, Any] | None = None) -> s
         "make bench                                   # = python -m bench, --scale small",
         f"{figures['command']}",
         "python -m bench --scale 25m --seconds 10     # the MovieLens-25M shape",
+        "python -m bench --scenarios '' --memory-workers '' --scaleout --connections 8,16",
         "```",
         "",
     ]

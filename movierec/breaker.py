@@ -80,22 +80,26 @@ def _count_transition(name: str, state: str) -> None:
     metrics.BREAKER_TRANSITIONS.labels(dependency=name, state=state).inc()
 
 
-def _redis_reset_seconds() -> float:
-    from django.conf import settings
-
-    return float(getattr(settings, "REDIS_BREAKER_SECONDS", 5.0))
-
-
 class _LazyBreaker(CircuitBreaker):
-    def __init__(self, name: str) -> None:
+    """Reads its window from ``setting`` when it opens (settings load after this module)."""
+
+    def __init__(self, name: str, setting: str = "REDIS_BREAKER_SECONDS") -> None:
         super().__init__(name, reset_seconds=0.0)
+        self.setting = setting
 
     def record_failure(self) -> None:
-        self.reset_seconds = _redis_reset_seconds()
+        from django.conf import settings
+
+        self.reset_seconds = float(getattr(settings, self.setting, 5.0))
         super().record_failure()
 
 
 REDIS_BREAKER = _LazyBreaker("redis")
+#: The Celery broker as seen by publishers (:mod:`movierec.outbox`): a hung broker costs one
+#: publish timeout per window, not one per write.
+BROKER_BREAKER = _LazyBreaker("broker")
+#: PostgreSQL not answering inside web requests (:mod:`movierec.db`).
+DATABASE_BREAKER = _LazyBreaker("database", setting="DATABASE_BREAKER_SECONDS")
 _FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
 
 

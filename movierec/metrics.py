@@ -101,8 +101,19 @@ class DeploymentCollector(Collector):
         yield depth
 
 
+def _outbox_gauges() -> Iterator[GaugeMetricFamily]:
+    from movierec.outbox import outbox_pending
+
+    yield GaugeMetricFamily(
+        "movierec_outbox_pending",
+        "Follow-up tasks kept in PostgreSQL until the broker takes them.",
+        value=outbox_pending(),
+    )
+
+
 _collector = DeploymentCollector()
-REGISTRY.register(_collector)
+REGISTRY.register(_collector)  # collects once, now: before any producer that reads the database
+register_gauges(_outbox_gauges)
 
 
 def _allowed(request: HttpRequest) -> bool:

@@ -84,6 +84,20 @@ class RequestContextMiddleware:
             structlog.contextvars.clear_contextvars()
 
 
+class DatabaseTimeoutMiddleware:
+    """No wait on PostgreSQL inside a request lasts more than ``DATABASE_QUERY_TIMEOUT``
+    (:mod:`movierec.db`), so a hung server gives a 503 within the budget, not a stuck worker."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from movierec.db import query_timeout
+
+        with query_timeout(settings.DATABASE_QUERY_TIMEOUT):
+            return self.get_response(request)
+
+
 class DependencyUnavailableMiddleware:
     """An unreachable PostgreSQL anywhere outside GraphQL execution (authentication, REST
     sign-in, admin) answers 503 ``SERVICE_UNAVAILABLE`` with ``Retry-After``, not HTML 500."""

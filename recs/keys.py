@@ -24,10 +24,9 @@ def taste_profile(user_id: int, generation: str) -> str:
     return f"recs:u{user_id}:g{generation}:taste"
 
 
-def recommendations(
-    version: int, user_id: int, generation: str, n: int, genre: int | str, hidden: str = ""
-) -> str:
-    return f"recs:v{version}:u{user_id}:g{generation}:n{n}:genre{genre}{hidden}"
+def recommendations(version: int, user_id: int, generation: str, n: int, genre: int | str) -> str:
+    # Not-interested marks need no part of their own: they bump the generation.
+    return f"recs:v{version}:u{user_id}:g{generation}:n{n}:genre{genre}"
 
 
 def anonymous(trending: int, n: int, genre: int | str) -> str:

@@ -63,6 +63,7 @@ class ModelRegistry:
         self._active: ActiveModel | None = None
         self._checked_at = -math.inf
         self._failed_version: int | None = None
+        self._failed_at = -math.inf
 
     def reset(self) -> None:
         """Forget the loaded model (tests, and operators via a shell)."""
@@ -70,6 +71,7 @@ class ModelRegistry:
             self._active = None
             self._checked_at = -math.inf
             self._failed_version = None
+            self._failed_at = -math.inf
 
     def get(self) -> ActiveModel | None:
         """The active model, re-checking the active version at most every few seconds."""
@@ -81,7 +83,9 @@ class ModelRegistry:
             current = self._active
         wanted = self._wanted_version()
         if wanted == (current.version if current else None) or (
-            wanted is not None and wanted == self._failed_version
+            wanted is not None
+            and wanted == self._failed_version
+            and now - self._failed_at < settings.RECS_MODEL_RETRY_SECONDS
         ):
             return current
         return self._load(wanted)
@@ -116,9 +120,11 @@ class ModelRegistry:
             try:
                 model = artifact_store.artifact_load(path)
             except (ArtifactError, OSError) as exc:
-                # Keep serving the previous model; do not retry this version every check.
+                # Keep serving the previous model; retry this version only after a while.
                 logger.error("recs.model_load_failed", version=version, error=str(exc))
-                self._failed_version = version
+                with self._lock:
+                    self._failed_version = version
+                    self._failed_at = time.monotonic()
                 return current
             _warm(model)
             active = ActiveModel(version=version, model=model)
@@ -136,6 +142,7 @@ class ModelRegistry:
         with self._lock:
             self._active = active
             self._failed_version = None
+            self._failed_at = -math.inf
 
 
 def _warm(model: HybridModel) -> None:

@@ -7,6 +7,10 @@ Times are UTC and spread out so the daily jobs do not compete for TMDb's rate li
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict = {
+    "outbox-flush": {
+        "task": "tasks.outbox.outbox_flush",
+        "schedule": 60.0,  # every minute: work a write asked for while the broker was down
+    },
     "sync-trending-day": {
         "task": "tasks.sync.trending_sync",
         "schedule": crontab(minute=5),  # hourly

@@ -96,11 +96,13 @@ def _clear_cache() -> None:
     Redis circuit breaker."""
     from django.core.cache import cache
 
-    from movierec.breaker import REDIS_BREAKER
+    from movierec.breaker import BROKER_BREAKER, DATABASE_BREAKER, REDIS_BREAKER
 
     # The breaker is per process: a test that broke Redis on purpose must not leave it open
     # for the next test, which would then see "Redis down" for up to REDIS_BREAKER_SECONDS.
     REDIS_BREAKER.reset()
+    BROKER_BREAKER.reset()
+    DATABASE_BREAKER.reset()
     cache.clear()
 
 

@@ -14,25 +14,41 @@ from rest_framework_simplejwt.tokens import UntypedToken
 from users.exceptions import TokenRejected
 from users.models import RevokedSession, User
 from users.tokens import SESSION_CLAIM, VERSION_CLAIM
+from users.usernames import username_fold, username_key
 
 
 def user_get_by_login(*, identifier: str) -> User | None:
-    """The account signed in to as ``identifier``: a username, else an email (both any case).
+    """The account signed in to as ``identifier``: a username, else an email.
 
-    Registration forbids ``@`` in usernames, so the two never compete; for older rows a
-    username match still wins.
+    Usernames match by their fold (:func:`users.usernames.username_fold`: NFKC plus casefold),
+    so ``ALICE`` and fullwidth ``ａｌｉｃｅ`` sign in as ``alice``; a look-alike with other
+    letters (Cyrillic ``аlice``) matches nothing. Candidates come from the indexed look-alike
+    key, which equal folds share. Accounts made before look-alikes were refused may share a
+    fold (``straße`` and ``STRASSE``): the exact name wins, then the same lower case, else
+    none is chosen. Registration forbids ``@`` in usernames, so names and emails never
+    compete; for older rows a username match still wins.
     """
     identifier = identifier.strip()
     if not identifier:
         return None
-    lookup = Q(username__iexact=identifier)
+    lookup = Q(username_key=username_key(identifier))
     if "@" in identifier:
         lookup |= Q(email__iexact=identifier)
-    candidates = list(User.objects.filter(lookup)[:2])
-    for user in candidates:
-        if user.username.lower() == identifier.lower():
-            return user
-    return candidates[0] if candidates else None
+    candidates = list(User.objects.filter(lookup).order_by("pk")[:20])
+    folded = username_fold(identifier)
+    by_name = [user for user in candidates if username_fold(user.username) == folded]
+    for same in (
+        lambda user: user.username == identifier,
+        lambda user: user.username.lower() == identifier.lower(),
+    ):
+        if chosen := [user for user in by_name if same(user)]:
+            return chosen[0]
+    if len(by_name) == 1:
+        return by_name[0]
+    if by_name:
+        return None
+    by_email = [user for user in candidates if user.email.lower() == identifier.lower()]
+    return by_email[0] if "@" in identifier and by_email else None
 
 
 def user_get_public(*, username: str) -> User | None:

@@ -31,7 +31,7 @@ from users.selectors import (
     user_get_by_login,
 )
 from users.tokens import SESSION_CLAIM, BlacklistedTokenError, RefreshToken, TokenPair
-from users.usernames import username_key
+from users.usernames import username_fold, username_key
 
 _USERNAME_TAKEN = "A user with that username already exists."
 _USERNAME_LOOKALIKE = "A user with a username that looks the same already exists."
@@ -270,7 +270,8 @@ def auth_login(*, identifier: str, password: str, ip: str | None = None) -> tupl
     so alternating between its username and email does not double the attempts.
     """
     user = user_get_by_login(identifier=identifier)
-    account = f"user:{user.pk}" if user else f"login:{identifier.strip().lower()}"
+    # Unknown names are keyed by their fold too, so case or width variants share one limit.
+    account = f"user:{user.pk}" if user else f"login:{username_fold(identifier)}"
     client = _client(ip)
     throttling.enforce_all(
         lambda: throttling.hit("login_ip", ip) if ip is not None else None,

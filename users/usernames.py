@@ -45,9 +45,19 @@ def _representatives() -> dict[str, str]:
     return {char: find(char) for char in parent}
 
 
+def username_fold(username: str) -> str:
+    """The sign-in form of a name: NFKC then casefold, so ``ALICE`` and fullwidth ``ａｌｉｃｅ``
+    name ``alice``. Unlike :func:`username_key` it keeps homoglyphs apart: a Cyrillic ``а``
+    typed at sign-in is a different name, never a way into the Latin account."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username.strip()).casefold())
+
+
 def username_key(username: str) -> str:
-    """The comparison key of a username: equal keys look alike."""
-    folded = unicodedata.normalize("NFKC", username.strip()).casefold()
+    """The comparison key of a username: equal keys look alike.
+
+    Equal folds (:func:`username_fold`) always give equal keys, so the indexed key finds
+    every account a sign-in name may fold to.
+    """
     representatives = _representatives()
-    skeleton = "".join(representatives.get(char, char) for char in folded)
+    skeleton = "".join(representatives.get(char, char) for char in username_fold(username))
     return unicodedata.normalize("NFKC", skeleton)

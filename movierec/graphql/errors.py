@@ -180,4 +180,7 @@ def _map_exception(exc: BaseException) -> dict[str, Any]:
             "extensions": {"code": str(ErrorCode.SERVICE_UNAVAILABLE)},
         }
     logger.error("graphql.internal_error", exc_info=exc)
+    from movierec.sentry import report_exception
+
+    report_exception(exc)
     return {"message": "Internal server error.", "extensions": {"code": str(ErrorCode.INTERNAL)}}

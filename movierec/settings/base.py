@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "movierec.middleware.RequestContextMiddleware",
+    "movierec.middleware.DatabaseTimeoutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before CommonMiddleware, so preflights and errors carry the CORS headers too.
@@ -134,10 +135,22 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) cannot
+# outlive its transaction's server connection: Django must not use them there.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_TRANSACTION_POOLING", default=False
+)
 # A PostgreSQL that does not answer must not hold a request for long (libpq's minimum is 2 s).
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DATABASE_CONNECT_TIMEOUT", default=2
 )
+# Django's backend whose waits give up (movierec/db): inside a web request no wait on
+# PostgreSQL lasts more than DATABASE_QUERY_TIMEOUT seconds (0: no limit), and a server that
+# does not answer opens a breaker for DATABASE_BREAKER_SECONDS. Workers and commands: no limit.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "movierec.db"
+DATABASE_QUERY_TIMEOUT = env.float("DATABASE_QUERY_TIMEOUT", default=3.0)
+DATABASE_BREAKER_SECONDS = env.float("DATABASE_BREAKER_SECONDS", default=5.0)
 # What clients are told to wait (Retry-After) when PostgreSQL is down and they get a 503.
 SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", default=5)
 
@@ -194,7 +207,7 @@ def _default_broker() -> str:
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=None) or _default_broker()
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or CELERY_BROKER_URL
-CELERY_IMPORTS = ("tasks.sync", "tasks.training")
+CELERY_IMPORTS = ("tasks.outbox", "tasks.sync", "tasks.training")
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Training is CPU-heavy and runs on its own queue (one process); sync fans out on "sync".
 CELERY_TASK_ROUTES = {"tasks.training.*": {"queue": "ml"}, "tasks.sync.*": {"queue": "sync"}}
@@ -218,6 +231,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
 }
+# Web requests publish through the outbox (movierec/outbox.py) with this much patience per
+# publish; a broker that does not answer in time leaves the message for the catch-up.
+CELERY_BROKER_PUBLISH_TIMEOUT = env.float("CELERY_BROKER_PUBLISH_TIMEOUT", 0.5)
+OUTBOX_GRACE_SECONDS = env.float("OUTBOX_GRACE_SECONDS", 30.0)  # the catch-up leaves newer rows
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", 500)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The default periodic jobs; the DatabaseScheduler copies them into the admin-editable tables.
 from tasks.schedule import BEAT_SCHEDULE  # noqa: E402
@@ -326,10 +344,53 @@ RECS_MODEL_DIR = Path(env("RECS_MODEL_DIR", default=str(BASE_DIR / "var" / "mode
 RECS_MODEL_CACHE_DIR = Path(
     env("RECS_MODEL_CACHE_DIR", default=str(BASE_DIR / "var" / "model-cache"))
 )
-STORAGES["models"] = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": str(RECS_MODEL_DIR)},
-}
+# Where trained versions live: "filesystem" (RECS_MODEL_DIR, a volume every web host mounts)
+# or "s3" (any S3-compatible object store through django-storages; web hosts download each
+# version once into RECS_MODEL_CACHE_DIR and memory-map it from there). Credentials left unset
+# fall back to boto3's chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, instance role).
+RECS_ARTIFACT_STORAGE = env("RECS_ARTIFACT_STORAGE", default="filesystem")
+if RECS_ARTIFACT_STORAGE not in ("filesystem", "s3"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("RECS_ARTIFACT_STORAGE must be 'filesystem' or 's3'.")
+# A version the registry could not load (missing or corrupt artifact, object store down) is
+# retried after this many seconds; meanwhile the previous model or the fallback serves.
+RECS_MODEL_RETRY_SECONDS = env.float("RECS_MODEL_RETRY_SECONDS", default=60.0)
+# Versions kept in RECS_MODEL_CACHE_DIR besides the one being loaded (older ones are removed).
+RECS_MODEL_CACHE_KEEP = env.int("RECS_MODEL_CACHE_KEEP", default=2)
+
+
+def models_storage(kind: str) -> dict:
+    """The ``STORAGES["models"]`` entry for ``RECS_ARTIFACT_STORAGE``."""
+    if kind == "filesystem":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(RECS_MODEL_DIR)},
+        }
+    from botocore.config import Config
+
+    options = {
+        "bucket_name": env("RECS_S3_BUCKET"),
+        "location": env("RECS_S3_PREFIX", default="models"),
+        "endpoint_url": env("RECS_S3_ENDPOINT_URL", default=None),
+        "region_name": env("RECS_S3_REGION", default=None),
+        "default_acl": None,  # the bucket's policy decides; artifacts are never public
+        "querystring_auth": True,
+        # A hung object store delays a model switch, never a request for long.
+        "client_config": Config(
+            connect_timeout=env.float("RECS_S3_TIMEOUT", default=5.0),
+            read_timeout=env.float("RECS_S3_TIMEOUT", default=5.0) * 6,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    }
+    key_id = env("RECS_S3_ACCESS_KEY_ID", default=None)
+    if key_id:
+        options["access_key"] = key_id
+        options["secret_key"] = env("RECS_S3_SECRET_ACCESS_KEY")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+STORAGES["models"] = models_storage(RECS_ARTIFACT_STORAGE)
 # ALS hyper-parameters; defaults are the engine's tuned ones (recs.engine.als.AlsParams).
 # A stored tuning run (recs_tune / `manage.py tune_model`) overrides factors, regularization
 # and alpha unless RECS_USE_TUNED_PARAMS is false.
@@ -466,11 +527,10 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    import sentry_sdk
+    from movierec.sentry import sentry_init
 
-    sentry_sdk.init(
+    sentry_init(
         dsn=SENTRY_DSN,
         environment=env("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
-        send_default_pii=False,
     )

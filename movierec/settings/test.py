@@ -18,7 +18,7 @@ SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["TEST"] = {"NAME": f"test_movierec{_suffix}"}
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 CACHES["default"]["KEY_PREFIX"] = f"test{_suffix}"
 # Subprocess workers started by the redelivery test turn this off through the environment.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
@@ -31,13 +31,17 @@ LOGIN_BACKOFF = {**LOGIN_BACKOFF, "client_free": 100000, "account_free": 100000}
 RECS_MODEL_DIR = (  # noqa: F405
     Path(os.environ.get("RECS_MODEL_DIR", BASE_DIR / ".data")) / f"test-models{_suffix}"  # noqa: F405
 )
-RECS_MODEL_CACHE_DIR = RECS_MODEL_DIR.with_name(RECS_MODEL_DIR.name + "-cache")
-STORAGES["models"] = {  # noqa: F405
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": str(RECS_MODEL_DIR)},
-}
+RECS_MODEL_CACHE_DIR = Path(  # noqa: F405
+    os.environ.get("RECS_MODEL_CACHE_DIR", RECS_MODEL_DIR.with_name(RECS_MODEL_DIR.name + "-cache"))
+)
+# Processes the S3 tests start (RECS_ARTIFACT_STORAGE=s3) keep the object store they were given.
+if RECS_ARTIFACT_STORAGE == "filesystem":  # noqa: F405
+    STORAGES["models"] = {  # noqa: F405
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(RECS_MODEL_DIR)},
+    }
 # Every request re-checks the active model version, so no test sees a model of an earlier one.
-RECS_VERSION_CHECK_SECONDS = 0.0
+RECS_VERSION_CHECK_SECONDS = env.float("RECS_VERSION_CHECK_SECONDS", default=0.0)
 # Tests write rows in bulk (no signals) and read them back anonymously at once; the response
 # cache's own tests turn it on.
 GRAPHQL_RESPONSE_CACHE_TTL = env.int("GRAPHQL_RESPONSE_CACHE_TTL", default=0)

@@ -9,7 +9,6 @@ how movies enqueues without importing the tasks package; ``CELERY_TASK_ROUTES`` 
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from movierec.celery import task_by_name
+from movierec.outbox import outbox_enqueue
 from movies.models import Movie, SyncRun
 from movies.services import tmdb_client_from_settings
 from movies.sync.runs import (
@@ -315,6 +314,9 @@ def sync_enqueue(
 ) -> list[EnqueuedSync]:
     """Enqueue sync jobs after the current transaction commits; return their task ids.
 
+    Through the outbox (:mod:`movierec.outbox`): with the broker down the jobs are kept in
+    PostgreSQL and sent by the catch-up, so the caller never fails for it.
+
     ``kinds`` are job kinds except ``movie``, which ``tmdb_ids`` give.
     """
     options: dict[str, Any] = {"pages": pages, "days": days, "filters": filters}
@@ -328,10 +330,6 @@ def sync_enqueue(
 
     enqueued = []
     for kind, kwargs, tmdb_id in calls:
-        task_id = str(uuid.uuid4())
-        task = task_by_name(JOBS[kind].task)
-        transaction.on_commit(
-            lambda t=task, k=kwargs, i=task_id: t.apply_async(kwargs=k, task_id=i)
-        )
+        task_id = outbox_enqueue(JOBS[kind].task, kwargs=kwargs)
         enqueued.append(EnqueuedSync(kind=kind, task_id=task_id, tmdb_id=tmdb_id))
     return enqueued

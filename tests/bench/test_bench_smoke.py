@@ -8,14 +8,10 @@ its sections, so the bench code cannot rot unnoticed.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from bench import load, report
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.helpers import run_bench
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000/graphql/
   1 threads and 8 connections
@@ -60,25 +56,9 @@ def test_targets_are_ratios_within_one_run() -> None:
 
 def test_python_m_bench_runs_end_to_end(tmp_path: Path) -> None:
     out, raw = tmp_path / "BENCHMARKS.md", tmp_path / "figures.json"
-    suffix = os.environ.get("MOVIEREC_TEST_SUFFIX", "") + "_smoke"
-    env = {
-        **os.environ,
-        "MOVIEREC_TEST_SUFFIX": suffix,
-        "CACHE_KEY_PREFIX": f"bench-smoke{suffix}",
-        "RECS_MODEL_DIR": str(tmp_path / "models"),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
     scenarios = "typename-floor,typename,movies-anon,recommendations,rate-movie"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--scale", "tiny", "--seconds", "1"]
-        + ["--connections", "2", "--scenarios", scenarios, "--memory-workers", "2"]
-        + ["--out", str(out), "--json", str(raw), "--rebuild", "--drop"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    args = ["--connections", "2", "--scenarios", scenarios, "--memory-workers", "2"]
+    done = run_bench(tmp_path, "smoke", [*args, "--out", str(out), "--json", str(raw)], 240)
     assert done.returncode == 0, done.stdout + done.stderr
     figures = json.loads(raw.read_text())
     measured = {(r["scenario"], r["connections"]) for r in figures["results"]}

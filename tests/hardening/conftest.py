@@ -184,27 +184,34 @@ def server_env(redis_url: str, broker_url: str, database_url: str, **extra: str)
     }
 
 
-@pytest.fixture(scope="module")
-def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path_factory.mktemp("redis"))
+def started_redis(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[OwnRedis]:
+    """Body of a fixture that owns a private Redis for a module (see ``own_redis``)."""
+    server = OwnRedis(tmp_path_factory.mktemp(name))
     server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def live_server_proc(
-    django_db_setup: Any,
-    django_db_blocker: Any,
-    own_redis: OwnRedis,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveServer]:
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnRedis]:
+    yield from started_redis(tmp_path_factory, "redis")
+
+
+@pytest.fixture(scope="module")
+def test_database_url(django_db_setup: Any, django_db_blocker: Any) -> str:
+    """The test database's URL, for the servers and workers a module starts."""
     with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
+        return database_url_for_tests()
+
+
+@pytest.fixture(scope="module")
+def live_server_proc(
+    test_database_url: str, own_redis: OwnRedis, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     env = server_env(
         own_redis.url,
         own_redis.broker_url,
-        database_url,
+        test_database_url,
         LOG_LEVEL="INFO",
         REDIS_BREAKER_SECONDS="1",
     )
@@ -261,6 +268,29 @@ class OwnPostgres:
 
     def start(self) -> None:
         self.server.ensure_postgres_running()
+
+    def _processes(self) -> list[int]:
+        """The postmaster and every process it forked (backends, checkpointer, ...)."""
+        postmaster = int((self.directory / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == postmaster:
+                    children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def hang(self) -> None:
+        """SIGSTOP the whole server: sockets stay open, nothing answers (a hung host)."""
+        self._stopped = self._processes()
+        for pid in self._stopped:
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in getattr(self, "_stopped", []):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self._stopped = []
 
     def destroy(self) -> None:
         import shutil

@@ -35,7 +35,9 @@ def own_postgres() -> Iterator[OwnPostgres]:
 def db_server(
     own_postgres: OwnPostgres, own_redis: OwnRedis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveServer, dict[str, str]]]:
-    env = server_env(own_redis.url, own_redis.broker_url, own_postgres.url)
+    # Persistent connections, as in production: a hung server is met mid-query, not only at
+    # connect time.
+    env = server_env(own_redis.url, own_redis.broker_url, own_postgres.url, CONN_MAX_AGE="60")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT, env=env, check=True, timeout=300,
@@ -117,3 +119,52 @@ def test_a_database_outage_gives_one_retryable_answer_then_recovers(db_server, o
         response = call()
         assert response.status_code == 200, (name, response.text[:300])
         assert time.perf_counter() - started < 5, name
+
+
+QUERY_TIMEOUT = 3.0  # DATABASE_QUERY_TIMEOUT's default
+BREAKER_SECONDS = 5.0  # DATABASE_BREAKER_SECONDS's default
+
+
+@pytest.mark.slow
+def test_a_hung_database_answers_503_within_the_budget_then_recovers(db_server, own_postgres):
+    """SIGSTOP of every server process: connections stay open and nothing answers.
+
+    Before: each request waited forever on its persistent connection (psycopg polls the
+    socket with no end; over a Unix socket no keepalive ever fires), so every gunicorn thread
+    hung and the process answered nothing, /readyz included, until the server came back.
+    """
+    server, tokens = db_server
+    calls = _calls(server, tokens["access"])
+    for _ in range(3):  # every gunicorn thread holds a live connection
+        for name, call in calls.items():
+            assert call().status_code == 200, name
+
+    own_postgres.hang()
+    hung_at = time.monotonic()
+    try:
+        timings = {}
+        for name, call in calls.items():
+            started = time.perf_counter()
+            response = call()
+            timings[name] = time.perf_counter() - started
+            _assert_service_unavailable(response)
+        started = time.perf_counter()
+        ready = requests.get(f"{server.url}/readyz", timeout=30)
+        timings["readyz"] = time.perf_counter() - started
+        assert ready.status_code == 503, ready.text
+        assert requests.get(f"{server.url}/livez", timeout=10).status_code == 200
+    finally:
+        own_postgres.resume()
+    assert time.monotonic() - hung_at < BREAKER_SECONDS + QUERY_TIMEOUT + 2, timings
+    # The first request waits out one query timeout and opens the breaker; the rest fail fast.
+    assert max(timings.values()) < QUERY_TIMEOUT + 1.5, timings
+    assert sorted(timings.values())[-2] < 1.0, timings
+
+    # Resumed: within the breaker's window a probe gets through and requests are served.
+    deadline = time.monotonic() + BREAKER_SECONDS + 10
+    while calls["authenticated query"]().status_code != 200:
+        assert time.monotonic() < deadline, "the server did not recover"
+        time.sleep(0.2)
+    for name, call in calls.items():
+        response = call()
+        assert response.status_code == 200, (name, response.text[:300])

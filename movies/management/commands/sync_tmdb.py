@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from movierec.outbox import outbox_waiting
 from movies import services
 from movies.models import SyncRun
 from movies.sync import runs as sync_runs
@@ -112,10 +113,18 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError(str(exc)) from exc
+        waiting = outbox_waiting(job.task_id for job in enqueued)
         for job in enqueued:
             label = f"{job.kind} {job.tmdb_id}" if job.tmdb_id else job.kind
-            self.stdout.write(f"enqueued {label}: task {job.task_id}")
-        self.stdout.write(f"sync_tmdb: enqueued {len(enqueued)} jobs on the sync queue")
+            where = "waits in the outbox" if job.task_id in waiting else "enqueued"
+            self.stdout.write(f"{where} {label}: task {job.task_id}")
+        if waiting:
+            self.stdout.write(
+                f"sync_tmdb: {len(enqueued) - len(waiting)} jobs on the sync queue, {len(waiting)} "
+                "waiting in the outbox (broker unreachable); beat's outbox-flush sends them later"
+            )
+        else:
+            self.stdout.write(f"sync_tmdb: enqueued {len(enqueued)} jobs on the sync queue")
 
     def _run(self, kinds: list[str], movie_ids: list[int], options: dict[str, Any]) -> None:
         started = time.monotonic()

@@ -6,7 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from movierec.celery import task_by_name
+from movierec.outbox import outbox_enqueue, outbox_waiting
+
+TRAIN_TASK = "tasks.training.recs_model_train"
 
 
 class Command(BaseCommand):
@@ -34,9 +36,16 @@ class Command(BaseCommand):
         from recs.management.progress import rich_progress
 
         if options["run_async"]:
-            # By name: recs does not import the tasks package that wraps it.
-            result = task_by_name("tasks.training.recs_model_train").delay(tune=options["tune"])
-            self.stdout.write(f"queued training task {result.id} on the ml queue")
+            # Through the outbox (a broker outage keeps the request for beat's catch-up), and by
+            # name: recs does not import the tasks package that wraps it.
+            task_id = outbox_enqueue(TRAIN_TASK, kwargs={"tune": options["tune"]})
+            if outbox_waiting([task_id]):
+                self.stdout.write(
+                    f"training task {task_id} waits in the outbox (broker unreachable); "
+                    "beat's outbox-flush sends it once the broker answers"
+                )
+            else:
+                self.stdout.write(f"queued training task {task_id} on the ml queue")
             return
         with rich_progress(options["verbosity"] > 0) as progress:
             try:

@@ -45,6 +45,7 @@ def test_train_model_while_another_training_runs_is_an_error(planted):
     assert not ModelVersion.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # committed, as outside tests: the outbox publishes
 def test_train_model_async_enqueues_the_task(planted):
     output = _run("train_model", "--async")  # eager under test settings: it also ran
     assert re.fullmatch(r"queued training task [0-9a-f-]+ on the ml queue\n", output)
