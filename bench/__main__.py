@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             "movierec.wsgi",
             "bench.settings",
             args.workers,
-            env={"RECS_CACHE_TTL": "0"},
+            env={"RECS_CACHE_TTL": "0", "GRAPHQL_RESPONSE_CACHE_TTL": "0"},
         ),
     }
     results: list[load.Result] = []

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if server == "ours-uncached":
         os.environ["RECS_CACHE_TTL"] = "0"
+        os.environ["GRAPHQL_RESPONSE_CACHE_TTL"] = "0"
     os.environ.setdefault("CACHE_KEY_PREFIX", f"bench-{db_name}")
     os.environ.setdefault("RECS_MODEL_DIR", str(ROOT / "var" / "bench" / db_name))
     os.environ["JWT_ACCESS_MINUTES"] = "720"

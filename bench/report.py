@@ -62,6 +62,12 @@ def targets(figures: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     p99("cached recommendations p99", "recommendations", 30)
     p99("uncached recommendations p99", "recommendations-uncached", 60)
     ratio("`movies(first: 20)` / our `{__typename}`", "movies", "typename", 0.4)
+    ratio(
+        "`movies(first: 20)`, no response cache / our `{__typename}`",
+        "movies-uncached",
+        "typename",
+        0.4,
+    )
     p99("search p99", "search", 50)
     p99("`rateMovie` p99", "rate-movie", 30)
     return [(a, b, f"{m} (c={c})", ok) for a, b, m, ok in rows]

@@ -36,7 +36,8 @@ def movie_id(pk: int) -> str:
 
 
 #: name -> (server, builder of the request cycle from the data and viewers' tokens).
-#: "ours" keeps the recommendation cache; "ours-uncached" runs with RECS_CACHE_TTL=0.
+#: "ours" keeps the caches; "ours-uncached" runs with RECS_CACHE_TTL=0 and
+#: GRAPHQL_RESPONSE_CACHE_TTL=0 (every request executes).
 Builder = Callable[[Built, list[str]], list[Request]]
 SCENARIOS: dict[str, tuple[str, str, Builder]] = {
     "typename-floor": (
@@ -49,6 +50,11 @@ SCENARIOS: dict[str, tuple[str, str, Builder]] = {
     "movies": (
         "ours",
         "`movies(first: 20)` + genres + communityRating, signed in",
+        lambda b, t: [Request(MOVIES, t[0])],
+    ),
+    "movies-uncached": (
+        "ours-uncached",
+        "`movies(first: 20)` + genres + communityRating, signed in, no response cache",
         lambda b, t: [Request(MOVIES, t[0])],
     ),
     "movies-anon": (

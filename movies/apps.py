@@ -13,4 +13,8 @@ class MoviesConfig(AppConfig):
 
         # Catalogue writes and trending syncs invalidate cached anonymous responses.
         response_cache.track("movies", TRENDING_VERSION_KEY)
+        # Signed-in catalogue reads too, per viewer (their flags and match scores change only
+        # through their feedback, which replaces the viewer's version).
+        response_cache.track_viewer_field("movies")
+        response_cache.track_viewer_field("movie")
         register_gauges(sync_gauges)

@@ -28,6 +28,10 @@ class RecsConfig(AppConfig):
         register_gauges(model_gauges)
         # A model activation (or any ModelVersion write) invalidates cached anonymous answers.
         response_cache.track("recs", ACTIVE_VERSION_KEY)
+        # A signed-in viewer's own list and the trending list are answered whole from Redis
+        # while nothing they show changed; another user's list (staff) never is.
+        response_cache.track_viewer_field("recommendations", {"userId"})
+        response_cache.track_viewer_field("trending")
         # Any new feedback drops the user's cached vector and lists, after commit, so the
         # next request recomputes them from current data (real-time updates).
         user_feedback_changed.connect(_invalidate_user_cache, dispatch_uid="recs_user_cache")

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpRequest
 
+from users import auth_state
 from users.models import RevokedSession, User
 from users.services import username_available_check
 
@@ -19,6 +20,7 @@ class PasswordChangeSignsOutForm(AdminPasswordChangeForm):
         user = super().save(commit=commit)
         if commit:
             User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+            auth_state.user_changed(user.pk)  # an UPDATE sends no post_save
         return user
 
 

@@ -10,9 +10,11 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
+from users import auth_state
 from users.exceptions import TokenRejected
 from users.models import User
 from users.selectors import decode_token, user_for_token_payload
+from users.tokens import SESSION_CLAIM, VERSION_CLAIM
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -33,6 +35,29 @@ class JWTAuthentication(authentication.JWTAuthentication):
         except TokenRejected as exc:
             raise AuthenticationFailed(exc.message, code=f"token_{exc.reason}") from exc
         structlog.contextvars.bind_contextvars(viewer_id=user.pk)  # on every later log line
+        return user
+
+    def state_keys(self, validated_token: Any) -> list[str]:
+        """Cache keys to read with the request's first Redis round trip; their values go to
+        :meth:`get_viewer` (see :mod:`users.auth_state`)."""
+        payload = validated_token.payload
+        return auth_state.state_keys(
+            payload.get(api_settings.USER_ID_CLAIM), payload.get(SESSION_CLAIM)
+        )
+
+    def get_viewer(self, validated_token: Any, state: list[Any]) -> Any:
+        """The request's user: a :class:`~users.auth_state.LazyViewer` (no SQL) when the values
+        of :meth:`state_keys` prove the token good, else :meth:`get_user`'s SQL check, whose
+        success is remembered for the next requests."""
+        payload = validated_token.payload
+        raw_id = payload.get(api_settings.USER_ID_CLAIM)
+        version = payload.get(VERSION_CLAIM, 0)
+        if state and auth_state.proven(raw_id, version, state):
+            structlog.contextvars.bind_contextvars(viewer_id=int(raw_id))
+            return auth_state.LazyViewer(int(raw_id))
+        user = self.get_user(validated_token)
+        if state:
+            auth_state.remember(user.pk, payload.get(SESSION_CLAIM), user.token_version)
         return user
 
     def user_id(self, validated_token: Any) -> str:

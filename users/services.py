@@ -23,6 +23,7 @@ from movierec import throttling
 from movierec.durable import durable
 from movierec.events import feedback_changed, user_deleting
 from movies import selectors as movie_selectors
+from users import auth_state
 from users.exceptions import InvalidCredentials, TokenRejected
 from users.models import RevokedSession, User
 from users.selectors import (
@@ -186,6 +187,7 @@ def _password_replace(user: User, new_password: str) -> User:
 
 def _bump_token_version(user: User) -> None:
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    auth_state.user_changed(user.pk)  # an UPDATE sends no post_save
     user.refresh_from_db(fields=["token_version"])
 
 
@@ -233,6 +235,7 @@ def user_password_change(
 def user_deactivate(*, user: User) -> User:
     """Deactivate and sign out everywhere; reactivating later does not revive old tokens."""
     User.objects.filter(pk=user.pk).update(is_active=False, token_version=F("token_version") + 1)
+    auth_state.user_changed(user.pk)  # an UPDATE sends no post_save
     user.refresh_from_db(fields=["is_active", "token_version"])
     return user
 

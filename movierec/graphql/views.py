@@ -30,6 +30,7 @@ from graphene_django.views import GraphQLView, HttpError, set_rollback
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLError,
     Lexer,
     OperationDefinitionNode,
@@ -256,13 +257,16 @@ class MovierecGraphQLView(GraphQLView):
                     401, "Unsupported Authorization header; use Bearer.", ErrorCode.UNAUTHENTICATED
                 )
         if token is not None:
-            # The viewer's rate limit in one Redis round trip; the user row and the session's
-            # revocation record in one SQL query (the database is the truth for revocations).
-            retry_after, _ = throttling.hit_and_read(
-                "graphql", f"user:{authentication.user_id(token)}", []
+            # The viewer's rate limit and the proof that its session still stands, in one
+            # Redis round trip; without that proof, the user row and the session's revocation
+            # record in one SQL query (the database is the truth for revocations).
+            retry_after, state = throttling.hit_and_read(
+                "graphql",
+                f"user:{authentication.user_id(token)}",
+                authentication.state_keys(token),
             )
             try:
-                request.user = authentication.get_user(token)
+                request.user = authentication.get_viewer(token, state)
             except AuthenticationFailed as exc:
                 return _auth_failure(exc)
         else:
@@ -296,16 +300,20 @@ class MovierecGraphQLView(GraphQLView):
         ``RATE_LIMITED`` error (e.g. ``tokenAuth`` over its limits) answers 429 with
         ``Retry-After``, as REST does, whatever else the response holds."""
         query, variables, operation_name, _ = self.get_graphql_params(request, data)
-        cache_key = versions = None
-        if (
-            response_cache.enabled()
-            and not show_graphiql
-            and not request.user.is_authenticated
-            and isinstance(query, str)
-        ):
-            cache_key = response_cache.entry_key(query, variables, operation_name)
-            body, versions = response_cache.lookup(cache_key)
-            if body is not None:
+        cache_key = versions = viewer_id = None
+        if response_cache.enabled() and not show_graphiql and isinstance(query, str):
+            if not request.user.is_authenticated:
+                cache_key = response_cache.entry_key(query, variables, operation_name)
+                body, versions = response_cache.lookup(cache_key)
+            elif (roots := self._query_root_fields(query, operation_name)) is not None and (
+                response_cache.viewer_cacheable(roots)
+            ):
+                viewer_id = request.user.pk
+                cache_key = response_cache.entry_key(
+                    query, variables, operation_name, viewer=viewer_id
+                )
+                body, versions = response_cache.lookup(cache_key, viewer=viewer_id)
+            if cache_key is not None and body is not None:
                 return body, 200
         result = self.execute_graphql_request(
             request, data, query, variables, operation_name, show_graphiql
@@ -337,8 +345,29 @@ class MovierecGraphQLView(GraphQLView):
             and not result.errors
             and getattr(request, _OPERATION_ATTR, None) == OperationType.QUERY
         ):
-            response_cache.store(cache_key, versions, body)
+            response_cache.store(cache_key, versions, body, viewer=viewer_id)
         return body, status
+
+    def _query_root_fields(
+        self, query: str, operation_name: str | None
+    ) -> list[tuple[str, frozenset[str]]] | None:
+        """(name, argument names) of the root fields of a query operation, from a document
+        already parsed and validated without errors; None otherwise (not cacheable per viewer:
+        first sight, errors, a mutation, or fragments at the root)."""
+        rules = self.validation_rules
+        prepared = _documents.get((query, id(self.schema.graphql_schema), tuple(rules or ())))
+        if prepared is None or prepared.errors is None or prepared.errors:
+            return None
+        operation = get_operation_ast(prepared.document, operation_name)
+        if operation is None or operation.operation != OperationType.QUERY:
+            return None
+        roots = []
+        for selection in operation.selection_set.selections:
+            if not isinstance(selection, FieldNode):
+                return None
+            names = frozenset(argument.name.value for argument in selection.arguments or ())
+            roots.append((selection.name.value, names))
+        return roots
 
     def json_encode(self, request: HttpRequest, d: Any, pretty: bool = False) -> str | bytes:
         if pretty or self.pretty:

@@ -282,6 +282,11 @@ GRAPHQL_MAX_LIST_OFFSET = 400
 # Who sends ``Authorization: Bearer`` to /graphql/: a DRF authentication class (the core names
 # no app; JWT-only, as session cookies must not authenticate the CSRF-exempt endpoint).
 GRAPHQL_AUTHENTICATION_CLASS = "users.authentication.JWTAuthentication"
+# How long Redis may vouch that a session and its user passed the PostgreSQL check (0: check
+# PostgreSQL on every request). Revocations overwrite the proof at once; this bounds only a
+# revocation written while Redis was unreachable and came back with its old data
+# (users/auth_state.py).
+AUTH_STATE_CACHE_SECONDS = env.int("AUTH_STATE_CACHE_SECONDS", default=10)
 
 # --- REST + JWT -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -79,8 +79,10 @@ class MovieQueries(graphene.ObjectType):
         if person is not None:
             filter_args["person_id"] = decode_global_id(person, type_name="Person", field="person")
         filters = selectors.MovieFilters(**filter_args)
-        queryset = selectors.movie_list(filters=filters)
+        filters.clean()  # its errors first, as before the order was read
         order = movie_order_keys(order_by, has_search=filters.has_search)
+        damped = any(key.field == "community_score_value" for key in order)
+        queryset = selectors.movie_list(filters=filters, damped_score=damped)
         return paginated_connection(
             MovieConnection, queryset, order=order, first=first, after=after
         )
