@@ -63,7 +63,7 @@ bench: $(STAMP)
 	@$(EMBEDDED) $(PY) -m bench $(BENCH_ARGS)
 
 ## The component benchmarks (search plans, sync, import, training, engine, serving path).
-BENCH_SCRIPTS := search sync movielens_import recs_train recs_engine recs_serving
+BENCH_SCRIPTS := search sync movielens_import recs_train recs_train_scale recs_engine recs_serving
 bench-components: $(STAMP)
 	@for f in $(BENCH_SCRIPTS); do echo "== bench/$$f.py"; $(EMBEDDED) $(PY) bench/$$f.py || exit 1; done
 

@@ -22,7 +22,10 @@ def throwaway_database(name: str) -> Iterator[None]:
     django.setup()
     from django.db import connection
 
-    settings.DATABASES["default"]["TEST"]["NAME"] = name
+    # The suffix keeps a smoke run in the test suite off a benchmark running at the same time.
+    settings.DATABASES["default"]["TEST"]["NAME"] = name + os.environ.get(
+        "MOVIEREC_TEST_SUFFIX", ""
+    )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         yield

@@ -81,6 +81,10 @@ SCALES = {
 }
 
 
+#: Shapes with more ratings than this train without tuning first (see ``build``).
+BIG_TRAINING = 2_000_000
+
+
 @dataclass
 class Built:
     """What the load scenarios need to know about the data they run on."""
@@ -286,7 +290,10 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
     log(f"loaded the catalogue and ratings with COPY in {seconds['load']:.1f}s")
 
     t0 = time.perf_counter()
-    version = services.recs_model_train()
+    # Tuning fits a dozen models; at MovieLens-25M scale that takes hours on this machine, so
+    # big shapes train with the default parameters (``manage.py tune_model`` tunes them).
+    params = services.recs_params_default() if shape.ratings > BIG_TRAINING else None
+    version = services.recs_model_train(params=params)
     seconds["train"] = time.perf_counter() - t0
     if version.status != "active":
         raise RuntimeError(f"the trained model was not activated: {version.note}")

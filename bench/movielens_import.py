@@ -4,9 +4,11 @@ Writes a synthetic ML-25M-shaped release (``bench/movielens_synth.py``) of ``--r
 (users scale linearly with the ratings, movies with their square root, up to ML-25M's 162,541 x
 62,423), then in a throwaway database:
 
-1. **floor**: a plain ``COPY`` of the same ratings file into a table with the ratings table's
-   shape and indexes (primary key, unique (user, movie), (user, time, id), (movie, time, id),
-   (time)); also the COPY into a table without indexes, for reference;
+1. **floor**: a plain ``COPY`` of the imported rows into a table with the ratings table's
+   shape, then its indexes (primary key, unique (user, movie) and the secondary ones) and
+   foreign keys built, the fastest way plain PostgreSQL fills an empty table; for reference
+   also the COPY of the file into a table without indexes and (``--indexed-floor``) the COPY
+   into a table whose indexes are maintained row by row;
 2. **import**: ``movielens_import`` of the directory, stage by stage, as a ratio to the floor;
 3. **re-import** of the same files (idempotent: nothing changes), as a ratio to the floor.
 
@@ -63,21 +65,46 @@ def _copy_bare(ratings_csv: Path) -> float:
     return seconds
 
 
-def _copy_floor(dump: Path) -> tuple[float, int]:
-    """Seconds for a plain COPY of the imported rows into a copy of the ratings table: same
-    columns, indexes, CHECK and foreign keys (checked before the clock stops); rolled back."""
+def _copy_floor(dump: Path, *, indexed: bool) -> tuple[float, int]:
+    """Seconds for a plain COPY of the imported rows into a copy of the ratings table (same
+    columns, CHECK, indexes and foreign keys, checked before the clock stops); rolled back.
+
+    ``indexed=False``: COPY into the bare table, then build its indexes and foreign keys (the
+    fastest way plain PostgreSQL loads an empty table: the floor). ``indexed=True``: COPY into
+    the table with its indexes and deferred foreign keys in place (slow at scale: every row
+    updates five b-trees)."""
     from django.db import connection, transaction
 
     from recs.movielens import CHUNK_BYTES
 
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         cursor.execute(
-            "CREATE TABLE bench_copy_floor (LIKE ratings_rating INCLUDING ALL);"
-            "ALTER TABLE bench_copy_floor ADD FOREIGN KEY (user_id) REFERENCES users_user (id) "
-            "  DEFERRABLE INITIALLY DEFERRED;"
-            "ALTER TABLE bench_copy_floor ADD FOREIGN KEY (movie_id) REFERENCES movies_movie (id) "
-            "  DEFERRABLE INITIALLY DEFERRED;"
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = 'ratings_rating'::regclass"
         )
+        indexes = [
+            definition.replace(f"INDEX {name} ", f"INDEX bench_floor_{n} ", 1).replace(
+                "public.ratings_rating", "bench_copy_floor", 1
+            )
+            for n, (name, definition) in enumerate(cursor.fetchall())
+        ]
+        like = (
+            "INCLUDING ALL"
+            if indexed
+            else "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY"
+        )
+        foreign_keys = [
+            "ALTER TABLE bench_copy_floor ADD FOREIGN KEY (user_id) REFERENCES users_user (id) "
+            "DEFERRABLE INITIALLY DEFERRED",
+            "ALTER TABLE bench_copy_floor ADD FOREIGN KEY (movie_id) "
+            "REFERENCES movies_movie (id) DEFERRABLE INITIALLY DEFERRED",
+        ]
+        cursor.execute(f"CREATE TABLE bench_copy_floor (LIKE ratings_rating {like})")
+        if indexed:
+            for statement in foreign_keys:
+                cursor.execute(statement)
         started = time.perf_counter()
         with (
             dump.open("rb") as fh,
@@ -88,6 +115,9 @@ def _copy_floor(dump: Path) -> tuple[float, int]:
         ):
             while chunk := fh.read(CHUNK_BYTES):
                 copy.write(chunk)
+        if not indexed:
+            for statement in indexes + foreign_keys:
+                cursor.execute(statement)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred FK checks run here
         seconds = time.perf_counter() - started
         cursor.execute("SELECT count(*) FROM bench_copy_floor")
@@ -116,6 +146,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--layout", default="ml-25m")
     parser.add_argument("--no-reimport", action="store_true", help="skip the second import")
+    parser.add_argument(
+        "--indexed-floor", action="store_true",
+        help="also COPY into the table with its indexes in place (slow at scale)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--data", type=Path, help="import this release (e.g. one written by movielens_synth.py) "
+        "instead of generating one; --ratings is then read from it"
+    )  # fmt: skip
     args = parser.parse_args(argv)
     users, movies = shape_for(args.ratings)
 
@@ -123,24 +161,32 @@ def main(argv: list[str] | None = None) -> None:
         from ratings.models import Rating
         from recs.movielens import movielens_files_detect, movielens_import
 
-        # A separate process, so that the peak RSS below is the import's alone.
-        command = [sys.executable, str(Path(__file__).with_name("movielens_synth.py")), tmp]
-        command += ["--layout", args.layout, "--users", str(users), "--movies", str(movies)]
-        subprocess.run([*command, "--ratings", str(args.ratings)], check=True)
-        files = movielens_files_detect(Path(tmp))
+        if args.data is None:
+            # A separate process, so that the peak RSS below is the import's alone.
+            command = [sys.executable, str(Path(__file__).with_name("movielens_synth.py")), tmp]
+            command += ["--layout", args.layout, "--users", str(users), "--movies", str(movies)]
+            subprocess.run([*command, "--ratings", str(args.ratings)], check=True)
+        files = movielens_files_detect(args.data or Path(tmp))
         bare = _copy_bare(files.ratings) if files.ratings_format == "csv" else float("nan")
 
         started = time.perf_counter()
         result = movielens_import(files)
         total = time.perf_counter() - started
+        if args.data is not None:
+            args.ratings = result.ratings_read
+            users, movies = result.users_created, result.movies_created
         assert Rating.objects.count() == args.ratings
         dump = Path(tmp) / "floor.tsv"
         _dump_ratings(dump)
-        floor, rows = _copy_floor(dump)
+        floor, rows = _copy_floor(dump, indexed=False)
         assert rows == args.ratings, rows
 
         print(f"{'plain COPY, no index':<28} {bare:8.2f}s   {bare / floor:5.2f}x floor")
-        print(f"{'plain COPY, ratings table':<28} {floor:8.2f}s   1.00x floor")
+        print(f"{'COPY + indexes + FKs':<28} {floor:8.2f}s   1.00x floor")
+        if args.indexed_floor:
+            indexed, _ = _copy_floor(dump, indexed=True)
+            ratio = indexed / floor
+            print(f"{'COPY into indexed table':<28} {indexed:8.2f}s   {ratio:5.2f}x floor")
         stages = dict(result.seconds)
         stages["commit (deferred FKs)"] = total - sum(stages.values())
         for stage, seconds in stages.items():

@@ -515,6 +515,8 @@ def movielens_import(
         loaded = ratings_bulk_load(source="ml_rating_rows", rows=result.ratings_read - invalid)
         _report(progress, "upsert ratings", 1, 1)
         lap("upsert")
+        del result.seconds["upsert"]
+        result.seconds.update(loaded.seconds)
         cursor.execute("DROP VIEW ml_rating_rows")
         cursor.execute("DROP TABLE ml_rating_raw, ml_user_map, ml_movie_map")
 

@@ -35,6 +35,7 @@ from recs import artifact_store, keys
 from recs.engine import recipe
 from recs.engine.als import AlsParams
 from recs.engine.artifacts import ArtifactError
+from recs.engine.ease import EaseParams
 from recs.engine.evaluate import Metrics
 from recs.engine.hybrid import HybridParams
 from recs.engine.matrix import ConfidenceWeights
@@ -76,7 +77,8 @@ def _settings_params() -> HybridParams:
             alpha=settings.RECS_ALPHA,
             iterations=settings.RECS_ITERATIONS,
             num_threads=settings.RECS_NUM_THREADS,
-        )
+        ),
+        ease=EaseParams(max_items=settings.RECS_EASE_MAX_ITEMS),
     )
 
 
@@ -235,6 +237,8 @@ def _train_locked(
             k=settings.RECS_EVAL_K,
             tune_first=reason is not None,
             max_trials=settings.RECS_TUNE_MAX_TRIALS,
+            max_test_users=settings.RECS_EVAL_MAX_USERS,
+            refit_min_heldout=settings.RECS_REFIT_MIN_HELDOUT,
             popularity_penalty=settings.RECS_POPULARITY_PENALTY,
             progress=progress,
         )
@@ -262,6 +266,11 @@ def _train_locked(
             "model_users": result.model.n_users,
             "model_movies": result.model.n_items,
             "ease_movies": int(result.model.ease.items.size) if result.model.ease else 0,
+            # Rows the served model was fit on: every row, or the train part when the
+            # held-out sliver was too small to be worth a refit (recs.engine.recipe.run).
+            "served_rows": result.counts[
+                "interactions" if result.extra["refit"] else "train_interactions"
+            ],
         }
         artifact_store.artifact_save(
             result.model,
@@ -496,8 +505,8 @@ def recs_model_evaluate(
 ) -> Evaluation:
     """Re-run a version's recipe (default: the active one) on fresh splits of today's data.
 
-    The served artifact was refit on every row, so scoring it on any holdout of today's data
-    would grade it on its own answers; instead the training recipe (``recipe.run``, the
+    The served artifact was fit on (almost) every row, so scoring it on any holdout of today's
+    data would grade it on its own answers; instead the training recipe (``recipe.run``, the
     same code as training) fits its exact parameters on each split's train part.
     """
     version = version or recs_model_active()
@@ -520,6 +529,7 @@ def recs_model_evaluate(
             test_fraction=settings.RECS_TEST_FRACTION,
             k=settings.RECS_EVAL_K,
             refit=False,
+            max_test_users=settings.RECS_EVAL_MAX_USERS,
             progress=progress,
         )
         rows.setdefault("popularity", []).append(_metrics_dict(result.baseline))

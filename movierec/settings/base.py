@@ -406,6 +406,10 @@ RECS_ITERATIONS = env.int("RECS_ITERATIONS", default=15)
 RECS_NUM_THREADS = env.int("RECS_NUM_THREADS", default=0)  # 0: every core of the ml worker
 RECS_USE_TUNED_PARAMS = env.bool("RECS_USE_TUNED_PARAMS", default=True)
 RECS_TUNE_MAX_TRIALS = env.int("RECS_TUNE_MAX_TRIALS", default=12)
+# EASE keeps at most this many of the most-rated movies: its float32 item-item matrix takes
+# 4 * n^2 bytes (10,000 -> 400 MB, memory-mapped and shared by the web workers) and the fit
+# about twice that; the solve grows as n^3 (about a minute for 10,000 on 2 cores).
+RECS_EASE_MAX_ITEMS = env.int("RECS_EASE_MAX_ITEMS", default=10_000)
 # train_model re-tunes when interactions, users or movies changed by more than this fraction
 # since the last tuning run (or when there is none).
 RECS_RETUNE_CHANGE = env.float("RECS_RETUNE_CHANGE", default=0.2)
@@ -423,6 +427,11 @@ RECS_WEIGHT_NOT_INTERESTED = env.float("RECS_WEIGHT_NOT_INTERESTED", default=2.0
 RECS_HALF_LIFE_DAYS = env.float("RECS_HALF_LIFE_DAYS", default=None)
 # Offline evaluation: share of each user's ratings held out, ranking cut-off, split seed.
 RECS_TEST_FRACTION = env.float("RECS_TEST_FRACTION", default=0.2)
+# Only this many users (a seeded sample) are tested: figures as stable, evaluation bounded.
+RECS_EVAL_MAX_USERS = env.int("RECS_EVAL_MAX_USERS", default=10_000)
+# When the held-out ratings are less than this share of the data, the evaluated model is
+# served as it is instead of being refit on every row (recs.engine.recipe.run).
+RECS_REFIT_MIN_HELDOUT = env.float("RECS_REFIT_MIN_HELDOUT", default=0.02)
 RECS_EVAL_K = 10
 RECS_SPLIT_SEED = env.int("RECS_SPLIT_SEED", default=42)
 # Promotion gate: NDCG@10 must beat popularity by this factor, and may fall at most this

@@ -11,7 +11,7 @@ precision@rank / min(n_relevant, k). Coverage = distinct recommended items / cat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -119,14 +119,19 @@ def evaluate_model(
     return _metrics_with_unknown(recommended, rel_u, rel_i, train.shape[1], k)
 
 
-def top_k_dense(scores: np.ndarray, exclude_rows: sp.csr_matrix, k: int) -> np.ndarray:
-    """Top-``k`` item indices per row of a dense score batch, excluding each row's items."""
-    scores = np.array(scores, dtype=np.float32, copy=True)
+def top_k_dense(
+    scores: np.ndarray, exclude_rows: sp.csr_matrix, k: int, *, inplace: bool = False
+) -> np.ndarray:
+    """Top-``k`` item indices per row of a dense score batch, excluding each row's items
+    (``inplace`` lets it overwrite ``scores`` instead of copying a big batch)."""
+    if not (inplace and scores.dtype == np.float32):
+        scores = np.array(scores, dtype=np.float32, copy=True)
     rows = sp.csr_matrix(exclude_rows)
     r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
     scores[r, rows.indices] = -np.inf
     k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    n = scores.shape[1]
+    part = np.argpartition(scores, n - k, axis=1)[:, n - k :]  # the k largest, unordered
     order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
     ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
     return np.where(np.isneginf(np.take_along_axis(scores, ids, axis=1)), -1, ids)
@@ -159,6 +164,48 @@ def evaluate_scorer(
         recommended[batch, : ids.shape[1]] = ids
         report(progress, "evaluate", min(start + batch_size, todo.size), todo.size)
     return _metrics_with_unknown(recommended, rel_u, rel_i, train.shape[1], k)
+
+
+def evaluate_scorers(
+    score: Callable[[np.ndarray], dict[str, np.ndarray]],
+    names: Sequence[str],
+    train: InteractionMatrix,
+    split: Split,
+    k: int = 10,
+    relevance_threshold: float = RELEVANCE_THRESHOLD,
+    progress: Progress | None = None,
+    also_users: np.ndarray | None = None,
+    on_batch: Callable[[np.ndarray, dict[str, np.ndarray]], None] | None = None,
+) -> dict[str, Metrics]:
+    """:func:`evaluate_scorer` for several models scored from one computation per batch.
+
+    ``score(user_idx)`` returns ``{name: dense (len, n_items) scores}`` for each of ``names``
+    (the arrays are consumed); the hybrid and its components come from the same per-batch
+    products, so evaluating all of them costs about as much as the hybrid alone.
+    ``on_batch(user_idx, scores)`` sees every batch before it is ranked, and ``also_users``
+    are scored for it too (without counting in the metrics): calibration reads its held-out
+    scores there instead of scoring every test user a second time.
+    """
+    rel_u, rel_i = _relevant_idx(split, train, relevance_threshold)
+    todo = np.unique(rel_u)
+    users = todo if also_users is None else np.union1d(todo, also_users)
+    batch_size = max(1, (1 << 25) // max(train.shape[1], 1))
+    recommended = {name: np.full((train.shape[0], k), -1, dtype=np.int64) for name in names}
+    for start in range(0, users.size, batch_size):
+        batch = users[start : start + batch_size]
+        scores_by_name = score(batch)
+        if on_batch is not None:
+            on_batch(batch, scores_by_name)
+        ranked = isin_sorted(batch, todo)
+        batch, seen = batch[ranked], train.seen[batch[ranked]]
+        for name in names:
+            ids = top_k_dense(scores_by_name[name][ranked], seen, k, inplace=True)
+            recommended[name][batch, : ids.shape[1]] = ids
+        report(progress, "evaluate", min(start + batch_size, users.size), users.size)
+    return {
+        name: _metrics_with_unknown(rec, rel_u, rel_i, train.shape[1], k)
+        for name, rec in recommended.items()
+    }
 
 
 def evaluate_popularity(

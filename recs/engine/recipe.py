@@ -18,11 +18,12 @@ import scipy.sparse as sp
 
 from . import cooc as cooc_engine
 from . import ease as ease_engine
-from .evaluate import Metrics, evaluate_popularity, evaluate_scorer
+from .evaluate import Metrics, evaluate_popularity, evaluate_scorer, evaluate_scorers
 from .hybrid import (
     LIKE_THRESHOLD,
     HybridModel,
     HybridParams,
+    blend,
     fit_isotonic,
     reliability_table,
     train_hybrid,
@@ -55,27 +56,33 @@ def calibrate(
     users: np.ndarray,
     items: np.ndarray,
     scores: np.ndarray,
+    blended: np.ndarray | None = None,
 ) -> list[dict[str, float]]:
     """Fit blended score -> P(rating >= 4) on (user, item, stars) ratings the model did not
     train on, and check it on the other half of the users (the reliability table).
 
-    ``users``/``items`` are model indices of trained users, ``signal`` their EASE rows."""
+    ``users``/``items`` are model indices of trained users, ``signal`` their EASE rows;
+    ``blended`` (the model's score of each pair, when the evaluation already computed it)
+    saves scoring the users again."""
     keep = (users >= 0) & (items >= 0)
     users, items, scores = users[keep], items[keep], scores[keep]
     if users.size == 0:
         return []
     order = np.argsort(users, kind="stable")
     users, items, scores = users[order], items[order], scores[order]
-    distinct, start = np.unique(users, return_index=True)
-    blended = np.empty(users.size, dtype=np.float64)
-    batch = max(1, (1 << 24) // max(model.n_items, 1))
-    bounds = np.r_[start, users.size]
-    for b in range(0, distinct.size, batch):
-        chunk = distinct[b : b + batch]
-        dense = model.score_batch(chunk, signal[chunk])
-        lo, hi = bounds[b], bounds[min(b + batch, distinct.size)]
-        row = np.searchsorted(chunk, users[lo:hi])
-        blended[lo:hi] = dense[row, items[lo:hi]]
+    if blended is not None:
+        blended = np.asarray(blended, dtype=np.float64)[keep][order]
+    else:
+        distinct, start = np.unique(users, return_index=True)
+        blended = np.empty(users.size, dtype=np.float64)
+        batch = max(1, (1 << 24) // max(model.n_items, 1))
+        bounds = np.r_[start, users.size]
+        for b in range(0, distinct.size, batch):
+            chunk = distinct[b : b + batch]
+            dense = model.score_batch(chunk, signal[chunk])
+            lo, hi = bounds[b], bounds[min(b + batch, distinct.size)]
+            row = np.searchsorted(chunk, users[lo:hi])
+            blended[lo:hi] = dense[row, items[lo:hi]]
     liked = (scores >= LIKE_THRESHOLD).astype(np.float64)
     half = (users % 2) == 0
     xs, ps = fit_isotonic(blended[half], liked[half])
@@ -96,6 +103,8 @@ def run(
     tune_first: bool = False,
     max_trials: int | None = 12,
     refit: bool = True,
+    max_test_users: int | None = None,
+    refit_min_heldout: float = 0.0,
     popularity_penalty: float | None = None,
     novelty_grid: tuple[float, ...] = (),
     progress: Progress | None = None,
@@ -103,6 +112,13 @@ def run(
     """Evaluate ``params`` (or the parameters tuned on validation when ``tune_first``) on a
     seeded split, calibrate ``match`` on the held-out ratings and, with ``refit``, fit the
     served model on every row with the same parameters and calibration.
+
+    ``max_test_users`` tests a seeded sample of users only (see ``holdout_split``). When the
+    held-out ratings are fewer than ``refit_min_heldout`` of all rows, the evaluated model is
+    served as it is instead of being refit: a second fit would double the cost of a big
+    training to add back a sliver of the data to the item-side structures, while the users
+    whose ratings were held out still get them at serving time (their vectors and EASE rows
+    are rebuilt from their current feedback). ``extra["refit"]`` says which happened.
 
     ``popularity_penalty`` overrides the tuned one (the novelty control; None keeps the best
     validation NDCG). ``novelty_grid`` also scores the fitted hybrid with each of those
@@ -113,7 +129,7 @@ def run(
     with timings.stage("split"):
         users = IdIndex.from_values(rows.user_ids)
         items = IdIndex.from_values(rows.item_ids)
-        split = holdout_split(rows, fraction=test_fraction, seed=seed)
+        split = holdout_split(rows, fraction=test_fraction, seed=seed, max_users=max_test_users)
     tuning = None
     if tune_first:
         with timings.stage("tune"):
@@ -129,24 +145,45 @@ def run(
             split.train, params, weights=weights, now=now, user_index=users, item_index=items,
             progress=progress,
         )  # fmt: skip
+    test_u = users.to_index(split.test_user_ids)
+    test_i = items.to_index(split.test_item_ids)
+    by_user = np.argsort(test_u, kind="stable")
+    pair_u, pair_i = test_u[by_user], test_i[by_user]
+    pair_blended = np.full(test_u.size, np.nan)
+
+    def keep_test_scores(batch: np.ndarray, scores: dict[str, np.ndarray]) -> None:
+        # Every test user of this (sorted) batch's range is in it: take their held-out pairs.
+        lo = np.searchsorted(pair_u, batch[0], side="left")
+        hi = np.searchsorted(pair_u, batch[-1], side="right")
+        rows = np.searchsorted(batch, pair_u[lo:hi])
+        ok = pair_i[lo:hi] >= 0
+        pair_blended[by_user[lo:hi][ok]] = scores["hybrid"][rows[ok], pair_i[lo:hi][ok]]
+
     with timings.stage("evaluate"):
-        metrics = evaluate_scorer(
-            lambda u: model.score_batch(u, signal[u]), matrix, split, k=k, progress=progress
-        )
-        baseline = evaluate_popularity(matrix, split, k)
-        components = {
-            "als": evaluate_scorer(
-                lambda u: model.als.user_factors[u] @ model.als.item_factors.T, matrix, split, k=k
-            )
-        }
         # EASE alone is reported even when the blend gave it no weight.
         ease = model.ease or ease_engine.fit(signal, params.ease)
-        if ease is not None:
-            components["ease"] = evaluate_scorer(
-                lambda u: ease.scores(signal[u]), matrix, split, k=k
-            )
         cooc = model.cooc or cooc_engine.fit(split.train, users, items, params.cooc)
-        components["cooc"] = evaluate_scorer(lambda u: cooc.scores(signal[u]), matrix, split, k=k)
+
+        def scores(u: np.ndarray) -> dict[str, np.ndarray]:
+            # One product per component and batch; z-scoring keeps each row's order, so the
+            # components' own rankings come from the same arrays as the blend.
+            rows_u = signal[u]
+            z_als, z_ease, z_cooc = model.component_scores(u, rows_u)
+            out = {
+                "hybrid": blend(z_als, z_ease, model.pop_z, model.params.blend, z_cooc),
+                "als": z_als,
+            }
+            out["ease"] = z_ease if z_ease is not None else ease.scores(rows_u)
+            out["cooc"] = z_cooc if z_cooc is not None else cooc.scores(rows_u)
+            return out
+
+        evaluated = evaluate_scorers(
+            scores, ("hybrid", "als", "ease", "cooc"), matrix, split, k=k, progress=progress,
+            also_users=np.unique(test_u[test_u >= 0]), on_batch=keep_test_scores,
+        )  # fmt: skip
+        metrics = evaluated.pop("hybrid")
+        components = evaluated
+        baseline = evaluate_popularity(matrix, split, k)
         novelty = {}
         for penalty in novelty_grid:
             variant = replace(model, params=replace(params, blend=replace(
@@ -155,11 +192,12 @@ def run(
                 lambda u, m=variant: m.score_batch(u, signal[u]), matrix, split, k=k
             )
     with timings.stage("calibrate"):
-        test_u = users.to_index(split.test_user_ids)
-        test_i = items.to_index(split.test_item_ids)
-        reliability = calibrate(model, signal, test_u, test_i, split.test_scores)
+        reliability = calibrate(
+            model, signal, test_u, test_i, split.test_scores, blended=pair_blended
+        )
         report(progress, "calibrate", 1, 1)
     served = model
+    refit = refit and split.n_test >= refit_min_heldout * len(rows)
     if refit:
         with timings.stage("refit"):
             served, _, _ = train_hybrid(
@@ -186,6 +224,7 @@ def run(
         timings=timings.as_dict(),
         counts=counts,
         tuning=tuning,
+        extra={"refit": refit},
         novelty=novelty,
     )
 

@@ -72,6 +72,33 @@ def test_upserts_and_recounts_with_or_without_rebuilding_the_indexes(db, rebuild
     assert Rating.objects.count() == 4
 
 
+@pytest.mark.parametrize("duplicate", [False, True])
+def test_a_load_into_an_empty_table_inserts_and_rebuilds_every_key(db, duplicate):
+    users = [UserFactory() for _ in range(2)]
+    movies = [MovieFactory() for _ in range(2)]
+    before = _structures()
+    rows = [
+        (users[0].pk, movies[0].pk, "4.0", "2001-09-09 01:46:40+00"),
+        (users[1].pk, movies[0].pk, "2.0", "2001-09-09 01:46:40+00"),
+        (users[1].pk, movies[1].pk, "5.0", "2001-09-09 01:46:40+00"),
+    ]
+    if duplicate:  # the same (user, movie) again, newer: the upsert path keeps the newest
+        rows.append((users[1].pk, movies[1].pk, "1.0", "2002-01-01 00:00:00+00"))
+
+    result = ratings_bulk_load(source=_source(rows), rows=len(rows), rebuild=True)
+
+    assert (result.inserted, result.updated, result.unchanged) == (3, 0, 0)
+    assert result.duplicates == int(duplicate)
+    assert _structures() == before  # primary key and unique constraint are back, same names
+    assert Rating.objects.get(user=users[1], movie=movies[1]).score == (
+        Decimal("1.0") if duplicate else Decimal("5.0")
+    )
+    movies[0].refresh_from_db()
+    assert (movies[0].rating_count, movies[0].rating_sum) == (2, Decimal("6.0"))
+    with pytest.raises(IntegrityError), transaction.atomic():  # still unique per (user, movie)
+        RatingFactory(user=users[0], movie=movies[0])
+
+
 def test_a_rebuild_still_enforces_the_foreign_keys(db):
     movie = MovieFactory()
     source = _source([(987_654, movie.pk, "4.0", "2001-09-09 01:46:40+00")])

@@ -40,6 +40,18 @@ def test_ease_is_the_closed_form_solution():
     np.testing.assert_allclose(model.scores(x), dense @ expected, rtol=1e-3, atol=1e-4)
 
 
+def test_spd_inverse_works_in_place_and_matches_the_lu_inverse():
+    rng = np.random.default_rng(1)
+    r = rng.random((300, 300)).astype(np.float32)
+    a = r @ r.T + 30.0 * np.eye(300, dtype=np.float32)
+    expected = np.linalg.inv(a.astype(np.float64))
+    work = a.copy()
+    out = ease_engine.spd_inverse(work, block=64)  # several blocks and a ragged last one
+    assert np.shares_memory(out, work) and out.flags.c_contiguous
+    np.testing.assert_allclose(out, expected, rtol=1e-3, atol=1e-6)
+    np.testing.assert_array_equal(out, out.T)
+
+
 def test_ease_keeps_only_movies_with_enough_users_and_caps_the_matrix():
     x = sp.csr_matrix(np.array([[1, 1, 0, 1], [1, 0, 0, 1], [1, 1, 1, 0]], dtype=np.float32))
     model = ease_engine.fit(x, EaseParams(l2=1.0, min_item_users=2))
@@ -193,6 +205,25 @@ def test_recipe_evaluates_calibrates_and_refits_with_the_same_parameters():
     np.testing.assert_array_equal(result.model.calibration_p, result.model.calibration_p)
     assert len(result.reliability) == 10
     assert result.counts["test_ratings"] > 0
+    assert result.extra["refit"]
+
+
+def test_recipe_serves_the_evaluated_model_when_the_holdout_is_a_sliver():
+    data = generate(800, 1000, 40_000, seed=5)
+    params = HybridParams(
+        als=AlsParams(factors=16, iterations=4), ease=EaseParams(l2=50.0, min_item_users=1)
+    )
+    result = run(data.interactions, params, now=data.now, max_test_users=40, refit_min_heldout=0.02)
+    assert not result.extra["refit"] and "refit" not in result.timings
+    assert result.metrics.n_users <= 40
+    assert result.counts["test_ratings"] < 0.02 * result.counts["interactions"]
+    assert result.model.n_users == 800 and result.model.n_items == result.counts["movies"]
+    # The components are evaluated from the same batches as the blend.
+    assert set(result.components) == {"als", "ease", "cooc"}
+    assert result.components["ease"].n_users == result.metrics.n_users
+    # A bigger holdout than the threshold still refits on every row.
+    refit = run(data.interactions, params, now=data.now, max_test_users=400, refit_min_heldout=0.02)
+    assert refit.extra["refit"] and "refit" in refit.timings
 
 
 def test_the_novelty_control_trades_ndcg_for_coverage_on_the_same_split():

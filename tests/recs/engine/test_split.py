@@ -67,3 +67,21 @@ def test_relevance_and_validation_split_stay_inside_train():
     val_pairs = _pairs(val.test_user_ids, val.test_item_ids)
     assert val_pairs <= _pairs(split.train.user_ids, split.train.item_ids)
     assert not (val_pairs & _pairs(split.test_user_ids, split.test_item_ids))
+
+
+def test_max_users_tests_a_seeded_sample_and_keeps_everything_else_in_train():
+    data = generate(300, 400, 12_000, seed=3).interactions
+    full = holdout_split(data, fraction=0.2, seed=1)
+    sampled = holdout_split(data, fraction=0.2, seed=1, max_users=50)
+    tested = np.unique(sampled.test_user_ids)
+    assert tested.size == 50
+    rated = data.kinds == KIND_RATING
+    n_rated = np.bincount(data.user_ids[rated], minlength=300)
+    got = np.bincount(sampled.test_user_ids, minlength=300)
+    np.testing.assert_array_equal(got[tested], np.floor(0.2 * n_rated[tested] + 0.5))
+    assert len(sampled.train) == len(data) - sampled.n_test  # the others lost nothing
+    again = holdout_split(data, fraction=0.2, seed=1, max_users=50)
+    np.testing.assert_array_equal(again.test_item_ids, sampled.test_item_ids)
+    # Without a cap (or a cap above the number of users) the split is the uncapped one.
+    wide = holdout_split(data, fraction=0.2, seed=1, max_users=10_000)
+    np.testing.assert_array_equal(wide.test_item_ids, full.test_item_ids)

@@ -95,7 +95,8 @@ def test_import_movielens_command(db, tmp_path):
     args = ["--ratings", str(files["ratings"]), "--movies", str(files["movies"])]
     output = _run("import_movielens", *args, "--links", str(files["links"]))
     assert re.fullmatch(
-        r"imported in \d+\.\ds \(copy [^)]*upsert \d+\.\ds\): ml-20m/25m/latest \(CSV\): "
+        r"imported in \d+\.\ds \(copy [^)]*upsert \d+\.\ds indexes \d+\.\ds recount \d+\.\ds\): "
+        r"ml-20m/25m/latest \(CSV\): "
         r"600 ratings read; users \+20; movies \+60 \(matched 0\); ratings \+600 ~0 =0; "
         r"skipped: none\n",
         output,
