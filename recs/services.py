@@ -235,6 +235,7 @@ def _train_locked(
             k=settings.RECS_EVAL_K,
             tune_first=reason is not None,
             max_trials=settings.RECS_TUNE_MAX_TRIALS,
+            popularity_penalty=settings.RECS_POPULARITY_PENALTY,
             progress=progress,
         )
         timings.update(result.timings)

@@ -409,6 +409,9 @@ RECS_TUNE_MAX_TRIALS = env.int("RECS_TUNE_MAX_TRIALS", default=12)
 # train_model re-tunes when interactions, users or movies changed by more than this fraction
 # since the last tuning run (or when there is none).
 RECS_RETUNE_CHANGE = env.float("RECS_RETUNE_CHANGE", default=0.2)
+# The novelty control: a popularity penalty that replaces the tuned one (higher = less
+# popular, more varied lists, lower NDCG). Unset: the penalty with the best validation NDCG.
+RECS_POPULARITY_PENALTY = env.float("RECS_POPULARITY_PENALTY", default=None)
 # Interaction -> confidence (recs.engine.matrix.ConfidenceWeights): ratings below the
 # threshold are not likes; the other kinds have fixed weights; optional half-life decay.
 RECS_WEIGHT_RATING_THRESHOLD = env.float("RECS_WEIGHT_RATING_THRESHOLD", default=3.0)

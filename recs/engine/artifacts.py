@@ -2,11 +2,13 @@
 
 Uncompressed ``.npy`` so serving processes map the arrays (``np.load(mmap_mode="r")``) and
 share their pages instead of each holding a copy. Layout: one ``<name>.npy`` per array
-(``ARRAYS``), ``params.json`` (hyper-parameters, confidence weights), ``meta.json`` (format
-version, SHA-256 of every other file, caller metadata such as metrics). ``save`` writes under
-a temporary name next to the target and renames it into place, so a killed save leaves no
-half artifact; ``meta.json`` is written last and is the list of what belongs to the version
-(``files``), which is what a remote store copies. Arrays load with ``allow_pickle=False``.
+(``ARRAYS``; the co-occurrence CSR arrays ``OPTIONAL_ARRAYS`` only when the model has
+one, so versions written before it still load), ``params.json`` (hyper-parameters,
+confidence weights), ``meta.json`` (format version, SHA-256 of every other file, caller
+metadata such as metrics). ``save`` writes under a temporary name next to the target and
+renames it into place, so a killed save leaves no half artifact; ``meta.json`` is written
+last and is the list of what belongs to the version (``files``), which is what a remote
+store copies. Arrays load with ``allow_pickle=False``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .als import AlsModel, AlsParams
+from .cooc import CoocModel
 from .ease import EaseModel, EaseParams
 from .hybrid import HybridModel, HybridParams
 from .matrix import ConfidenceWeights, IdIndex
@@ -38,6 +42,7 @@ ARRAYS = (
     "calibration_x",
     "calibration_p",
 )
+OPTIONAL_ARRAYS = ("cooc_data", "cooc_indices", "cooc_indptr")
 META = "meta.json"
 PARAMS = "params.json"
 
@@ -92,16 +97,21 @@ def save(
         "calibration_x": np.asarray(model.calibration_x, dtype=np.float64),
         "calibration_p": np.asarray(model.calibration_p, dtype=np.float64),
     }
+    if model.cooc is not None:
+        cooc = model.cooc.weights
+        arrays.update(cooc_data=cooc.data, cooc_indices=cooc.indices, cooc_indptr=cooc.indptr)
+    saved = [name for name in (*ARRAYS, *OPTIONAL_ARRAYS) if name in arrays]
     try:
-        for name in ARRAYS:
+        for name in saved:
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(arrays[name]), allow_pickle=False)
         document = {
             "params": model.params.to_dict(),
             "weights": als.weights.to_dict(),
             "has_ease": ease is not None,
+            "has_cooc": model.cooc is not None,
         }
         (tmp / PARAMS).write_text(json.dumps(document, indent=2, sort_keys=True))
-        names = [f"{name}.npy" for name in ARRAYS] + [PARAMS]
+        names = [f"{name}.npy" for name in saved] + [PARAMS]
         meta_doc = {
             "format_version": FORMAT_VERSION,
             "checksums": {name: _sha256(tmp / name) for name in names},
@@ -151,14 +161,18 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True) -> HybridModel:
     Arrays are memory-mapped read-only (``mmap=True``), so processes share their pages.
     """
     root = Path(path)
-    verify(root)
+    meta = verify(root)
     mode = "r" if mmap else None
     try:
+        document = json.loads((root / PARAMS).read_text())
+        names = [*ARRAYS, *(OPTIONAL_ARRAYS if document.get("has_cooc") else ())]
+        missing = [n for n in names if f"{n}.npy" not in meta.get("checksums", {})]
+        if missing:
+            raise ValueError(f"arrays not listed in meta.json: {missing}")
         arrays = {
             name: np.load(root / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
-            for name in ARRAYS
+            for name in names
         }
-        document = json.loads((root / PARAMS).read_text())
         params = HybridParams.from_dict(document["params"])
         weights = ConfidenceWeights.from_dict(document["weights"])
         popularity = np.asarray(arrays["item_popularity"])
@@ -179,12 +193,23 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True) -> HybridModel:
                 n_items=als.n_items,
                 params=EaseParams.from_dict(document["params"]["ease"]),
             )
+        cooc = None
+        if document.get("has_cooc"):
+            n = als.n_items
+            # scipy keeps the memory-mapped arrays as they are (no copy) when dtypes match.
+            weights_s = sp.csr_matrix(
+                (arrays["cooc_data"], arrays["cooc_indices"], arrays["cooc_indptr"]),
+                shape=(n, n),
+                copy=False,
+            )
+            cooc = CoocModel(weights=weights_s, params=params.cooc)
         model = HybridModel(
             als=als,
             ease=ease,
             params=params,
             calibration_x=np.asarray(arrays["calibration_x"]),
             calibration_p=np.asarray(arrays["calibration_p"]),
+            cooc=cooc,
         )
     except (KeyError, ValueError, OSError) as exc:
         raise ArtifactError(f"malformed artifact {root}: {exc}") from exc

@@ -1,17 +1,20 @@
-"""The served model: implicit ALS and EASE, z-scored per user and blended.
+"""The served model: implicit ALS, EASE and time-window co-occurrence, z-scored and blended.
 
 Why a blend: on MovieLens EASE (item-item) ranks better than ALS, ALS generalises to rarer
-movies, and the two err differently, so a weighted sum of their per-user z-scores beats both.
-The weights (and an optional popularity penalty that trades accuracy for catalogue coverage)
-are learned on a validation split (``recs.engine.tune``); the default is the best NDCG.
+movies, the co-occurrence in time (``recs.engine.cooc``) sees the order of each history that
+both ignore, and they err differently, so a weighted sum of their per-user z-scores beats
+each. The weights (and an optional popularity penalty that trades accuracy for catalogue
+coverage) are learned on a validation split (``recs.engine.tune``); the default is the best
+NDCG.
 
-Scores of one user are ``w * z(als) + (1 - w) * z(ease) - penalty * z(log popularity)`` where
-``z`` standardises over the whole catalogue. Everything is computed from the user's *current*
-feedback at serving time (the ALS vector is re-solved, the EASE row is their signal row), so
-a new rating changes the next list without retraining. "Not interested" is a negative entry
-in both rows (ALS: preference 0 with high confidence; EASE: ``-weights.not_interested``), so
-movies like the dismissed one sink in that user's list only: serving rows never reach the
-shared model. ``match`` maps the blended score to
+Scores of one user are ``w * z(als) + (1 - w) * z(ease) + c * z(cooc) - penalty * z(log
+popularity)`` where ``z`` standardises over the whole catalogue. Everything is computed from
+the user's *current* feedback at serving time (the ALS vector is re-solved, the EASE and
+co-occurrence rows are their signal row), so a new rating changes the next list without
+retraining. "Not interested" is a negative entry in both rows (ALS: preference 0 with high
+confidence; EASE and co-occurrence: ``-weights.not_interested``), so movies like the
+dismissed one sink in that user's list only: serving rows never reach the shared model.
+``match`` maps the blended score to
 the probability the user likes the movie (isotonic calibration on held-out ratings), and
 ``explain`` splits the blended score into the user's own movies' contributions.
 """
@@ -25,6 +28,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from . import cooc as cooc_engine
 from . import ease as ease_engine
 from .als import AlsModel, AlsParams
 from .matrix import KIND_RATING, ConfidenceWeights, IdIndex, InteractionMatrix, Interactions
@@ -48,6 +52,7 @@ class BlendParams:
     als_weight: float = 0.5
     popularity_penalty: float = 0.0
     low_rating_value: float = -0.1
+    cooc_weight: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,12 +68,14 @@ class HybridParams:
     als: AlsParams = field(default_factory=AlsParams)
     ease: ease_engine.EaseParams = field(default_factory=ease_engine.EaseParams)
     blend: BlendParams = field(default_factory=BlendParams)
+    cooc: cooc_engine.CoocParams = field(default_factory=cooc_engine.CoocParams)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "als": self.als.to_dict(),
             "ease": self.ease.to_dict(),
             "blend": self.blend.to_dict(),
+            "cooc": self.cooc.to_dict(),
         }
 
     @classmethod
@@ -77,6 +84,7 @@ class HybridParams:
             als=AlsParams.from_dict(data.get("als", {})),
             ease=ease_engine.EaseParams.from_dict(data.get("ease", {})),
             blend=BlendParams.from_dict(data.get("blend", {})),
+            cooc=cooc_engine.CoocParams.from_dict(data.get("cooc", {})),
         )
 
 
@@ -127,13 +135,19 @@ def popularity_z(popularity: np.ndarray) -> np.ndarray:
 
 
 def blend(
-    z_als: np.ndarray, z_ease: np.ndarray | None, pop_z: np.ndarray, params: BlendParams
+    z_als: np.ndarray,
+    z_ease: np.ndarray | None,
+    pop_z: np.ndarray,
+    params: BlendParams,
+    z_cooc: np.ndarray | None = None,
 ) -> np.ndarray:
     """The blended score of already z-scored components (batch x items)."""
     if z_ease is None:
         out = z_als.copy()
     else:
         out = params.als_weight * z_als + (1.0 - params.als_weight) * z_ease
+    if z_cooc is not None and params.cooc_weight:
+        out += np.float32(params.cooc_weight) * z_cooc
     if params.popularity_penalty:
         out -= np.float32(params.popularity_penalty) * pop_z[None, :]
     return out.astype(np.float32, copy=False)
@@ -205,10 +219,11 @@ class UserScores:
     seen_idx: np.ndarray  # every item the user interacted with
     rated: dict[int, float]  # item index -> the user's current star rating
     confidence: sp.csr_matrix  # ALS like-weights row
-    signal: sp.csr_matrix  # EASE signal row
+    signal: sp.csr_matrix  # EASE (and co-occurrence) signal row
     als_vector: np.ndarray
     als_std: float
     ease_std: float
+    cooc_std: float = 1.0
 
     @property
     def is_empty(self) -> bool:
@@ -234,6 +249,7 @@ class HybridModel:
     params: HybridParams
     calibration_x: np.ndarray = field(default_factory=lambda: np.zeros(1))
     calibration_p: np.ndarray = field(default_factory=lambda: np.full(1, 0.5))
+    cooc: cooc_engine.CoocModel | None = None
     _pop_z: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -267,15 +283,16 @@ class HybridModel:
 
     def component_scores(
         self, user_idx: np.ndarray, signal_rows: sp.csr_matrix
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """z-scored (ALS, EASE) scores of trained users (evaluation and tuning)."""
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """z-scored (ALS, EASE, co-occurrence) scores of trained users (evaluation)."""
         z_als = zscore_rows(self.als.user_factors[np.asarray(user_idx)] @ self.als.item_factors.T)
         z_ease = zscore_rows(self.ease.scores(signal_rows)) if self.ease is not None else None
-        return z_als, z_ease
+        z_cooc = zscore_rows(self.cooc.scores(signal_rows)) if self.cooc is not None else None
+        return z_als, z_ease, z_cooc
 
     def score_batch(self, user_idx: np.ndarray, signal_rows: sp.csr_matrix) -> np.ndarray:
-        z_als, z_ease = self.component_scores(user_idx, signal_rows)
-        return blend(z_als, z_ease, self.pop_z, self.params.blend)
+        z_als, z_ease, z_cooc = self.component_scores(user_idx, signal_rows)
+        return blend(z_als, z_ease, self.pop_z, self.params.blend, z_cooc)
 
     # ------------------------------------------------------------------ serving
 
@@ -300,7 +317,12 @@ class HybridModel:
             raw_ease = self.ease.scores(signal)
             ease_std = float(max(raw_ease.std(), _EPS))
             z_ease = zscore_rows(raw_ease)
-        scores = blend(z_als, z_ease, self.pop_z, self.params.blend)[0]
+        z_cooc, cooc_std = None, 1.0
+        if self.cooc is not None:
+            raw_cooc = self.cooc.scores(signal)
+            cooc_std = float(max(raw_cooc.std(), _EPS))
+            z_cooc = zscore_rows(raw_cooc)
+        scores = blend(z_als, z_ease, self.pop_z, self.params.blend, z_cooc)[0]
         rated_mask = single.kinds == KIND_RATING
         rated_idx = self.item_index.to_index(single.item_ids[rated_mask])
         rated = {
@@ -317,6 +339,7 @@ class HybridModel:
             als_vector=vector,
             als_std=als_std,
             ease_std=ease_std,
+            cooc_std=cooc_std,
         )
 
     def recommend(
@@ -347,9 +370,10 @@ class HybridModel:
         """(the user's movies, their contribution to each asked movie's blended score).
 
         Exact for the blend: the z-scoring is affine per user, so each component's score
-        splits over the user's movies (ALS: ``c_uj y_i^T W_u y_j``; EASE: ``x_uj B[j, i]``)
-        and is divided by that component's spread before weighting. Differences between two
-        movies' blended scores (without popularity penalty) equal their column differences.
+        splits over the user's movies (ALS: ``c_uj y_i^T W_u y_j``; EASE: ``x_uj B[j, i]``;
+        co-occurrence: ``x_uj S[j, i]``) and is divided by that component's spread before
+        weighting. Differences between two movies' blended scores (without popularity
+        penalty) equal their column differences.
         """
         item_idx = np.asarray(item_idx, dtype=np.int64)
         w = self.params.blend.als_weight if self.ease is not None else 1.0
@@ -365,6 +389,12 @@ class HybridModel:
         if self.ease is not None and state.signal.nnz and w < 1:
             items, contrib = self.ease.contributions(state.signal, item_idx)
             contrib = contrib.astype(np.float64) * ((1.0 - w) / state.ease_std)
+            for j, row in zip(items.tolist(), contrib, strict=True):
+                total[j] = total.get(j, 0.0) + row
+        c = self.params.blend.cooc_weight
+        if self.cooc is not None and state.signal.nnz and c:
+            items, contrib = self.cooc.contributions(state.signal, item_idx)
+            contrib = contrib.astype(np.float64) * (c / state.cooc_std)
             for j, row in zip(items.tolist(), contrib, strict=True):
                 total[j] = total.get(j, 0.0) + row
         if not total:
@@ -403,7 +433,8 @@ def train_hybrid(
     item_index: IdIndex | None = None,
     progress: Any = None,
 ) -> tuple[HybridModel, InteractionMatrix, sp.csr_matrix]:
-    """Fit both models on ``rows``; returns the model, its ALS matrix and EASE signal rows."""
+    """Fit the blended models on ``rows`` (those with no weight are skipped); returns the
+    model, its ALS matrix and the EASE / co-occurrence signal rows."""
     from .als import train as als_train
 
     matrix = rows.to_matrix(weights, now=now, user_index=user_index, item_index=item_index)
@@ -413,4 +444,7 @@ def train_hybrid(
     )  # fmt: skip
     als = als_train(matrix, params.als, progress=progress)
     ease = ease_engine.fit(signal, params.ease) if params.blend.als_weight < 1 else None
-    return HybridModel(als=als, ease=ease, params=params), matrix, signal
+    cooc = None
+    if params.blend.cooc_weight:
+        cooc = cooc_engine.fit(rows, matrix.user_index, matrix.item_index, params.cooc)
+    return HybridModel(als=als, ease=ease, params=params, cooc=cooc), matrix, signal

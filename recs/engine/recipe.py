@@ -10,12 +10,13 @@ split carved from the training part only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from . import cooc as cooc_engine
 from . import ease as ease_engine
 from .evaluate import Metrics, evaluate_popularity, evaluate_scorer
 from .hybrid import (
@@ -38,12 +39,14 @@ class RecipeResult:
     params: HybridParams
     metrics: Metrics  # the hybrid on the test split
     baseline: Metrics  # most popular on the same split
-    components: dict[str, Metrics]  # "als" and "ease" alone, same split
+    components: dict[str, Metrics]  # "als", "ease" and "cooc" alone, same split
     reliability: list[dict[str, float]]  # calibration checked on users it was not fitted on
     timings: dict[str, float]
     counts: dict[str, int]
     tuning: TuneResult | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The hybrid on the same test split with each popularity penalty of ``novelty_grid``.
+    novelty: dict[float, Metrics] = field(default_factory=dict)
 
 
 def calibrate(
@@ -93,11 +96,17 @@ def run(
     tune_first: bool = False,
     max_trials: int | None = 12,
     refit: bool = True,
+    popularity_penalty: float | None = None,
+    novelty_grid: tuple[float, ...] = (),
     progress: Progress | None = None,
 ) -> RecipeResult:
     """Evaluate ``params`` (or the parameters tuned on validation when ``tune_first``) on a
     seeded split, calibrate ``match`` on the held-out ratings and, with ``refit``, fit the
-    served model on every row with the same parameters and calibration."""
+    served model on every row with the same parameters and calibration.
+
+    ``popularity_penalty`` overrides the tuned one (the novelty control; None keeps the best
+    validation NDCG). ``novelty_grid`` also scores the fitted hybrid with each of those
+    penalties on the same test split (``novelty``), to show what the control trades."""
     weights = weights or ConfidenceWeights()
     params = params or HybridParams()
     timings = Timings()
@@ -113,6 +122,8 @@ def run(
                 k=k, seed=seed + 1, item_index=items, progress=progress,
             )  # fmt: skip
             params = tuning.best
+    if popularity_penalty is not None:
+        params = replace(params, blend=replace(params.blend, popularity_penalty=popularity_penalty))
     with timings.stage("fit"):
         model, matrix, signal = train_hybrid(
             split.train, params, weights=weights, now=now, user_index=users, item_index=items,
@@ -133,6 +144,15 @@ def run(
         if ease is not None:
             components["ease"] = evaluate_scorer(
                 lambda u: ease.scores(signal[u]), matrix, split, k=k
+            )
+        cooc = model.cooc or cooc_engine.fit(split.train, users, items, params.cooc)
+        components["cooc"] = evaluate_scorer(lambda u: cooc.scores(signal[u]), matrix, split, k=k)
+        novelty = {}
+        for penalty in novelty_grid:
+            variant = replace(model, params=replace(params, blend=replace(
+                params.blend, popularity_penalty=penalty)))  # fmt: skip
+            novelty[penalty] = evaluate_scorer(
+                lambda u, m=variant: m.score_batch(u, signal[u]), matrix, split, k=k
             )
     with timings.stage("calibrate"):
         test_u = users.to_index(split.test_user_ids)
@@ -166,6 +186,7 @@ def run(
         timings=timings.as_dict(),
         counts=counts,
         tuning=tuning,
+        novelty=novelty,
     )
 
 

@@ -3,8 +3,9 @@
 The test split is never touched: ``tune`` receives training rows only and holds out a
 validation fraction of them (same protocol as the evaluation). Stages, each keeping the
 best validation NDCG@k: ALS (a bounded grid over factors / regularization / alpha), EASE
-(its ``l2``, one gram matrix for every value), then the blend weight and popularity penalty
-over the two winners' precomputed z-scores (cheap: no refit).
+(its ``l2``, one gram matrix for every value), the time-window co-occurrence (one fit), then
+the blend over the winners' precomputed z-scores (cheap: no refit), coordinate-wise: ALS
+weight x co-occurrence weight, then the popularity penalty, then the ALS weight again.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from . import cooc as cooc_engine
 from . import ease as ease_engine
 from .als import AlsParams
 from .als import train as als_train
 from .evaluate import evaluate_scorer
-from .hybrid import BlendParams, HybridParams, blend, popularity_z, signal_matrix, zscore_rows
+from .hybrid import HybridParams, blend, popularity_z, signal_matrix, zscore_rows
 from .matrix import ConfidenceWeights, IdIndex, Interactions
 from .progress import Progress, report
 from .split import holdout_split
@@ -32,7 +34,8 @@ ALS_GRID: dict[str, list[Any]] = {
 }
 EASE_L2_GRID: list[float] = [100.0, 200.0, 400.0, 800.0, 1600.0]
 BLEND_WEIGHTS: list[float] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
-POPULARITY_PENALTIES: list[float] = [0.0, 0.05, 0.1, 0.2]
+POPULARITY_PENALTIES: list[float] = [0.0, 0.05, 0.1, 0.2, 0.4]
+COOC_WEIGHTS: list[float] = [0.0, 0.2, 0.4, 0.7, 1.0]
 #: Validation users scored per trial at most (bounds memory and time on big data).
 MAX_VALIDATION_USERS = 4000
 
@@ -88,7 +91,7 @@ def tune(
     sample = np.unique(rel[rel >= 0])
     if sample.size > MAX_VALIDATION_USERS:
         sample = np.sort(np.random.default_rng(seed).choice(sample, MAX_VALIDATION_USERS, False))
-    total = len(combos) + len(ease_grid) + 1
+    total = len(combos) + len(ease_grid) + 2
     done = 0
     table: list[dict[str, Any]] = []
 
@@ -144,38 +147,56 @@ def tune(
     assert best_ease is not None
     _, ease_params, ease_model = best_ease
 
-    # 3. Blend weight and popularity penalty on precomputed z-scores of the sample.
+    # 3. Time-window co-occurrence (its blend weight is what matters; one fit).
+    cooc_model = cooc_engine.fit(split.train, users, items, base.cooc)
+    cooc_ndcg = trial("cooc", {}, lambda u: cooc_model.scores(signal[u]))
+    done += 1
+    report(progress, "tune", done, total)
+
+    # 4. Blend on precomputed z-scores of the sample, coordinate-wise.
     position = np.full(matrix.shape[0], -1, dtype=np.int64)
     position[sample] = np.arange(sample.size)
     z_als = zscore_rows(als_model.user_factors[sample] @ als_model.item_factors.T)
     z_ease = zscore_rows(ease_model.scores(signal[sample]))
+    z_cooc = zscore_rows(cooc_model.scores(signal[sample]))
     pop_z = popularity_z(matrix.popularity())
-    best: tuple[float, BlendParams] | None = None
-    for w, penalty in itertools.product(BLEND_WEIGHTS, POPULARITY_PENALTIES):
-        blend_params = replace(base.blend, als_weight=w, popularity_penalty=penalty)
-        ndcg = trial(
-            "blend",
-            {"als_weight": w, "popularity_penalty": penalty},
-            lambda u, b=blend_params: blend(z_als[position[u]], z_ease[position[u]], pop_z, b),
-        )
-        if best is None or ndcg > best[0] + 1e-9:
-            best = (ndcg, blend_params)
+    tried: dict[tuple[float, float, float], float] = {}
+
+    def blend_trial(w: float, c: float, penalty: float) -> float:
+        if (w, c, penalty) not in tried:
+            b = replace(base.blend, als_weight=w, cooc_weight=c, popularity_penalty=penalty)
+            tried[(w, c, penalty)] = trial(
+                "blend",
+                {"als_weight": w, "cooc_weight": c, "popularity_penalty": penalty},
+                lambda u: blend(
+                    z_als[position[u]], z_ease[position[u]], pop_z, b, z_cooc[position[u]]
+                ),
+            )
+        return tried[(w, c, penalty)]
+
+    def best_of(candidates: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+        scored = [(blend_trial(*point), -n, point) for n, point in enumerate(candidates)]
+        return max(scored)[2]  # ties: the earlier (simpler) candidate
+
+    w, c, penalty = best_of([(w, c, 0.0) for c in COOC_WEIGHTS for w in BLEND_WEIGHTS])
+    w, c, penalty = best_of([(w, c, p) for p in POPULARITY_PENALTIES])
+    w, c, penalty = best_of([(x, c, penalty) for x in BLEND_WEIGHTS])
     done += 1
     report(progress, "tune", done, total)
-    assert best is not None
-    chosen = HybridParams(als=als_params, ease=ease_params, blend=best[1])
+    chosen_blend = replace(base.blend, als_weight=w, cooc_weight=c, popularity_penalty=penalty)
+    chosen = HybridParams(als=als_params, ease=ease_params, blend=chosen_blend, cooc=base.cooc)
     winner = next(
         row
         for row in table
         if row["stage"] == "blend"
-        and row["als_weight"] == best[1].als_weight
-        and row["popularity_penalty"] == best[1].popularity_penalty
+        and (row["als_weight"], row["cooc_weight"], row["popularity_penalty"]) == (w, c, penalty)
     )
     validation = {
         f"ndcg@{k}": winner[f"ndcg@{k}"],
         "coverage": winner["coverage"],
         f"als_ndcg@{k}": round(best_als[0], 5),
         f"ease_ndcg@{k}": round(best_ease[0], 5),
+        f"cooc_ndcg@{k}": round(cooc_ndcg, 5),
         "users": int(sample.size),
     }
     return TuneResult(best=chosen, validation=validation, table=table)

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from recs.engine.als import AlsModel, AlsParams, train
 from recs.engine.ease import EaseParams
-from recs.engine.hybrid import HybridModel, HybridParams, train_hybrid
+from recs.engine.hybrid import BlendParams, HybridModel, HybridParams, train_hybrid
 from recs.engine.matrix import ConfidenceWeights, IdIndex, InteractionMatrix
 from recs.engine.recipe import calibrate
 from recs.engine.split import Split, holdout_split
@@ -47,6 +47,7 @@ class TrainedHybrid:
 HYBRID_PARAMS = HybridParams(
     als=AlsParams(factors=32, iterations=10, num_threads=1),
     ease=EaseParams(l2=50.0, min_item_users=1),
+    blend=BlendParams(als_weight=0.5, cooc_weight=0.3),  # all three components served
 )
 
 

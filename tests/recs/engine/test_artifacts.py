@@ -11,12 +11,18 @@ def test_round_trip_is_exact_and_memory_mapped(hybrid, tmp_path):
     model = hybrid.model
     path = save(model, tmp_path / "v1", meta={"ndcg": 0.3})
     names = sorted(p.name for p in path.iterdir())
-    assert names == sorted([f"{n}.npy" for n in artifacts.ARRAYS] + ["meta.json", "params.json"])
+    arrays = (*artifacts.ARRAYS, *artifacts.OPTIONAL_ARRAYS)
+    assert names == sorted([f"{n}.npy" for n in arrays] + ["meta.json", "params.json"])
     loaded = load(path)
     assert isinstance(loaded.als.item_factors, np.memmap)
     assert isinstance(loaded.ease.weights, np.memmap)
     np.testing.assert_array_equal(loaded.als.item_factors, model.als.item_factors)
     np.testing.assert_array_equal(loaded.ease.weights, model.ease.weights)
+    # scipy keeps a read-only view of the mapped file (no private copy per process).
+    for part in ("data", "indices", "indptr"):
+        array = getattr(loaded.cooc.weights, part)
+        assert not array.flags.owndata and not array.flags.writeable
+    assert (loaded.cooc.weights != model.cooc.weights).nnz == 0
     np.testing.assert_array_equal(loaded.calibration_p, model.calibration_p)
     assert loaded.params == model.params
     assert loaded.weights == model.weights
@@ -35,7 +41,9 @@ def test_existing_version_is_never_overwritten(hybrid, tmp_path):
         save(hybrid.model, tmp_path / "v1")
 
 
-@pytest.mark.parametrize("name", ["item_factors.npy", "ease_weights.npy", "params.json"])
+@pytest.mark.parametrize(
+    "name", ["item_factors.npy", "ease_weights.npy", "cooc_data.npy", "params.json"]
+)
 def test_corrupted_file_is_refused(hybrid, tmp_path, name):
     path = save(hybrid.model, tmp_path / "v1")
     data = bytearray((path / name).read_bytes())
@@ -74,3 +82,17 @@ def test_failed_save_leaves_nothing_behind(hybrid, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         save(hybrid.model, tmp_path / "v1")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_version_without_cooccurrence_saves_and_loads_without_its_arrays(hybrid, tmp_path):
+    from dataclasses import replace
+
+    model = replace(hybrid.model, cooc=None)
+    path = save(model, tmp_path / "v1")
+    assert not any(p.name.startswith("cooc_") for p in path.iterdir())
+    loaded = load(path)
+    assert loaded.cooc is None
+    rows = hybrid.data.interactions.subset(hybrid.data.interactions.user_ids == 5)
+    np.testing.assert_allclose(
+        loaded.user_scores(rows).scores, model.user_scores(rows).scores, rtol=1e-5, atol=1e-5
+    )

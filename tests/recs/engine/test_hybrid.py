@@ -161,13 +161,20 @@ def test_tuning_is_bounded_uses_validation_only_and_picks_the_best_blend():
         progress=lambda *a: calls.append(a),
     )
     stages = [row["stage"] for row in result.table]
-    assert stages.count("als") == 3 and stages.count("ease") == 2
-    assert calls[-1] == ("tune", 6, 6)
+    assert stages.count("als") == 3 and stages.count("ease") == 2 and stages.count("cooc") == 1
+    assert calls[-1] == ("tune", 7, 7)
     blends = [row for row in result.table if row["stage"] == "blend"]
+    # Coordinate-wise: ALS weight x co-occurrence weight, then penalty, then ALS weight again.
+    assert len(blends) <= 11 * 5 + 5 + 11
+    assert {row["cooc_weight"] for row in blends} == {0.0, 0.2, 0.4, 0.7, 1.0}
     best = max(blends, key=lambda row: row["ndcg@10"])
     assert result.validation["ndcg@10"] == best["ndcg@10"]
-    assert result.best.blend.als_weight == best["als_weight"]
+    chosen = result.best.blend
+    assert (chosen.als_weight, chosen.cooc_weight, chosen.popularity_penalty) == (
+        best["als_weight"], best["cooc_weight"], best["popularity_penalty"],
+    )  # fmt: skip
     assert result.validation["ndcg@10"] >= result.validation["als_ndcg@10"]
+    assert result.validation["ndcg@10"] >= result.validation["ease_ndcg@10"]
     assert result.best.als.iterations == 5
 
 
@@ -181,8 +188,24 @@ def test_recipe_evaluates_calibrates_and_refits_with_the_same_parameters():
     assert {"fit", "evaluate", "calibrate"} <= stages
     assert set(result.timings) == {"split", "fit", "evaluate", "calibrate", "refit"}
     assert result.metrics.ndcg >= 1.5 * result.baseline.ndcg
-    assert set(result.components) == {"als", "ease"}
+    assert set(result.components) == {"als", "ease", "cooc"}
     assert result.model.n_users == 800  # refit on every row
     np.testing.assert_array_equal(result.model.calibration_p, result.model.calibration_p)
     assert len(result.reliability) == 10
     assert result.counts["test_ratings"] > 0
+
+
+def test_the_novelty_control_trades_ndcg_for_coverage_on_the_same_split():
+    data = generate(800, 1000, 40_000, seed=5)
+    params = HybridParams(
+        als=AlsParams(factors=32, iterations=8), ease=EaseParams(l2=50.0, min_item_users=1)
+    )
+    result = run(data.interactions, params, now=data.now, refit=False, novelty_grid=(0.0, 0.2))
+    grid = result.novelty
+    assert grid[0.0] == result.metrics  # no penalty is the model as evaluated
+    assert grid[0.2].coverage > grid[0.0].coverage
+    assert grid[0.2].ndcg < grid[0.0].ndcg
+    forced = run(data.interactions, params, now=data.now, refit=False, popularity_penalty=0.2)
+    assert forced.params.blend.popularity_penalty == 0.2
+    assert forced.model.params.blend.popularity_penalty == 0.2
+    assert forced.metrics == grid[0.2]

@@ -15,6 +15,7 @@ from recs import artifact_store, services
 from recs.engine.als import AlsParams
 from recs.engine.hybrid import BlendParams, HybridParams
 from recs.engine.matrix import KIND_PLAYLIST, KIND_RATING
+from recs.engine.tune import POPULARITY_PENALTIES
 from recs.extract import feedback_count_since, interactions_extract
 from recs.models import ModelVersion, TuningRun
 from tests.factories import (
@@ -93,7 +94,7 @@ def test_trained_model_beats_popularity_and_is_activated(
     assert version.activated_at is not None
     assert set(version.metrics) == METRIC_KEYS | {"components", "reliability"}
     assert set(version.baseline_metrics) == METRIC_KEYS
-    assert set(version.metrics["components"]) == {"als", "ease"}
+    assert set(version.metrics["components"]) == {"als", "ease", "cooc"}
     assert len(version.metrics["reliability"]) == 10
     assert version.metrics["ndcg@10"] >= 1.3 * version.baseline_metrics["ndcg@10"]
     assert version.note.startswith("ndcg@10 ")
@@ -299,6 +300,17 @@ def test_training_retunes_when_the_data_changed_materially_or_when_asked(planted
     assert version.validation["reason"] == "asked (--tune)"
     assert version.params == TuningRun.objects.first().best_params
     assert "tune" in version.timings
+
+
+def test_the_novelty_setting_replaces_the_tuned_popularity_penalty(planted, settings):
+    settings.RECS_POPULARITY_PENALTY = 0.3
+    version = services.recs_model_train(promote=False)
+    assert version.params["blend"]["popularity_penalty"] == 0.3
+    # The tuning run keeps what validation chose (0.3 is not on its grid).
+    tuned = TuningRun.objects.get().best_params["blend"]["popularity_penalty"]
+    assert tuned in POPULARITY_PENALTIES
+    model = artifact_store.artifact_load(version.artifact_path)
+    assert model.params.blend.popularity_penalty == 0.3
 
 
 def test_a_held_training_lock_stops_the_service(planted):
