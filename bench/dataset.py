@@ -72,12 +72,15 @@ class Shape:
         return f"{self.users:,} users, {self.movies:,} movies, {self.ratings:,} ratings"
 
 
-#: ``--scale`` presets. ``25m`` is MovieLens-25M's shape; ``1m`` MovieLens-1M's.
+#: ``--scale`` presets. ``25m`` is MovieLens-25M's shape; ``1m`` MovieLens-1M's; ``62k`` has
+#: 25M's whole catalogue with fewer ratings, for the catalogue-bound paths (search, uncached
+#: recommendations' scoring and top-k, ``rateMovie``) without a 25M import and training.
 SCALES = {
     "tiny": Shape(users=150, movies=400, ratings=6_000),
     "small": Shape(users=3_000, movies=10_000, ratings=150_000),
     "1m": Shape(users=6_040, movies=3_706, ratings=1_000_209),
     "25m": Shape(users=162_541, movies=62_423, ratings=25_000_095),
+    "62k": Shape(users=8_000, movies=62_423, ratings=400_000),
 }
 
 

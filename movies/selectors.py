@@ -54,6 +54,19 @@ SEARCH_MAX_LENGTH = 200
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+#: Columns no GraphQL field of a movie reads: lists leave them out (the search vector is the
+#: largest column of the row, and every column is a value to load for each of the page's
+#: rows). Whoever reads one from such a row pays a query, so only add never-served columns.
+UNSERVED_COLUMNS = (
+    "search_vector",
+    "keywords_text",
+    "content_hash",
+    "last_synced_at",
+    "created_at",
+    "updated_at",
+)
+
+
 def genre_list() -> QuerySet[Genre]:
     return Genre.objects.order_by("name")
 
@@ -140,7 +153,7 @@ def movie_get(*, pk: int | None = None, tmdb_id: int | None = None) -> Movie | N
     if (pk is None) == (tmdb_id is None):
         raise ValidationError({"id": "Give exactly one of `id` and `tmdbId`."})
     lookup = {"pk": pk} if pk is not None else {"tmdb_id": tmdb_id}
-    return Movie.objects.filter(**lookup).first()
+    return Movie.objects.defer(*UNSERVED_COLUMNS).filter(**lookup).first()
 
 
 def person_get(*, pk: int) -> Person | None:
@@ -225,7 +238,7 @@ def movie_primary_genres() -> list[tuple[int, int, float]]:
 
 def movies_by_ids(*, movie_ids: Iterable[int]) -> dict[int, Movie]:
     """Movies by primary key in one query (for relation loaders)."""
-    return Movie.objects.in_bulk(list(movie_ids))
+    return Movie.objects.defer(*UNSERVED_COLUMNS).in_bulk(list(movie_ids))
 
 
 def genre_movie_ids(*, genre_id: int, among: Iterable[int] | None = None) -> list[int]:
@@ -460,7 +473,7 @@ def movie_list(*, filters: MovieFilters, damped_score: bool = True) -> QuerySet[
     range and similar mistakes raise ``ValidationError`` with the offending field.
     """
     filters.clean()
-    queryset = with_community_average(Movie.objects.all(), damped=damped_score)
+    queryset = with_community_average(Movie.objects.defer(*UNSERVED_COLUMNS), damped=damped_score)
     if filters.genres:
         for genre in genre_list_by_names(filters.genres):
             through = Movie.genres.through.objects.filter(movie_id=OuterRef("pk"), genre=genre)

@@ -59,7 +59,11 @@ from movierec.graphql.input_text import (
     unstorable_variable,
     unstorable_variable_error,
 )
-from movierec.graphql.middleware import MutationRollbackMiddleware, NullMeansDefaultMiddleware
+from movierec.graphql.middleware import (
+    MUTATION_MIDDLEWARE,
+    MutationRollbackMiddleware,
+    apply_null_defaults,
+)
 from movierec.graphql.persisted import PersistedQueryError, persisted_query_resolve
 from movierec.graphql.validation import query_limits_rule
 from movierec.middleware import is_dependency_outage, service_unavailable_response
@@ -206,12 +210,22 @@ class MovierecGraphQLView(GraphQLView):
     graphiql_template = "movierec/graphiql.html"
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "middleware", [MutationRollbackMiddleware(), NullMeansDefaultMiddleware()]
-        )
+        # Extra middleware only: the rollback rule is added for mutations (see get_middleware).
+        kwargs.setdefault("middleware", [])
         kwargs.setdefault("execution_context_class", DeferredExecutionContext)
         kwargs.setdefault("validation_rules", list(VALIDATION_RULES))
         super().__init__(**kwargs)
+        apply_null_defaults(self.schema.graphql_schema)
+
+    def get_middleware(self, request: HttpRequest) -> Any:
+        """No middleware around query resolvers (it would cost a call per field); mutations
+        get the rollback rule, in one manager shared across requests."""
+        extra = self.middleware
+        if getattr(request, _OPERATION_ATTR, None) != OperationType.MUTATION:
+            return extra or None
+        if not extra:
+            return MUTATION_MIDDLEWARE
+        return [MutationRollbackMiddleware(), *extra]
 
     @property
     def validation_rules(self) -> list[Any]:

@@ -5,6 +5,8 @@ import math
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from graphql_relay import to_global_id
 
 from movies.models import Movie
@@ -50,6 +52,21 @@ def test_rate_movie_creates_then_updates_and_moves_the_community_rating(user, us
     assert data["rateMovie"]["id"] == rating["id"]
     movie.refresh_from_db()
     assert (movie.rating_count, movie.rating_sum) == (1, Decimal("3.0"))
+
+
+def test_rate_movie_does_not_re_query_the_viewer_and_movie_it_has_loaded(user_api_client):
+    """Validating the rating's foreign keys was one existence query each, for rows the
+    mutation had just loaded (the constraints still guard them)."""
+    movie = MovieFactory()
+    slim = "mutation($m: ID!, $s: Float!) { rateMovie(movieId: $m, score: $s) { score } }"
+    for score in (4.0, 2.5):  # first rating, then the update path
+        with CaptureQueriesContext(connection) as ctx:
+            data = user_api_client.data(slim, {"m": gid(movie), "s": score})
+        assert data["rateMovie"]["score"] == score
+        existence = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT 1 AS")]
+        assert existence == []
+    movie.refresh_from_db()
+    assert (movie.rating_count, movie.rating_sum) == (1, Decimal("2.5"))
 
 
 @pytest.mark.parametrize("score", [6.0, 0.3, 0.0, -1.0, 4.25])
