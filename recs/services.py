@@ -236,6 +236,7 @@ def _train_locked(
             tune_first=reason is not None,
             max_trials=settings.RECS_TUNE_MAX_TRIALS,
             popularity_penalty=settings.RECS_POPULARITY_PENALTY,
+            ndcg_tolerance=settings.RECS_TUNE_NDCG_TOLERANCE,
             progress=progress,
         )
         timings.update(result.timings)
@@ -468,6 +469,7 @@ def recs_tune(
         k=settings.RECS_EVAL_K,
         max_trials=max_trials or settings.RECS_TUNE_MAX_TRIALS,
         als_grid=als_grid,
+        ndcg_tolerance=settings.RECS_TUNE_NDCG_TOLERANCE,
         progress=progress,
     )
     return _tuning_store(result, extracted, time.perf_counter() - started)

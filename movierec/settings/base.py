@@ -406,6 +406,10 @@ RECS_ITERATIONS = env.int("RECS_ITERATIONS", default=15)
 RECS_NUM_THREADS = env.int("RECS_NUM_THREADS", default=0)  # 0: every core of the ml worker
 RECS_USE_TUNED_PARAMS = env.bool("RECS_USE_TUNED_PARAMS", default=True)
 RECS_TUNE_MAX_TRIALS = env.int("RECS_TUNE_MAX_TRIALS", default=12)
+# Coverage-aware tie-break of the blend tuning (recs.engine.tune): among blend settings whose
+# validation NDCG@10 is within this relative tolerance of the best, the one with the highest
+# catalogue coverage wins. 0 keeps the plain best-NDCG choice.
+RECS_TUNE_NDCG_TOLERANCE = env.float("RECS_TUNE_NDCG_TOLERANCE", default=0.005)
 # train_model re-tunes when interactions, users or movies changed by more than this fraction
 # since the last tuning run (or when there is none).
 RECS_RETUNE_CHANGE = env.float("RECS_RETUNE_CHANGE", default=0.2)
