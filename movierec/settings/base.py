@@ -414,7 +414,8 @@ RECS_TUNE_NDCG_TOLERANCE = env.float("RECS_TUNE_NDCG_TOLERANCE", default=0.005)
 # since the last tuning run (or when there is none).
 RECS_RETUNE_CHANGE = env.float("RECS_RETUNE_CHANGE", default=0.2)
 # The novelty control: a popularity penalty that replaces the tuned one (higher = less
-# popular, more varied lists, lower NDCG). Unset: the penalty with the best validation NDCG.
+# popular, more varied lists, lower NDCG). Unset: the tuned penalty (best validation NDCG,
+# with the coverage tie-break of RECS_TUNE_NDCG_TOLERANCE).
 RECS_POPULARITY_PENALTY = env.float("RECS_POPULARITY_PENALTY", default=None)
 # Interaction -> confidence (recs.engine.matrix.ConfidenceWeights): ratings below the
 # threshold are not likes; the other kinds have fixed weights; optional half-life decay.
