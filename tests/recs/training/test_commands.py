@@ -65,8 +65,8 @@ def test_evaluate_model_prints_every_model_over_seeds(planted):
     assert lines[1].startswith(f"seeds [7, 8] over {count} interactions (300 users, 400 movies)")
     header = lines[2].split()
     assert header == ["model", "precision@10", "recall@10", "ndcg@10", "map@10", "coverage"]
-    rows = {line.split()[0]: line for line in lines[4:8]}
-    assert set(rows) == {"popularity", "als", "ease", "hybrid"}
+    rows = {line.split()[0]: line for line in lines[4:9]}
+    assert set(rows) == {"popularity", "als", "ease", "cooc", "hybrid"}
 
     def ndcg(row: str) -> float:
         return float(row.split()[1 + 3 * 2])  # label, then "mean ± spread" per column
@@ -84,7 +84,7 @@ def test_tune_model_stores_the_winner(planted):
     output = _run("tune_model", "--max-trials", "2")
 
     run = TuningRun.objects.get()
-    assert set(run.best_params) == {"als", "ease", "blend"}
+    assert set(run.best_params) == {"als", "ease", "blend", "cooc"}
     assert output.splitlines()[-1].startswith(f"tuning run {run.pk}: {{'als': ")
     assert "now the training default" in output.splitlines()[-1]
     assert len(output.splitlines()) == len(run.trials) + 1
