@@ -41,7 +41,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import Cast, Lower, NullIf, RowNumber
 
 from movies.models import Credit, Genre, Movie, Person, SyncRun, TrendingEntry
@@ -153,14 +153,45 @@ def persons_by_ids(*, person_ids: Sequence[int]) -> dict[int, Person]:
     return Person.objects.in_bulk(list(person_ids))
 
 
+def _credits_grouped(
+    parent: str,
+    ids: Sequence[int],
+    *,
+    kind: str | None,
+    first: int | None,
+    order: Sequence[OrderBy],
+    related: Sequence[str],
+) -> dict[int, list[Credit]]:
+    """Credits of each ``parent`` (``movie_id`` or ``person_id``) in ``ids`` by ``order``, in
+    one query joined to ``related``; ``first`` applies per parent in SQL (ROW_NUMBER), so a
+    page of 100 parents does not fetch every credit of each."""
+    rows = Credit.objects.filter(**{f"{parent}__in": list(ids)}).select_related(*related)
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    if first is not None:
+        rows = rows.annotate(
+            position=Window(RowNumber(), partition_by=[F(parent)], order_by=order)
+        ).filter(position__lte=first)
+    grouped: dict[int, list[Credit]] = {pk: [] for pk in ids}
+    for credit in rows.order_by(parent, *order):
+        grouped[getattr(credit, parent)].append(credit)
+    return grouped
+
+
+def credit_list_for_movies(
+    *, movie_ids: Sequence[int], kind: str | None = None, first: int | None = None
+) -> dict[int, list[Credit]]:
+    """Each movie's credits with their person: cast by billing order, then crew."""
+    order = [F("kind").asc(), F("order").asc(), F("id").asc()]
+    return _credits_grouped(
+        "movie_id", movie_ids, kind=kind, first=first, order=order, related=["person"]
+    )
+
+
 def credit_list_for_persons(
     *, person_ids: Sequence[int], kind: str | None = None, first: int | None = None
 ) -> dict[int, list[Credit]]:
-    """Filmographies: each person's credits, newest release first, in one query.
-
-    ``first`` applies per person in SQL (ROW_NUMBER), so a page of people does not fetch the
-    whole career of each. Undated movies come last.
-    """
+    """Filmographies: each person's credits, newest release first. Undated movies come last."""
     order = [
         F("movie__release_date").desc(nulls_last=True),
         F("movie__year").desc(nulls_last=True),
@@ -168,17 +199,9 @@ def credit_list_for_persons(
         F("kind").asc(),
         F("id").asc(),
     ]
-    rows = Credit.objects.filter(person_id__in=list(person_ids)).select_related("movie", "person")
-    if kind is not None:
-        rows = rows.filter(kind=kind)
-    if first is not None:
-        rows = rows.annotate(
-            position=Window(RowNumber(), partition_by=[F("person_id")], order_by=order)
-        ).filter(position__lte=first)
-    grouped: dict[int, list[Credit]] = {pk: [] for pk in person_ids}
-    for credit in rows.order_by("person_id", *order):
-        grouped[credit.person_id].append(credit)
-    return grouped
+    return _credits_grouped(
+        "person_id", person_ids, kind=kind, first=first, order=order, related=["movie", "person"]
+    )
 
 
 def movie_primary_genres() -> list[tuple[int, int, float]]:

@@ -1,16 +1,21 @@
-"""Catalogue writes outside the sync jobs: the process's TMDb client and the trending cache
-version the recommendations key on. The sync jobs themselves live in ``movies.sync``."""
+"""Catalogue writes outside the sync jobs: the process's TMDb client, the trending cache
+version the recommendations key on, and each movie's community rating (``rating_count`` /
+``rating_sum``), which the ratings app moves through here. The sync jobs themselves live in
+``movies.sync``."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import F
 
 from movies.models import Genre, Movie
 from movies.tmdb import (
@@ -82,6 +87,47 @@ def trending_cache_bump() -> int:
     except ValueError:  # evicted between add and incr
         cache.set(TRENDING_VERSION_KEY, 2, timeout=None)
         return 2
+
+
+# --- community rating ----------------------------------------------------------------------------
+
+
+def movie_rating_stats_add(*, movie_id: int, count: int = 0, total: Decimal | int = 0) -> None:
+    """Move one movie's community rating by a delta, in the caller's transaction.
+
+    The rating path is hot and concurrent, so this is one ``UPDATE`` with F() expressions:
+    the database adds to the row as it is when locked, no read-modify-write can lose a
+    concurrent rating, and the caller pays no extra query. A zero delta stays out of the SET
+    (a re-rating only moves the sum); with nothing to move there is no query at all.
+    """
+    changes = {}
+    if count:
+        changes["rating_count"] = F("rating_count") + count
+    if total:
+        changes["rating_sum"] = F("rating_sum") + total
+    if changes:
+        Movie.objects.filter(pk=movie_id).update(**changes)
+
+
+def movie_rating_stats_apply(*, stats: str, params: Sequence[Any], replace: bool = False) -> int:
+    """Apply many movies' rating stats, derived by the ratings owner from its own table.
+
+    ``stats`` is a SELECT of ``(movie_id, n, total)`` rows in the caller's SQL (it names the
+    caller's tables, this names only ``movies_movie``); ``replace`` sets the counts to them
+    (a recount), otherwise they are signed deltas added to the counts. One ``UPDATE ... FROM``
+    statement, so the ratings are read and the counts written at once: no rating can land
+    between a read and a write. Returns how many movies were updated.
+    """
+    if replace:
+        assign = "rating_count = s.n, rating_sum = s.total"
+    else:
+        assign = "rating_count = m.rating_count + s.n, rating_sum = m.rating_sum + s.total"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE movies_movie AS m SET {assign} FROM ({stats}) AS s WHERE m.id = s.movie_id",
+            list(params),
+        )
+        return cursor.rowcount
 
 
 # --- catalogue imports outside TMDb --------------------------------------------------------------

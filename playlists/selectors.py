@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, FloatField, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from playlists.models import Playlist, PlaylistItem
-from users.models import User
+
+if TYPE_CHECKING:
+    from users.models import User
 
 Visibility = Playlist.Visibility
 

@@ -14,16 +14,18 @@ unlisted one is visible but refused (``PermissionDenied`` -> FORBIDDEN).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 
 from movierec.events import feedback_changed
-from movies.models import Movie
 from playlists.models import Playlist, PlaylistItem
-from users.models import User
+
+if TYPE_CHECKING:
+    from movies.models import Movie
+    from users.models import User
 
 DESCRIPTION_MAX_LENGTH = 2000
 

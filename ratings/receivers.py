@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratings.services import rating_delete_all_for_user
-from users.models import User
+
+if TYPE_CHECKING:
+    from users.models import User
 
 
 def ratings_delete_with_user(sender: Any, *, user: User, **kwargs: Any) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Count, FloatField, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Cast, TruncDay, TruncHour
 
 from ratings.models import Favorite, NotInterested, Rating, WatchlistEntry
-from users.models import User
+
+if TYPE_CHECKING:
+    from users.models import User
 
 
 def rating_list_for_user(*, user: User) -> QuerySet[Rating]:

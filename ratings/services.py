@@ -1,7 +1,8 @@
 """Writes for ratings, the watchlist and favorites.
 
-Every rating change keeps ``Movie.rating_count`` / ``rating_sum`` exact with F() updates in the
-same transaction as the rating row (never a recount), and fires ``user_feedback_changed``
+Every rating change keeps the movie's community rating (``rating_count`` / ``rating_sum``) exact
+through ``movies.services`` (one F() update in the same transaction as the rating row, never a
+recount), and fires ``user_feedback_changed``
 (``movierec.events``) after the transaction commits, as do watchlist and favorite changes.
 """
 
@@ -11,19 +12,22 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import F, Model
+from django.db.models import Model
 from psycopg import sql
 from psycopg.errors import CardinalityViolation
 
 from movierec.events import feedback_changed
-from movies.models import Movie
+from movies.services import movie_rating_stats_add, movie_rating_stats_apply
 from ratings.models import SCORES, Favorite, NotInterested, Rating, WatchlistEntry
-from users.models import User
+
+if TYPE_CHECKING:
+    from movies.models import Movie
+    from users.models import User
 
 _M = TypeVar("_M", bound=Model)
 
@@ -74,9 +78,7 @@ def rating_set(
         except IntegrityError:
             rating = Rating.objects.select_for_update().get(user=user, movie=movie)
         else:
-            Movie.objects.filter(pk=movie.pk).update(
-                rating_count=F("rating_count") + 1, rating_sum=F("rating_sum") + value
-            )
+            movie_rating_stats_add(movie_id=movie.pk, count=1, total=value)
             feedback_changed(user_id=user.pk, movie_id=movie.pk)
             return rating
     delta = value - rating.score
@@ -85,8 +87,7 @@ def rating_set(
         rating.review = new_review
     rating.full_clean(validate_unique=False, validate_constraints=False)
     rating.save(update_fields=["score", "review", "updated_at"])
-    if delta:
-        Movie.objects.filter(pk=movie.pk).update(rating_sum=F("rating_sum") + delta)
+    movie_rating_stats_add(movie_id=movie.pk, total=delta)
     feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return rating
 
@@ -97,9 +98,7 @@ def rating_delete(*, user: User, movie: Movie) -> None:
     rating = Rating.objects.select_for_update().get(user=user, movie=movie)
     score = rating.score
     rating.delete()
-    Movie.objects.filter(pk=movie.pk).update(
-        rating_count=F("rating_count") - 1, rating_sum=F("rating_sum") - score
-    )
+    movie_rating_stats_add(movie_id=movie.pk, count=-1, total=-score)
     feedback_changed(user_id=user.pk, movie_id=movie.pk)
 
 
@@ -108,16 +107,10 @@ def rating_delete_all_for_user(*, user: User) -> int:
     """Delete every rating of ``user`` (account deletion), taking each out of its movie's
     community rating in one set-based UPDATE rather than a cascade that would leave the
     counts stale. Returns how many ratings were deleted."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE movies_movie AS m
-               SET rating_count = m.rating_count - 1, rating_sum = m.rating_sum - r.score
-              FROM ratings_rating AS r
-             WHERE r.movie_id = m.id AND r.user_id = %s
-            """,
-            [user.pk],
-        )
+    movie_rating_stats_apply(
+        stats="SELECT movie_id, -1 AS n, -score AS total FROM ratings_rating WHERE user_id = %s",
+        params=[user.pk],
+    )
     deleted, _ = Rating.objects.filter(user=user).delete()
     return deleted
 
@@ -201,20 +194,13 @@ def movie_rating_stats_recompute(movie_ids: Iterable[int]) -> int:
     ids = sorted(set(int(i) for i in movie_ids))
     if not ids:
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE movies_movie AS m
-               SET rating_count = s.n, rating_sum = s.total
-              FROM (SELECT t.id AS movie_id, count(r.id) AS n, coalesce(sum(r.score), 0) AS total
-                      FROM unnest(%s::bigint[]) AS t(id)
-                      LEFT JOIN ratings_rating r ON r.movie_id = t.id
-                     GROUP BY t.id) AS s
-             WHERE m.id = s.movie_id
-            """,
-            [ids],
-        )
-        return cursor.rowcount
+    return movie_rating_stats_apply(
+        stats="SELECT t.id AS movie_id, count(r.id) AS n, coalesce(sum(r.score), 0) AS total "
+        "FROM unnest(%s::bigint[]) AS t(id) LEFT JOIN ratings_rating r ON r.movie_id = t.id "
+        "GROUP BY t.id",
+        params=[ids],
+        replace=True,
+    )
 
 
 @dataclass(frozen=True)

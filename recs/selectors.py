@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -40,6 +39,7 @@ from recs import keys, serving
 from recs.engine.hybrid import UserScores
 from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
 from recs.taste import TasteProfile
+from users.selectors import user_get_active
 
 if TYPE_CHECKING:
     from movies.models import Genre, Movie
@@ -99,7 +99,7 @@ def genre_by_name(name: str) -> Genre:
 
 def recommendation_user_get(user_id: int) -> Any:
     """The active user whose list a staff member asked for (DoesNotExist -> NOT_FOUND)."""
-    return get_user_model().objects.get(pk=user_id, is_active=True)
+    return user_get_active(user_id=user_id)
 
 
 def _stars(score: float) -> str:

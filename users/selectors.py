@@ -56,6 +56,11 @@ def user_get_public(*, username: str) -> User | None:
     return User.objects.filter(username__iexact=username, is_active=True).first()
 
 
+def user_get_active(*, user_id: int) -> User:
+    """An active account by pk; ``User.DoesNotExist`` for an unknown or deactivated one."""
+    return User.objects.get(pk=user_id, is_active=True)
+
+
 def user_id_by_username(username: str) -> int | None:
     """The pk of the account named exactly ``username`` (active or not), or None."""
     return User.objects.filter(username=username).values_list("pk", flat=True).first()

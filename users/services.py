@@ -171,6 +171,12 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
         user = None
     if user is None or not default_token_generator.check_token(user, token):
         raise ValidationError({"token": _RESET_INVALID})
+    return _password_replace(user, new_password)
+
+
+def _password_replace(user: User, new_password: str) -> User:
+    """Validate and store a new password, then retire every token issued before it: the end
+    of both a reset and a change."""
     if errors := _password_errors(new_password, user):
         raise ValidationError({"new_password": errors})
     user.set_password(new_password)
@@ -222,12 +228,7 @@ def user_password_change(
         user=user, password=old_password, account=f"user:{user.pk}", client=_client(ip)
     ):
         raise ValidationError({"old_password": "Your old password was entered incorrectly."})
-    if errors := _password_errors(new_password, user):
-        raise ValidationError({"new_password": errors})
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    _bump_token_version(user)
-    return user
+    return _password_replace(user, new_password)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ on paging one parent's list with ``after``.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -24,6 +25,7 @@ from movierec.graphql.pagination import (
     Page,
     _after_filter,
     _value_of,
+    connection_from_page,
     decode_cursor,
     encode_cursor,
     page_size,
@@ -138,3 +140,27 @@ class PageByParentLoader(BaseLoader[PageKey, Page]):
             for parent_id, page in per_parent.items():
                 pages[(parent_id, first, after)] = page
         return [pages[key] for key in keys]
+
+
+def nested_connection(
+    info: Any,
+    connection_type: type[Any],
+    *,
+    parent_id: int,
+    first: int | None,
+    after: str | None,
+    pages: type[PageByParentLoader],
+    counts: type[BaseLoader[int, int]],
+) -> SyncFuture | Any:
+    """A parent's child list as a connection (``Playlist.items``, ``Movie.reviews``): its page
+    comes from the ``pages`` loader, batched with every parent of the response, and
+    ``totalCount`` from the ``counts`` loader only when the query asks for it (the same
+    loader can serve a field such as ``itemCount``)."""
+    validate_page_args(pages.order, first, after)
+    context = info.context
+
+    def to_connection(page: Page) -> Any:
+        counted = dataclasses.replace(page, total_count=lambda: counts(context).load(parent_id))
+        return connection_from_page(connection_type, counted)
+
+    return then(pages(context).load((parent_id, first, after)), to_connection)

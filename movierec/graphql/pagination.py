@@ -19,6 +19,7 @@ import graphene
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Q, QuerySet
+from graphene.utils.orderedtype import OrderedType
 
 from movierec.graphql.errors import BadUserInput
 
@@ -194,3 +195,36 @@ def connection_from_page(connection_type: type[graphene.relay.Connection], page:
         has_next_page=page.has_next_page,
     )
     return connection_type(edges=edges, page_info=page_info, total_count=page.total_count)
+
+
+def connection_field(
+    connection_type: Any, *, description: str, required: bool = True, **arguments: Any
+) -> graphene.Field:
+    """A paginated field: the ``first`` / ``after`` arguments :func:`paginate` takes, then
+    ``arguments`` (filters, a ``resolver``). Non-null unless ``required=False`` (a page that
+    is private to someone answers null)."""
+    paging = {"first": graphene.Int(), "after": graphene.String()}
+    for argument in arguments.values():
+        if isinstance(argument, OrderedType):
+            argument.reset_counter()  # graphene lists arguments by creation: after the paging
+    return graphene.Field(
+        connection_type,
+        required=required,
+        description=description,
+        **paging,
+        **arguments,
+    )
+
+
+def paginated_connection(
+    connection_type: type[graphene.relay.Connection],
+    queryset: QuerySet,
+    *,
+    order: Sequence[OrderKey],
+    first: int | None,
+    after: str | None,
+) -> Any:
+    """One page of ``queryset`` as a ``connection_type`` instance (:func:`paginate`, then
+    :func:`connection_from_page`): what a top-level list resolver returns."""
+    page = paginate(queryset, order=order, first=first, after=after)
+    return connection_from_page(connection_type, page)

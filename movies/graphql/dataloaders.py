@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from collections.abc import Callable
+from typing import Any
 
 from movierec.graphql.dataloaders import BaseLoader, group_by
 from movies import selectors
@@ -23,82 +22,67 @@ class MovieByIdLoader(BaseLoader[int, Movie | None]):
         return [movies.get(key) for key in keys]
 
 
+def _tags_by_movie(keys: list[int], tag: str, *order: str) -> list[list[Any]]:
+    """Each movie's ``tag`` rows (``genre`` / ``keyword``) through its many-to-many table, in
+    one query."""
+    through = getattr(Movie, f"{tag}s").through
+    rows = through.objects.filter(movie_id__in=keys).select_related(tag).order_by(*order)
+    grouped = group_by(rows, "movie_id")
+    return [[getattr(row, tag) for row in grouped.get(key, [])] for key in keys]
+
+
 class GenresByMovieLoader(BaseLoader[int, list[Genre]]):
     context_key = "movies.genres_by_movie"
 
     def batch_load(self, keys: list[int]) -> list[list[Genre]]:
-        rows = (
-            Movie.genres.through.objects.filter(movie_id__in=keys)
-            .select_related("genre")
-            .order_by("genre__name")
-        )
-        grouped = group_by(rows, "movie_id")
-        return [[row.genre for row in grouped.get(key, [])] for key in keys]
+        return _tags_by_movie(keys, "genre", "genre__name")
 
 
 class KeywordsByMovieLoader(BaseLoader[int, list[Keyword]]):
     context_key = "movies.keywords_by_movie"
 
     def batch_load(self, keys: list[int]) -> list[list[Keyword]]:
-        rows = (
-            Movie.keywords.through.objects.filter(movie_id__in=keys)
-            .select_related("keyword")
-            .order_by("keyword__name", "keyword_id")
-        )
-        grouped = group_by(rows, "movie_id")
-        return [[row.keyword for row in grouped.get(key, [])] for key in keys]
+        return _tags_by_movie(keys, "keyword", "keyword__name", "keyword_id")
 
 
 # (movie or person id, kind or None for both, first or None for all)
 CreditKey = tuple[int, str | None, int | None]
 
 
-class CreditsByMovieLoader(BaseLoader[CreditKey, list[Credit]]):
-    """Credits with their person: cast by billing order, then crew.
+class _CreditsLoader(BaseLoader[CreditKey, list[Credit]]):
+    """Keys sharing ``kind`` and ``first`` load in one query (``first`` applies per parent in
+    SQL, so a page of 100 movies does not fetch every crew member)."""
 
-    Keys sharing ``kind`` and ``first`` load in one query; ``first`` is applied per movie in
-    SQL with ROW_NUMBER() so a page of 100 movies does not fetch every crew member.
-    """
+    #: The selector: ``(ids, kind=, first=) -> {id: credits}``.
+    credits: Callable[..., dict[int, list[Credit]]]
+
+    def batch_load(self, keys: list[CreditKey]) -> list[list[Credit]]:
+        by_shape: dict[tuple[str | None, int | None], list[int]] = defaultdict(list)
+        for parent_id, kind, first in keys:
+            by_shape[(kind, first)].append(parent_id)
+        loaded: dict[CreditKey, list[Credit]] = {}
+        for (kind, first), parent_ids in by_shape.items():
+            grouped = type(self).credits(parent_ids, kind=kind, first=first)
+            for parent_id in parent_ids:
+                loaded[(parent_id, kind, first)] = grouped[parent_id]
+        return [loaded[key] for key in keys]
+
+
+class CreditsByMovieLoader(_CreditsLoader):
+    """``Movie.cast`` / ``crew``: keys (movie id, kind, first); cast by billing order."""
 
     context_key = "movies.credits_by_movie"
 
-    def batch_load(self, keys: list[CreditKey]) -> list[list[Credit]]:
-        by_shape: dict[tuple[str | None, int | None], list[int]] = defaultdict(list)
-        for movie_id, kind, first in keys:
-            by_shape[(kind, first)].append(movie_id)
-        loaded: dict[CreditKey, list[Credit]] = {}
-        for (kind, first), movie_ids in by_shape.items():
-            rows = Credit.objects.filter(movie_id__in=movie_ids).select_related("person")
-            if kind is not None:
-                rows = rows.filter(kind=kind)
-            if first is not None:
-                rows = rows.annotate(
-                    position=Window(
-                        RowNumber(),
-                        partition_by=[F("movie_id")],
-                        order_by=[F("kind").asc(), F("order").asc(), F("id").asc()],
-                    )
-                ).filter(position__lte=first)
-            grouped = group_by(rows.order_by("movie_id", "kind", "order", "id"), "movie_id")
-            for movie_id in movie_ids:
-                loaded[(movie_id, kind, first)] = grouped.get(movie_id, [])
-        return [loaded[key] for key in keys]
+    @staticmethod
+    def credits(ids: list[int], **shape: Any) -> dict[int, list[Credit]]:
+        return selectors.credit_list_for_movies(movie_ids=ids, **shape)
 
 
-class FilmographyByPersonLoader(BaseLoader[CreditKey, list[Credit]]):
-    """``Person.filmography``: keys (person id, kind, first); one query per (kind, first)."""
+class FilmographyByPersonLoader(_CreditsLoader):
+    """``Person.filmography``: keys (person id, kind, first); newest release first."""
 
     context_key = "movies.filmography_by_person"
 
-    def batch_load(self, keys: list[CreditKey]) -> list[list[Credit]]:
-        by_shape: dict[tuple[str | None, int | None], list[int]] = defaultdict(list)
-        for person_id, kind, first in keys:
-            by_shape[(kind, first)].append(person_id)
-        loaded: dict[CreditKey, list[Credit]] = {}
-        for (kind, first), person_ids in by_shape.items():
-            grouped = selectors.credit_list_for_persons(
-                person_ids=person_ids, kind=kind, first=first
-            )
-            for person_id in person_ids:
-                loaded[(person_id, kind, first)] = grouped[person_id]
-        return [loaded[key] for key in keys]
+    @staticmethod
+    def credits(ids: list[int], **shape: Any) -> dict[int, list[Credit]]:
+        return selectors.credit_list_for_persons(person_ids=ids, **shape)

@@ -8,7 +8,7 @@ import graphene
 
 from movierec.graphql.errors import BadUserInput
 from movierec.graphql.ids import decode_global_id
-from movierec.graphql.pagination import connection_from_page, paginate
+from movierec.graphql.pagination import paginated_connection
 from movies import models, selectors
 from movies.graphql.filters import MovieOrder, movie_order_keys
 from movies.graphql.types import Genre, Movie, MovieConnection, Person
@@ -83,8 +83,9 @@ class MovieQueries(graphene.ObjectType):
         order = movie_order_keys(order_by, has_search=filters.has_search)
         damped = any(key.field == "community_score_value" for key in order)
         queryset = selectors.movie_list(filters=filters, damped_score=damped)
-        page = paginate(queryset, order=order, first=first, after=after)
-        return connection_from_page(MovieConnection, page)
+        return paginated_connection(
+            MovieConnection, queryset, order=order, first=first, after=after
+        )
 
     @staticmethod
     def resolve_genres(root: None, info: graphene.ResolveInfo) -> list[models.Genre]:

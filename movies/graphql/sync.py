@@ -9,12 +9,7 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from movierec.graphql.errors import BadUserInput
-from movierec.graphql.pagination import (
-    CountableConnection,
-    OrderKey,
-    connection_from_page,
-    paginate,
-)
+from movierec.graphql.pagination import CountableConnection, OrderKey, paginated_connection
 from movierec.graphql.permissions import staff_required
 from movies import models, selectors
 from movies.sync import runs
@@ -121,13 +116,13 @@ class SyncQueries(graphene.ObjectType):
         after: str | None = None,
         kind: str | None = None,
     ) -> Any:
-        page = paginate(
+        return paginated_connection(
+            SyncRunConnection,
             selectors.sync_run_list(kind=_value(kind)),
             order=[OrderKey("started_at", descending=True)],
             first=first,
             after=after,
         )
-        return connection_from_page(SyncRunConnection, page)
 
 
 class EnqueuedSync(graphene.ObjectType):

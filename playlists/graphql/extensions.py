@@ -8,6 +8,7 @@ from typing import Any
 import graphene
 
 from movierec.graphql.extend import extend_type
+from movierec.graphql.pagination import connection_field
 from movierec.graphql.permissions import viewer
 from playlists.graphql.schema import profile_playlists_connection
 from playlists.graphql.types import PlaylistConnection
@@ -23,10 +24,8 @@ def resolve_user_playlists(
 def extend_types() -> None:
     extend_type(
         User,
-        playlists=graphene.Field(
-            graphene.NonNull(PlaylistConnection),
-            first=graphene.Int(),
-            after=graphene.String(),
+        playlists=connection_field(
+            PlaylistConnection,
             description="This member's playlists, most recently updated first: all of them for "
             "the member, the public ones for everyone else.",
             resolver=resolve_user_playlists,

@@ -5,7 +5,7 @@ from typing import Any
 import graphene
 
 from movierec.graphql.ids import decode_global_id
-from movierec.graphql.pagination import OrderKey, connection_from_page, paginate
+from movierec.graphql.pagination import OrderKey, connection_field, paginated_connection
 from movierec.graphql.permissions import login_required, viewer
 from playlists import selectors
 from playlists.graphql.mutations.items import AddToPlaylist, MovePlaylistItem, RemoveFromPlaylist
@@ -17,8 +17,9 @@ RECENTLY_UPDATED_FIRST = [OrderKey("updated_at", descending=True)]
 
 def playlist_page(queryset: Any, first: int | None, after: str | None) -> Any:
     """A ``PlaylistConnection`` page, most recently updated first."""
-    page = paginate(queryset, order=RECENTLY_UPDATED_FIRST, first=first, after=after)
-    return connection_from_page(PlaylistConnection, page)
+    return paginated_connection(
+        PlaylistConnection, queryset, order=RECENTLY_UPDATED_FIRST, first=first, after=after
+    )
 
 
 def profile_playlists_connection(
@@ -36,19 +37,13 @@ class PlaylistQueries(graphene.ObjectType):
         id=graphene.ID(required=True, description="The playlist's global ID."),
         description="A playlist by ID; null when unknown or private to someone else.",
     )
-    public_playlists = graphene.Field(
+    public_playlists = connection_field(
         PlaylistConnection,
-        required=True,
-        first=graphene.Int(),
-        after=graphene.String(),
         search=graphene.String(description="Case-insensitive part of the title."),
         description="Public playlists, most recently updated first.",
     )
-    my_playlists = graphene.Field(
+    my_playlists = connection_field(
         PlaylistConnection,
-        required=True,
-        first=graphene.Int(),
-        after=graphene.String(),
         description="The viewer's playlists of every visibility, most recently updated first.",
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import graphene
@@ -10,12 +9,11 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from movierec.graphql.ids import decode_global_id
-from movierec.graphql.nested import then, validate_page_args
-from movierec.graphql.pagination import CountableConnection, connection_from_page
+from movierec.graphql.nested import nested_connection
+from movierec.graphql.pagination import CountableConnection, connection_field
 from movies.graphql.dataloaders import MovieByIdLoader
 from playlists import models
 from playlists.graphql.dataloaders import (
-    ITEM_ORDER,
     ContainsMovieLoader,
     ItemCountByPlaylistLoader,
     ItemPageByPlaylistLoader,
@@ -61,11 +59,8 @@ class PlaylistItemConnection(CountableConnection):
 class Playlist(DjangoObjectType):
     visibility = graphene.Field(Visibility, required=True, description="Who can see it.")
     owner = graphene.Field(graphene.NonNull("users.graphql.types.User"), description="Who made it.")
-    items = graphene.Field(
+    items = connection_field(
         PlaylistItemConnection,
-        required=True,
-        first=graphene.Int(),
-        after=graphene.String(),
         description="The movies, in playlist order.",
     )
     item_count = graphene.Int(required=True, description="Number of movies in the playlist.")
@@ -100,17 +95,14 @@ class Playlist(DjangoObjectType):
         first: int | None = None,
         after: str | None = None,
     ) -> Any:
-        validate_page_args(ITEM_ORDER, first, after)
-        playlist_id, context = root.pk, info.context
-
-        def to_connection(page: Any) -> Any:
-            counted = dataclasses.replace(
-                page, total_count=lambda: ItemCountByPlaylistLoader(context).load(playlist_id)
-            )
-            return connection_from_page(PlaylistItemConnection, counted)
-
-        return then(
-            ItemPageByPlaylistLoader(context).load((playlist_id, first, after)), to_connection
+        return nested_connection(
+            info,
+            PlaylistItemConnection,
+            parent_id=root.pk,
+            first=first,
+            after=after,
+            pages=ItemPageByPlaylistLoader,
+            counts=ItemCountByPlaylistLoader,
         )
 
     @staticmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Count, QuerySet
 
 from movierec.graphql.dataloaders import BaseLoader
@@ -26,28 +28,31 @@ class MyRatingByMovieLoader(BaseLoader[int, Rating | None]):
         return [ratings.get(key) for key in keys]
 
 
-class InWatchlistByMovieLoader(BaseLoader[int, bool | None]):
-    """``Movie.inWatchlist`` for a page of movies: one query; null when anonymous."""
+class _ViewerMarkByMovieLoader(BaseLoader[int, bool | None]):
+    """Whether the viewer marked each movie of a page (``selector`` returns the marked ids):
+    one query; null when anonymous."""
+
+    selector: Callable[..., set[int]]
+
+    def batch_load(self, keys: list[int]) -> list[bool | None]:
+        if self.viewer is None:
+            return [None] * len(keys)
+        marked = type(self).selector(user=self.viewer, movie_ids=keys)
+        return [key in marked for key in keys]
+
+
+class InWatchlistByMovieLoader(_ViewerMarkByMovieLoader):
+    """``Movie.inWatchlist`` for a page of movies."""
 
     context_key = "lists.in_watchlist_by_movie"
-
-    def batch_load(self, keys: list[int]) -> list[bool | None]:
-        if self.viewer is None:
-            return [None] * len(keys)
-        saved = selectors.watchlisted_movie_ids(user=self.viewer, movie_ids=keys)
-        return [key in saved for key in keys]
+    selector = staticmethod(selectors.watchlisted_movie_ids)
 
 
-class IsFavoriteByMovieLoader(BaseLoader[int, bool | None]):
-    """``Movie.isFavorite`` for a page of movies: one query; null when anonymous."""
+class IsFavoriteByMovieLoader(_ViewerMarkByMovieLoader):
+    """``Movie.isFavorite`` for a page of movies."""
 
     context_key = "lists.is_favorite_by_movie"
-
-    def batch_load(self, keys: list[int]) -> list[bool | None]:
-        if self.viewer is None:
-            return [None] * len(keys)
-        saved = selectors.favorited_movie_ids(user=self.viewer, movie_ids=keys)
-        return [key in saved for key in keys]
+    selector = staticmethod(selectors.favorited_movie_ids)
 
 
 class ReviewCountByMovieLoader(BaseLoader[int, int]):

@@ -10,6 +10,7 @@ from typing import Any
 import graphene
 
 from movierec.graphql.extend import extend_type
+from movierec.graphql.pagination import connection_field
 from movierec.graphql.permissions import viewer
 from movies.graphql.types import Movie
 from ratings.graphql.dataloaders import RatingCountByUserLoader
@@ -52,10 +53,8 @@ def extend_types() -> None:
             description="Whether the movie is among the viewer's favorites; null when anonymous.",
             resolver=resolve_movie_is_favorite,
         ),
-        reviews=graphene.Field(
-            graphene.NonNull(RatingConnection),
-            first=graphene.Int(),
-            after=graphene.String(),
+        reviews=connection_field(
+            RatingConnection,
             description="Ratings with a written review, newest first.",
             resolver=resolve_movie_reviews,
         ),
@@ -67,10 +66,9 @@ def extend_types() -> None:
             description="How many movies the user rated.",
             resolver=resolve_user_rating_count,
         ),
-        watchlist=graphene.Field(
+        watchlist=connection_field(
             SavedMovieConnection,
-            first=graphene.Int(),
-            after=graphene.String(),
+            required=False,
             description="Movies this member wants to watch, newest first. Private: null for "
             "anyone but the member themself.",
             resolver=resolve_user_watchlist,

@@ -4,7 +4,7 @@ from typing import Any
 
 import graphene
 
-from movierec.graphql.pagination import OrderKey, connection_from_page, paginate
+from movierec.graphql.pagination import OrderKey, connection_field, paginated_connection
 from movierec.graphql.permissions import login_required, viewer
 from ratings import selectors
 from ratings.graphql.mutations.ratings import DeleteRating, RateMovie
@@ -29,35 +29,26 @@ def watchlist_connection(*, viewer: Any, user: Any, first: int | None, after: st
     """
     if viewer is None or viewer.pk != user.pk:
         return None
-    page = paginate(
+    return paginated_connection(
+        SavedMovieConnection,
         selectors.watchlist_for_user(user=user),
         order=SAVED_RECENT_FIRST,
         first=first,
         after=after,
     )
-    return connection_from_page(SavedMovieConnection, page)
 
 
 class RatingQueries(graphene.ObjectType):
-    my_ratings = graphene.Field(
+    my_ratings = connection_field(
         RatingConnection,
-        required=True,
-        first=graphene.Int(),
-        after=graphene.String(),
         description="The viewer's ratings, most recently changed first.",
     )
-    my_watchlist = graphene.Field(
+    my_watchlist = connection_field(
         SavedMovieConnection,
-        required=True,
-        first=graphene.Int(),
-        after=graphene.String(),
         description="The viewer's watchlist, most recently added first.",
     )
-    my_favorites = graphene.Field(
+    my_favorites = connection_field(
         SavedMovieConnection,
-        required=True,
-        first=graphene.Int(),
-        after=graphene.String(),
         description="The viewer's favorite movies, most recently added first.",
     )
 
@@ -66,13 +57,13 @@ class RatingQueries(graphene.ObjectType):
     def resolve_my_ratings(
         root: None, info: graphene.ResolveInfo, first: int | None = None, after: str | None = None
     ) -> Any:
-        page = paginate(
+        return paginated_connection(
+            RatingConnection,
             selectors.rating_list_for_user(user=viewer(info)),
             order=RECENT_FIRST,
             first=first,
             after=after,
         )
-        return connection_from_page(RatingConnection, page)
 
     @staticmethod
     @login_required
@@ -87,13 +78,13 @@ class RatingQueries(graphene.ObjectType):
     def resolve_my_favorites(
         root: None, info: graphene.ResolveInfo, first: int | None = None, after: str | None = None
     ) -> Any:
-        page = paginate(
+        return paginated_connection(
+            SavedMovieConnection,
             selectors.favorites_for_user(user=viewer(info)),
             order=SAVED_RECENT_FIRST,
             first=first,
             after=after,
         )
-        return connection_from_page(SavedMovieConnection, page)
 
 
 class RatingMutations(graphene.ObjectType):

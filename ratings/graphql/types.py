@@ -7,19 +7,17 @@ and ``Movie.reviews`` fields declared on the Movie type.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from movierec.graphql.nested import then, validate_page_args
-from movierec.graphql.pagination import CountableConnection, connection_from_page
+from movierec.graphql.nested import nested_connection
+from movierec.graphql.pagination import CountableConnection
 from movies.graphql.dataloaders import MovieByIdLoader
 from ratings import models
 from ratings.graphql.dataloaders import (
-    REVIEW_ORDER,
     InWatchlistByMovieLoader,
     IsFavoriteByMovieLoader,
     MyRatingByMovieLoader,
@@ -99,14 +97,12 @@ def resolve_movie_reviews(
     root: Any, info: graphene.ResolveInfo, first: int | None = None, after: str | None = None
 ) -> Any:
     """``Movie.reviews``: public written reviews, newest first, batched over the movies."""
-    validate_page_args(REVIEW_ORDER, first, after)
-    movie_id = root.pk
-    context = info.context
-
-    def to_connection(page: Any) -> Any:
-        total = dataclasses.replace(
-            page, total_count=lambda: ReviewCountByMovieLoader(context).load(movie_id)
-        )
-        return connection_from_page(RatingConnection, total)
-
-    return then(ReviewPageByMovieLoader(context).load((movie_id, first, after)), to_connection)
+    return nested_connection(
+        info,
+        RatingConnection,
+        parent_id=root.pk,
+        first=first,
+        after=after,
+        pages=ReviewPageByMovieLoader,
+        counts=ReviewCountByMovieLoader,
+    )

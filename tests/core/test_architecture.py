@@ -45,8 +45,8 @@ def _imported_modules(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def _sources(app: str) -> list[Path]:
-    return sorted(p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts)
+def _sources(app: str, root: Path = ROOT) -> list[Path]:
+    return sorted(p for p in (root / app).rglob("*.py") if "migrations" not in p.parts)
 
 
 def import_edges(root: Path = ROOT) -> dict[tuple[str, str], list[str]]:
@@ -175,15 +175,12 @@ def test_recs_engine_loads_without_django():
 #: read through the owner's selectors and write through its services.
 OWNERS = ("movies", "users", "ratings", "playlists", "recs")
 
-#: Where another app's models may still be imported, and why. Model definitions point their
-#: foreign keys at the related model; the domain apps below pass each other's model instances
-#: (``user``, ``movie`` arguments) through their public functions, with lookups going through
-#: the owner (``movie_get``, ``users_by_ids``). recs and tasks have no entry: they consume
-#: rows, never another app's model class (a type hint under ``if TYPE_CHECKING:`` is fine).
-FOREIGN_MODELS_ALLOWED = ("movies/", "users/", "ratings/", "playlists/")
-
-#: Layers whose raw SQL may name only their own tables.
-SQL_CHECKED = ("recs", "tasks")
+#: No app is exempt. Domain apps pass each other's model instances (``user``, ``movie``
+#: arguments) through their public functions, but name the class only in type hints under
+#: ``if TYPE_CHECKING:``; lookups and writes go through the owner (``movie_get``,
+#: ``users_by_ids``, ``movie_rating_stats_add``). Model definitions point their foreign keys
+#: at ``"app.Model"`` strings. Migrations are not scanned (``_sources``): Django generates
+#: them against the historical models. Tests are outside the apps and may import anything.
 
 
 def _type_checking_lines(tree: ast.AST) -> set[int]:
@@ -195,8 +192,13 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
     return lines
 
 
+#: Ways to a model class without importing its module, and the app that owns what they reach.
+MODEL_GETTERS = {"django.contrib.auth.get_user_model": "users"}
+
+
 def foreign_model_imports(path: Path, app: str, source: str | None = None) -> list[str]:
-    """Imports in ``path`` (of ``app``) of another owner's ``models`` module, at run time."""
+    """Imports in ``path`` (of ``app``) of another owner's ``models`` module (or a getter of
+    its model class, :data:`MODEL_GETTERS`), at run time."""
     tree = ast.parse(source if source is not None else path.read_text(), filename=str(path))
     hidden = _type_checking_lines(tree)
     found = []
@@ -209,13 +211,9 @@ def foreign_model_imports(path: Path, app: str, source: str | None = None) -> li
             continue
         for name in names:
             parts = name.split(".")
-            if (
-                len(parts) >= 2
-                and parts[0] in OWNERS
-                and parts[0] != app
-                and parts[1] == "models"
-                and node.lineno not in hidden
-            ):
+            foreign_module = len(parts) >= 2 and parts[0] in OWNERS and parts[1] == "models"
+            owner = parts[0] if foreign_module else MODEL_GETTERS.get(name)
+            if owner is not None and owner != app and node.lineno not in hidden:
                 found.append(f"{path.name}:{node.lineno} {name}")
                 break
     return found
@@ -241,26 +239,23 @@ def _tables() -> dict[str, str]:
     }
 
 
-def test_models_are_imported_only_by_their_owner():
+def ownership_violations(root: Path, tables: dict[str, str]) -> list[str]:
+    """Every app's run-time imports of another owner's models and SQL naming its tables."""
     offending = []
     for app in LAYERS:
-        for path in _sources(app):
-            relative = path.relative_to(ROOT).as_posix()
-            if relative.startswith(FOREIGN_MODELS_ALLOWED):
-                continue
+        for path in _sources(app, root):
             offending += [f"{app}/{hit}" for hit in foreign_model_imports(path, app)]
-    assert offending == [], "read through the owner's selectors, write through its services"
+            hits = foreign_tables(path.read_text(), app, tables)
+            offending += [f"{path.relative_to(root).as_posix()}:{hit}" for hit in hits]
+    return offending
 
 
-def test_recs_and_tasks_sql_names_only_their_own_tables():
+def test_apps_import_only_their_own_models_and_name_only_their_own_tables():
     tables = _tables()
     assert {"ratings_rating", "playlists_playlistitem", "movies_movie"} <= set(tables)
-    offending = []
-    for app in SQL_CHECKED:
-        for path in _sources(app):
-            hits = foreign_tables(path.read_text(), app, tables)
-            offending += [f"{path.relative_to(ROOT)}:{hit}" for hit in hits]
-    assert offending == [], "another app's table: ask its owner's selectors or services"
+    assert ownership_violations(ROOT, tables) == [], (
+        "read through the owner's selectors, write through its services"
+    )
 
 
 def test_the_ownership_guards_catch_planted_violations(tmp_path):
@@ -283,3 +278,34 @@ def test_the_ownership_guards_catch_planted_violations(tmp_path):
     ]
     tables = {"ratings_rating": "ratings", "recs_modelversion": "recs"}
     assert foreign_tables(source, "recs", tables) == ["8 ratings_rating"]
+
+
+def test_domain_apps_are_guarded_too(tmp_path):
+    """A domain app importing another's models at run time, or updating its table in SQL,
+    fails; a type hint under TYPE_CHECKING and a migration do not."""
+    files = {
+        "ratings/services.py": (
+            "from typing import TYPE_CHECKING\n"
+            "from movies.models import Movie\n"
+            "if TYPE_CHECKING:\n"
+            "    from users.models import User\n"
+            "SQL = 'UPDATE movies_movie SET rating_count = 0'\n"
+        ),
+        "playlists/selectors.py": "from ratings import models\n",
+        "users/graphql/dataloaders.py": "import movies.models\n",
+        "movies/migrations/0001_initial.py": "from users.models import User\n",
+        "users/selectors.py": "from users.models import User\nSQL = 'SELECT 1 FROM users_user'\n",
+        "users/backends.py": "from django.contrib.auth import get_user_model\n",
+        "recs/selectors.py": "from django.contrib.auth import get_user_model, login\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    tables = {"movies_movie": "movies", "users_user": "users"}
+    assert ownership_violations(tmp_path, tables) == [
+        "users/dataloaders.py:1 movies.models",
+        "ratings/services.py:2 movies.models",
+        "ratings/services.py:5 movies_movie",
+        "playlists/selectors.py:1 ratings.models",
+        "recs/selectors.py:1 django.contrib.auth.get_user_model",
+    ]

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from movierec.events import user_feedback_changed
 from movies.models import Movie
@@ -176,3 +177,28 @@ def test_concurrent_first_ratings_and_rerating_keep_the_sum_exact():
     assert count == Rating.objects.filter(movie=movie).count() == 7
     assert total == sum(r.score for r in Rating.objects.filter(movie=movie))
     assert total == rating.score + Decimal("2.5") * 6
+
+
+def _movie_updates(write) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        write()
+    sqls = [" ".join(query["sql"].split()) for query in queries.captured_queries]
+    return [sql for sql in sqls if sql.startswith('UPDATE "movies_movie"')]
+
+
+def test_each_rating_write_moves_the_community_rating_in_one_relative_update():
+    """Through ``movies.services``, still one UPDATE adding to the row as it is when locked
+    (never a value read first), and none when the score does not change."""
+    user, movie = UserFactory(), MovieFactory()
+    created = _movie_updates(lambda: services.rating_set(user=user, movie=movie, score=4))
+    assert len(created) == 1
+    assert '"rating_count" = ("movies_movie"."rating_count" + 1)' in created[0]
+    assert '"rating_sum" = ("movies_movie"."rating_sum" + ' in created[0]
+    assert _movie_updates(lambda: services.rating_set(user=user, movie=movie, score=4)) == []
+    rerated = _movie_updates(lambda: services.rating_set(user=user, movie=movie, score=2.5))
+    assert len(rerated) == 1
+    assert "rating_count" not in rerated[0]
+    deleted = _movie_updates(lambda: services.rating_delete(user=user, movie=movie))
+    assert len(deleted) == 1
+    assert '"rating_count" = ("movies_movie"."rating_count" + -1)' in deleted[0]
+    assert _community(movie) == (0, Decimal("0"))

@@ -1,10 +1,16 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from movierec.graphql.dataloaders import BaseLoader, group_by
-from movies.models import Genre
 from users import selectors
 from users.models import User
 
+if TYPE_CHECKING:
+    from movies.models import Genre
 
-class FavoriteGenresByUserLoader(BaseLoader[int, list[Genre]]):
+
+class FavoriteGenresByUserLoader(BaseLoader[int, list["Genre"]]):
     context_key = "favorite_genres_by_user"
 
     def batch_load(self, keys: list[int]) -> list[list[Genre]]:

@@ -5,9 +5,9 @@ from typing import Any
 import graphene
 
 from movierec.graphql.permissions import login_required, viewer
-from movierec.graphql.types import OkPayload
 from movies.graphql.inputs import movie_from_global_id
 from ratings import services
+from ratings.graphql.mutations.saved import viewer_movie_mutation
 from ratings.graphql.types import Rating
 
 
@@ -37,16 +37,8 @@ class RateMovie(graphene.Mutation):
         return services.rating_set(user=viewer(info), movie=movie, score=score, review=review)
 
 
-class DeleteRating(graphene.Mutation):
-    """Remove the viewer's rating of a movie; NOT_FOUND when it was not rated."""
-
-    class Arguments:
-        movie_id = graphene.ID(required=True, description="The movie's global ID.")
-
-    Output = OkPayload
-
-    @staticmethod
-    @login_required
-    def mutate(root: None, info: graphene.ResolveInfo, movie_id: str) -> OkPayload:
-        services.rating_delete(user=viewer(info), movie=movie_from_global_id(movie_id))
-        return OkPayload(ok=True)
+DeleteRating = viewer_movie_mutation(
+    "DeleteRating",
+    "Remove the viewer's rating of a movie; NOT_FOUND when it was not rated.",
+    services.rating_delete,
+)
