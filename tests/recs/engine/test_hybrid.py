@@ -158,6 +158,7 @@ def test_tuning_is_bounded_uses_validation_only_and_picks_the_best_blend():
         als_grid={"factors": [16, 32], "regularization": [1.0, 50.0], "alpha": [5.0]},
         ease_grid=[20.0, 200.0],
         max_trials=3,
+        ndcg_tolerance=0.0,  # the plain best-NDCG choice (the tie-break is tested below)
         progress=lambda *a: calls.append(a),
     )
     stages = [row["stage"] for row in result.table]
