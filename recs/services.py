@@ -240,6 +240,7 @@ def _train_locked(
             max_test_users=settings.RECS_EVAL_MAX_USERS,
             refit_min_heldout=settings.RECS_REFIT_MIN_HELDOUT,
             popularity_penalty=settings.RECS_POPULARITY_PENALTY,
+            ndcg_tolerance=settings.RECS_TUNE_NDCG_TOLERANCE,
             progress=progress,
         )
         timings.update(result.timings)
@@ -477,6 +478,7 @@ def recs_tune(
         k=settings.RECS_EVAL_K,
         max_trials=max_trials or settings.RECS_TUNE_MAX_TRIALS,
         als_grid=als_grid,
+        ndcg_tolerance=settings.RECS_TUNE_NDCG_TOLERANCE,
         progress=progress,
     )
     return _tuning_store(result, extracted, time.perf_counter() - started)

@@ -410,11 +410,16 @@ RECS_TUNE_MAX_TRIALS = env.int("RECS_TUNE_MAX_TRIALS", default=12)
 # 4 * n^2 bytes (10,000 -> 400 MB, memory-mapped and shared by the web workers) and the fit
 # about twice that; the solve grows as n^3 (about a minute for 10,000 on 2 cores).
 RECS_EASE_MAX_ITEMS = env.int("RECS_EASE_MAX_ITEMS", default=10_000)
+# Coverage-aware tie-break of the blend tuning (recs.engine.tune): among blend settings whose
+# validation NDCG@10 is within this relative tolerance of the best, the one with the highest
+# catalogue coverage wins. 0 keeps the plain best-NDCG choice.
+RECS_TUNE_NDCG_TOLERANCE = env.float("RECS_TUNE_NDCG_TOLERANCE", default=0.005)
 # train_model re-tunes when interactions, users or movies changed by more than this fraction
 # since the last tuning run (or when there is none).
 RECS_RETUNE_CHANGE = env.float("RECS_RETUNE_CHANGE", default=0.2)
 # The novelty control: a popularity penalty that replaces the tuned one (higher = less
-# popular, more varied lists, lower NDCG). Unset: the penalty with the best validation NDCG.
+# popular, more varied lists, lower NDCG). Unset: the tuned penalty (best validation NDCG,
+# with the coverage tie-break of RECS_TUNE_NDCG_TOLERANCE).
 RECS_POPULARITY_PENALTY = env.float("RECS_POPULARITY_PENALTY", default=None)
 # Interaction -> confidence (recs.engine.matrix.ConfidenceWeights): ratings below the
 # threshold are not likes; the other kinds have fixed weights; optional half-life decay.

@@ -5,7 +5,7 @@ movies, the co-occurrence in time (``recs.engine.cooc``) sees the order of each 
 both ignore, and they err differently, so a weighted sum of their per-user z-scores beats
 each. The weights (and an optional popularity penalty that trades accuracy for catalogue
 coverage) are learned on a validation split (``recs.engine.tune``); the default is the best
-NDCG.
+NDCG, or the widest coverage among settings within a small NDCG tolerance of it.
 
 Scores of one user are ``w * z(als) + (1 - w) * z(ease) + c * z(cooc) - penalty * z(log
 popularity)`` where ``z`` standardises over the whole catalogue. Everything is computed from

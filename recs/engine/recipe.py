@@ -31,7 +31,7 @@ from .hybrid import (
 from .matrix import KIND_RATING, ConfidenceWeights, IdIndex, Interactions
 from .progress import Progress, Timings, report
 from .split import holdout_split
-from .tune import TuneResult, tune
+from .tune import NDCG_TOLERANCE, TuneResult, tune
 
 
 @dataclass
@@ -107,6 +107,7 @@ def run(
     refit_min_heldout: float = 0.0,
     popularity_penalty: float | None = None,
     novelty_grid: tuple[float, ...] = (),
+    ndcg_tolerance: float = NDCG_TOLERANCE,
     progress: Progress | None = None,
 ) -> RecipeResult:
     """Evaluate ``params`` (or the parameters tuned on validation when ``tune_first``) on a
@@ -121,7 +122,8 @@ def run(
     are rebuilt from their current feedback). ``extra["refit"]`` says which happened.
 
     ``popularity_penalty`` overrides the tuned one (the novelty control; None keeps the best
-    validation NDCG). ``novelty_grid`` also scores the fitted hybrid with each of those
+    validation NDCG, with the tuning's coverage-aware tie-break of ``ndcg_tolerance``).
+    ``novelty_grid`` also scores the fitted hybrid with each of those
     penalties on the same test split (``novelty``), to show what the control trades."""
     weights = weights or ConfidenceWeights()
     params = params or HybridParams()
@@ -135,7 +137,8 @@ def run(
         with timings.stage("tune"):
             tuning = tune(
                 split.train, base=params, weights=weights, now=now, max_trials=max_trials,
-                k=k, seed=seed + 1, item_index=items, progress=progress,
+                k=k, seed=seed + 1, item_index=items, ndcg_tolerance=ndcg_tolerance,
+                progress=progress,
             )  # fmt: skip
             params = tuning.best
     if popularity_penalty is not None:
@@ -240,6 +243,7 @@ def tune_only(
     k: int = 10,
     max_trials: int | None = 12,
     als_grid: dict[str, list[Any]] | None = None,
+    ndcg_tolerance: float = NDCG_TOLERANCE,
     progress: Progress | None = None,
 ) -> RecipeResult:
     """Only the tuning stage of :func:`run` (same split, same validation carve-out)."""
@@ -249,7 +253,8 @@ def tune_only(
         split = holdout_split(rows, fraction=test_fraction, seed=seed)
         tuning = tune(
             split.train, base=params, weights=weights, now=now, max_trials=max_trials, k=k,
-            seed=seed + 1, item_index=items, als_grid=als_grid, progress=progress,
+            seed=seed + 1, item_index=items, als_grid=als_grid, ndcg_tolerance=ndcg_tolerance,
+            progress=progress,
         )  # fmt: skip
     empty = Metrics(k, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
     return RecipeResult(

@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 class Command(BaseCommand):
     help = (
         "Re-run the training recipe of the active model (or --model-version) on fresh holdout "
-        "splits of the current data and print popularity, ALS, EASE and the hybrid with the "
-        "spread over seeds, plus the parameters and validation scores stored with the version."
+        "splits of the current data and print popularity, ALS, EASE, the co-occurrence and "
+        "the hybrid with the spread over seeds, plus the parameters and validation scores "
+        "stored with the version."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -20,7 +20,7 @@ from recs.engine.hybrid import (
 from recs.engine.matrix import KIND_PLAYLIST, KIND_RATING, ConfidenceWeights, IdIndex, Interactions
 from recs.engine.recipe import run
 from recs.engine.synthetic import generate
-from recs.engine.tune import tune
+from recs.engine.tune import coverage_tie_break, tune
 
 
 def _user_rows(data, user: int) -> Interactions:
@@ -170,6 +170,7 @@ def test_tuning_is_bounded_uses_validation_only_and_picks_the_best_blend():
         als_grid={"factors": [16, 32], "regularization": [1.0, 50.0], "alpha": [5.0]},
         ease_grid=[20.0, 200.0],
         max_trials=3,
+        ndcg_tolerance=0.0,  # the plain best-NDCG choice (the tie-break is tested below)
         progress=lambda *a: calls.append(a),
     )
     stages = [row["stage"] for row in result.table]
@@ -240,3 +241,41 @@ def test_the_novelty_control_trades_ndcg_for_coverage_on_the_same_split():
     assert forced.params.blend.popularity_penalty == 0.2
     assert forced.model.params.blend.popularity_penalty == 0.2
     assert forced.metrics == grid[0.2]
+
+
+def test_tuning_prefers_coverage_among_blends_within_the_ndcg_tolerance():
+    data = generate(600, 800, 30_000, seed=2)
+    common = dict(
+        base=HybridParams(als=AlsParams(iterations=5)),
+        als_grid={"factors": [16], "regularization": [10.0], "alpha": [5.0]},
+        ease_grid=[50.0],
+        max_trials=1,
+    )
+    strict = tune(data.interactions, ndcg_tolerance=0.0, **common)
+    tolerant = tune(data.interactions, ndcg_tolerance=0.03, **common)
+    blends = [row for row in tolerant.table if row["stage"] == "blend"]
+    best = max(row["ndcg@10"] for row in blends)
+    assert strict.validation["ndcg@10"] == best  # no tolerance: the best NDCG, as before
+    near = [row for row in blends if row["ndcg@10"] >= best * (1 - 0.03)]
+    assert tolerant.validation["coverage"] == max(row["coverage"] for row in near)
+    assert tolerant.validation["coverage"] > strict.validation["coverage"]
+    assert tolerant.validation["ndcg@10"] >= best * (1 - 0.03)
+    assert tolerant.validation["best_ndcg@10"] == best
+    chosen = tolerant.best.blend
+    assert (chosen.als_weight, chosen.cooc_weight, chosen.popularity_penalty) != (
+        strict.best.blend.als_weight, strict.best.blend.cooc_weight,
+        strict.best.blend.popularity_penalty,
+    )  # fmt: skip
+
+
+def test_coverage_tie_break_picks_the_widest_list_within_the_tolerance():
+    points = {
+        (1.0, 0.0, 0.0): (0.400, 0.10),  # best NDCG
+        (0.5, 0.0, 0.0): (0.399, 0.12),  # within 0.5%, wider
+        (0.5, 0.0, 0.4): (0.397, 0.20),  # within 0.75%: only with a larger tolerance
+        (0.0, 0.0, 0.0): (0.380, 0.30),  # too far
+    }
+    best = (1.0, 0.0, 0.0)
+    assert coverage_tie_break(points, best, 0.0) == best
+    assert coverage_tie_break(points, best, 0.005) == (0.5, 0.0, 0.0)
+    assert coverage_tie_break(points, best, 0.01) == (0.5, 0.0, 0.4)
