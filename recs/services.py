@@ -232,7 +232,7 @@ def _train_locked(
             params,
             weights=recs_weights_default(),
             now=extracted.now,
-            seed=settings.RECS_SPLIT_SEED,
+            seed=_split_seed(version),
             test_fraction=settings.RECS_TEST_FRACTION,
             k=settings.RECS_EVAL_K,
             tune_first=reason is not None,
@@ -358,6 +358,19 @@ def recs_model_active() -> ModelVersion | None:
 class GateDecision:
     promote: bool
     note: str
+
+
+def _split_seed(version: ModelVersion) -> int:
+    """The holdout seed of a training.
+
+    When only a sample of users is tested the evaluated model may be served without a refit
+    (``RECS_REFIT_MIN_HELDOUT``), so the sample moves with each version: no user's held-out
+    ratings stay out of the item-side structures for good. Small data keeps one seed, so
+    successive versions are judged on the same split.
+    """
+    if version.data_counts.get("users", 0) > settings.RECS_EVAL_MAX_USERS:
+        return settings.RECS_SPLIT_SEED + version.pk
+    return settings.RECS_SPLIT_SEED
 
 
 def recs_gate_check(version: ModelVersion, active: ModelVersion | None) -> GateDecision:

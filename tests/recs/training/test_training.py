@@ -327,3 +327,14 @@ def test_a_held_training_lock_stops_the_service(planted):
         with pytest.raises(services.TrainingLocked):
             services.recs_model_train()
     assert not ModelVersion.objects.exists()
+
+
+def test_the_tested_sample_of_users_moves_with_each_version_only_when_sampled(db, settings):
+    from recs.services import _split_seed
+
+    settings.RECS_EVAL_MAX_USERS = 100
+    small = [ModelVersion.objects.create(data_counts={"users": 100}) for _ in range(2)]
+    big = [ModelVersion.objects.create(data_counts={"users": 101}) for _ in range(2)]
+
+    assert {_split_seed(v) for v in small} == {settings.RECS_SPLIT_SEED}
+    assert len({_split_seed(v) for v in big} | {settings.RECS_SPLIT_SEED}) == 3
