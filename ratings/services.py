@@ -319,17 +319,12 @@ def _load_into_empty(cursor: CursorWrapper, source: str) -> int | None:
 def _movie_rating_stats_recompute_all() -> int:
     """Rating count and sum of every rated movie from one scan of the ratings (after a load
     into an empty table, where every other movie already has none)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE movies_movie AS m
-               SET rating_count = s.n, rating_sum = s.total
-              FROM (SELECT movie_id, count(*) AS n, sum(score) AS total
-                      FROM ratings_rating GROUP BY movie_id) AS s
-             WHERE m.id = s.movie_id
-            """
-        )
-        return cursor.rowcount
+    return movie_rating_stats_apply(
+        stats="SELECT movie_id, count(*) AS n, sum(score) AS total "
+        "FROM ratings_rating GROUP BY movie_id",
+        params=(),
+        replace=True,
+    )
 
 
 @transaction.atomic
