@@ -20,7 +20,7 @@ movies whose factors resemble it, harder than from a movie the user never saw.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,13 +31,14 @@ from implicit.cpu.topk import topk
 from threadpoolctl import threadpool_limits
 
 from .matrix import ConfidenceWeights, IdIndex, InteractionMatrix, Interactions, isin_sorted
+from .params import StoredParams
 from .progress import Progress, report
 
 _FILTERED = np.finfo(np.float32).min / 2  # implicit's topk marks filtered slots with -FLT_MAX
 
 
 @dataclass(frozen=True)
-class AlsParams:
+class AlsParams(StoredParams):
     """Hyper-parameters. Defaults come from ``tune`` on the planted synthetic data
     (reg x alpha grid, 64 factors, validation NDCG@10). At MovieLens-small scale (610 users x
     9,000 items, 100k rows) reg 50 / alpha 5 is best; at 1M rows reg 100 / alpha 5 is ~15%
@@ -52,14 +53,6 @@ class AlsParams:
     random_state: int = 42
     num_threads: int = 0  # 0 = all cores, used by implicit for fit and batch top-k
     calibration_samples: int = 20_000
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AlsParams:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass(eq=False)

@@ -23,17 +23,17 @@ validation NDCG; 100 lost a tenth of the component's NDCG.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from .matrix import KIND_NOT_INTERESTED, IdIndex, Interactions
+from .params import StoredParams
 
 
 @dataclass(frozen=True)
-class CoocParams:
+class CoocParams(StoredParams):
     """Defaults from the validation split of ml-latest-small (window 2-10, decay 0-1,
     alpha/beta 0-0.8 and 100-3000 neighbours were tried); tuning learns the blend weight."""
 
@@ -43,14 +43,6 @@ class CoocParams:
     beta: float = 0.5
     neighbours: int = 300
     max_rows: int = 5_000_000
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CoocParams:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass(eq=False)

@@ -15,31 +15,24 @@ in place. Movies outside the kept set score 0 in EASE and are still ranked by AL
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from .params import StoredParams
+
 
 @dataclass(frozen=True)
-class EaseParams:
+class EaseParams(StoredParams):
     """``l2`` is the ridge penalty (larger = smoother, more popular); the other two bound
     the dense item-item matrix (see the module docstring for the memory it takes)."""
 
     l2: float = 200.0
     min_item_users: int = 3
     max_items: int = 10_000
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EaseParams:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass(eq=False)

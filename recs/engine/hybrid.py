@@ -21,7 +21,7 @@ the probability the user likes the movie (isotonic calibration on held-out ratin
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from . import cooc as cooc_engine
 from . import ease as ease_engine
 from .als import AlsModel, AlsParams
 from .matrix import KIND_RATING, ConfidenceWeights, IdIndex, InteractionMatrix, Interactions
+from .params import StoredParams
 
 #: Ratings at or above this count as "liked" for relevance and calibration.
 LIKE_THRESHOLD = 4.0
@@ -39,7 +40,7 @@ _EPS = 1e-6
 
 
 @dataclass(frozen=True)
-class BlendParams:
+class BlendParams(StoredParams):
     """How the two models combine (see the module docstring) and how EASE reads ratings.
 
     EASE reads a rating as ``stars / 5``; a rating below the confidence weights' like
@@ -53,14 +54,6 @@ class BlendParams:
     popularity_penalty: float = 0.0
     low_rating_value: float = -0.1
     cooc_weight: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BlendParams:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,12 @@ ever comes from the serving path's per-user rows; the training extract never rea
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+
+from .params import StoredParams
 
 KIND_RATING = 0
 KIND_FAVORITE = 1
@@ -112,7 +114,7 @@ class IdIndex:
 
 
 @dataclass(frozen=True)
-class ConfidenceWeights:
+class ConfidenceWeights(StoredParams):
     """How each interaction turns into confidence that the user *likes* the item.
 
     Ratings: below ``rating_threshold`` -> dropped (not a like); at the threshold ->
@@ -154,14 +156,6 @@ class ConfidenceWeights:
         clipped = np.minimum(scores, self.rating_max)
         weight = self.rating_min_weight + slope * (clipped - self.rating_threshold)
         return np.where(scores >= self.rating_threshold, weight, 0.0).astype(np.float32)
-
-    def to_dict(self) -> dict[str, float | None]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, float | None]) -> ConfidenceWeights:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})  # type: ignore[arg-type]
 
 
 @dataclass
