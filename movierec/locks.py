@@ -24,8 +24,12 @@ _RELEASE_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-_RENEW_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+# The heartbeat's renewal: extend our own lock (1); take it back when the key is gone, as
+# after a Redis restart or flush (2); 0 when another process holds it now.
+_HEARTBEAT_LUA = """
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then redis.call('EXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not held then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 2 end
 return 0
 """
 
@@ -55,9 +59,12 @@ def lock_release(name: str, token: str) -> None:
     get_redis_connection("default").eval(_RELEASE_LUA, 1, _key(name), token)
 
 
-def lock_renew(name: str, token: str, *, timeout: int) -> bool:
-    """Reset ``name``'s expiry to ``timeout`` seconds if ``token`` still holds it."""
-    return bool(get_redis_connection("default").eval(_RENEW_LUA, 1, _key(name), token, timeout))
+def lock_heartbeat(name: str, token: str, *, timeout: int) -> str:
+    """Renew ``name`` for ``token``: "renewed", "retaken" when its key had vanished (Redis
+    restarted or flushed, so nobody else could have taken it yet), or "lost" when another
+    process holds it now."""
+    result = get_redis_connection("default").eval(_HEARTBEAT_LUA, 1, _key(name), token, timeout)
+    return {1: "renewed", 2: "retaken"}.get(int(result), "lost")
 
 
 def _renew_until_stopped(
@@ -65,13 +72,15 @@ def _renew_until_stopped(
 ) -> None:
     while not stop.wait(every):
         try:
-            renewed = lock_renew(name, token, timeout=timeout)
+            outcome = lock_heartbeat(name, token, timeout=timeout)
         except RedisError as exc:
-            renewed = False
             logger.error("lock.renew_failed", lock=name, error=type(exc).__name__)
-        if not renewed:
-            # Lost (expired during a Redis outage, or taken over): the job goes on, but a
-            # second run may now start; say so loudly.
+            continue  # Redis away: the next beat takes the lock back if its key is gone
+        if outcome == "retaken":
+            logger.warning("lock.retaken", lock=name)
+        elif outcome == "lost":
+            # Another process took it (it expired during a Redis outage longer than the
+            # timeout): the job goes on, but a second run may be under way; say so loudly.
             logger.error("lock.lost", lock=name)
 
 

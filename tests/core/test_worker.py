@@ -35,3 +35,46 @@ def test_job_lock_held_reports_the_lock_without_taking_it(db):
     with job_lock("probe", timeout=30):
         assert job_lock_held("probe") is True
     assert job_lock_held("probe") is False
+
+
+def test_the_heartbeat_takes_a_vanished_lock_back_and_reports_a_taken_one(db):
+    from django_redis import get_redis_connection
+
+    from movierec.locks import lock_acquire, lock_heartbeat
+
+    redis = get_redis_connection("default")
+    assert lock_acquire("beat", "mine", timeout=30)
+    assert lock_heartbeat("beat", "mine", timeout=30) == "renewed"
+
+    redis.delete("movierec:lock:beat")  # what a Redis restart or flush does
+    assert lock_heartbeat("beat", "mine", timeout=30) == "retaken"
+    assert redis.get("movierec:lock:beat") == b"mine"
+    assert 0 < redis.ttl("movierec:lock:beat") <= 30
+
+    redis.set("movierec:lock:beat", "theirs")  # expired during an outage, then taken
+    assert lock_heartbeat("beat", "mine", timeout=30) == "lost"
+    assert redis.get("movierec:lock:beat") == b"theirs"
+    redis.delete("movierec:lock:beat")
+
+
+def test_a_job_lock_flushed_away_mid_run_is_held_again_by_its_heartbeat(db):
+    import threading
+
+    from django_redis import get_redis_connection
+
+    from movierec.locks import job_lock, lock_acquire
+
+    redis = get_redis_connection("default")
+    with job_lock("flushed", timeout=30, heartbeat=0.05) as held:
+        assert held
+        token = redis.get("movierec:lock:flushed")
+        redis.delete("movierec:lock:flushed")
+        retaken = threading.Event()
+        for _ in range(200):  # the heartbeat runs every 0.05 s; give it up to 10 s
+            if redis.get("movierec:lock:flushed") == token:
+                retaken.set()
+                break
+            retaken.wait(0.05)
+        assert retaken.is_set()
+        assert not lock_acquire("flushed", "another", timeout=30)  # no second run
+    assert redis.get("movierec:lock:flushed") is None
