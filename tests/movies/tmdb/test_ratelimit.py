@@ -38,13 +38,18 @@ def test_burst_is_free_then_waits_are_reserved(
 def test_timeout_raises_without_reserving(redis_client: redis.Redis, redis_prefix: str) -> None:
     sleeps = RecordingSleep()
     bucket = RedisTokenBucket(redis_client, rate=2, burst=1, key_prefix=redis_prefix, sleep=sleeps)
+    started = time.monotonic()
     bucket.acquire()
 
     with pytest.raises(TimeoutError):
-        bucket.acquire(timeout=0.1)
+        bucket.acquire(timeout=0.01)
     wait = bucket.acquire()
+    elapsed = time.monotonic() - started
 
-    assert wait == pytest.approx(0.5, abs=0.05)  # not 1.0: the timed-out call reserved nothing
+    # The bucket refills by Redis's clock, which moved at most `elapsed` between the calls:
+    # one token costs 0.5 s less that; had the timed-out call reserved a token, this one
+    # would wait for two (1.0 s less that). Exact bounds, so a slow machine cannot fail it.
+    assert 0.5 - elapsed - 0.001 <= wait <= 0.5 + 0.001
 
 
 def test_bucket_key_lives_under_prefix_and_expires(
@@ -93,11 +98,14 @@ def test_two_threads_sharing_one_bucket_never_exceed_the_rate(redis_prefix: str)
 def test_client_takes_one_token_per_request(redis_client: redis.Redis, redis_prefix: str) -> None:
     bucket = RedisTokenBucket(redis_client, rate=0.01, burst=10, key_prefix=redis_prefix)
     with DevServer() as server, TmdbClient(server.base_url, rate_limiter=bucket) as tmdb:
+        started = time.monotonic()
         tmdb.genres()
         tmdb.popular()
+        elapsed = time.monotonic() - started
 
+    # Two tokens taken; the refill between the two requests is 0.01 per second of Redis time.
     tokens = float(redis_client.hget(bucket.key, "tokens"))
-    assert tokens == pytest.approx(8.0, abs=0.01)
+    assert 8.0 - 1e-6 <= tokens <= 8.0 + 0.01 * elapsed + 1e-6
 
 
 def test_invalid_settings_are_rejected(redis_client: redis.Redis, redis_prefix: str) -> None:
