@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
+    # As in movierec/wsgi.py (one BLAS thread per web process), before numpy loads: with
+    # OpenBLAS's default threads a viewer's small solves wait for the busy cores here.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     from movierec.embedded import ensure_env
 
     ensure_env()
