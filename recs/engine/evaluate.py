@@ -131,10 +131,46 @@ def top_k_dense(
     scores[r, rows.indices] = -np.inf
     k = min(k, scores.shape[1])
     n = scores.shape[1]
-    part = np.argpartition(scores, n - k, axis=1)[:, n - k :]  # the k largest, unordered
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
+    if n >= _WIDE and k * 8 * _STRIDE <= n:
+        ids = _top_k_wide(scores, k)
+    else:
+        part = np.argpartition(scores, n - k, axis=1)[:, n - k :]  # the k largest, unordered
+        order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+        ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
     return np.where(np.isneginf(np.take_along_axis(scores, ids, axis=1)), -1, ids)
+
+
+#: Catalogue width from which ``top_k_dense`` bounds each row by a strided sample first.
+_WIDE = 8192
+_STRIDE = 16
+
+
+def _top_k_wide(scores: np.ndarray, k: int) -> np.ndarray:
+    """Top-k per row without ``argpartition`` over the whole row: it degrades badly on the
+    long runs of equal scores that EASE (zero outside its kept movies) and co-occurrence
+    rows have (1.6 s instead of 0.1 s for 537 x 62k). The k-th largest of every
+    ``_STRIDE``-th column is a lower bound of the row's k-th largest, so only the few cells
+    at or above it are sorted; rows where that bound leaves thousands (a row of mostly
+    equal scores) take the plain path."""
+    sample = scores[:, ::_STRIDE]
+    bound = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
+    above = scores >= bound[:, None]
+    heavy = np.count_nonzero(above, axis=1) > _MAX_CANDIDATES
+    ids = np.empty((scores.shape[0], k), dtype=np.int64)
+    light = np.flatnonzero(~heavy)
+    r, c = np.nonzero(above[light])
+    order = np.lexsort((c, -scores[light[r], c], r))
+    r, c = r[order], c[order]
+    first = np.searchsorted(r, np.arange(light.size))
+    ids[light] = c[first[:, None] + np.arange(k)[None, :]]
+    for row in np.flatnonzero(heavy):
+        part = np.argpartition(scores[row], scores.shape[1] - k)[scores.shape[1] - k :]
+        ids[row] = part[np.lexsort((part, -scores[row, part]))]
+    return ids
+
+
+#: Rows with more candidates than this after the sampled bound are ranked the plain way.
+_MAX_CANDIDATES = 4096
 
 
 def evaluate_scorer(
