@@ -12,6 +12,7 @@ precision@rank / min(n_relevant, k). Coverage = distinct recommended items / cat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -212,6 +213,8 @@ def evaluate_scorers(
     progress: Progress | None = None,
     also_users: np.ndarray | None = None,
     on_batch: Callable[[np.ndarray, dict[str, np.ndarray]], None] | None = None,
+    workers: int = 1,
+    batch_cells: int = 1 << 25,
 ) -> dict[str, Metrics]:
     """:func:`evaluate_scorer` for several models scored from one computation per batch.
 
@@ -220,24 +223,45 @@ def evaluate_scorers(
     products, so evaluating all of them costs about as much as the hybrid alone.
     ``on_batch(user_idx, scores)`` sees every batch before it is ranked, and ``also_users``
     are scored for it too (without counting in the metrics): calibration reads its held-out
-    scores there instead of scoring every test user a second time.
+    scores there instead of scoring every test user a second time. ``workers`` batches run
+    at once in threads: sparse products, z-scores and rankings are single-threaded numpy
+    and SciPy calls that release the GIL, so a second batch fills the other core.
     """
     rel_u, rel_i = _relevant_idx(split, train, relevance_threshold)
     todo = np.unique(rel_u)
     users = todo if also_users is None else np.union1d(todo, also_users)
-    batch_size = max(1, (1 << 25) // max(train.shape[1], 1))
+    batch_size = max(1, batch_cells // max(train.shape[1], 1))
     recommended = {name: np.full((train.shape[0], k), -1, dtype=np.int64) for name in names}
-    for start in range(0, users.size, batch_size):
+    starts = range(0, users.size, batch_size)
+    done = 0
+
+    def one(start: int) -> int:
+        # Batches write disjoint rows of ``recommended`` (and of the caller's ``on_batch``
+        # arrays), so they can run side by side.
         batch = users[start : start + batch_size]
         scores_by_name = score(batch)
         if on_batch is not None:
             on_batch(batch, scores_by_name)
         ranked = isin_sorted(batch, todo)
-        batch, seen = batch[ranked], train.seen[batch[ranked]]
+        every = bool(ranked.all())
+        batch = batch if every else batch[ranked]
+        seen = train.seen[batch]
         for name in names:
-            ids = top_k_dense(scores_by_name[name][ranked], seen, k, inplace=True)
+            batch_scores = scores_by_name.pop(name)
+            ids = top_k_dense(batch_scores if every else batch_scores[ranked], seen, k,
+                              inplace=True)  # fmt: skip
             recommended[name][batch, : ids.shape[1]] = ids
-        report(progress, "evaluate", min(start + batch_size, users.size), users.size)
+        return int(ranked.size)
+
+    if workers > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for n in pool.map(one, starts):
+                done += n
+                report(progress, "evaluate", done, users.size)
+    else:
+        for start in starts:
+            done += one(start)
+            report(progress, "evaluate", done, users.size)
     return {
         name: _metrics_with_unknown(rec, rel_u, rel_i, train.shape[1], k)
         for name, rec in recommended.items()

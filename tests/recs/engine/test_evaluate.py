@@ -8,6 +8,7 @@ from recs.engine.evaluate import (
     compare,
     evaluate_model,
     evaluate_popularity,
+    evaluate_scorers,
     ranking_metrics,
     top_k_dense,
 )
@@ -119,3 +120,30 @@ def test_top_k_of_a_wide_catalogue_matches_a_full_sort(ties):
         np.testing.assert_array_equal(masked[row, got[row]], best)  # the 10 best, in order
         assert not set(got[row].tolist()) & set(seen[row].indices.tolist())
         assert len(set(got[row].tolist())) == 10
+
+
+def test_batches_in_threads_give_the_same_figures(trained):
+    factors = trained.model.user_factors, trained.model.item_factors
+    users = np.unique(trained.train.user_index.to_index(trained.split.test_user_ids))
+    n_items = trained.train.shape[1]
+
+    def run(workers):
+        seen_batches = []
+
+        def score(u):
+            als = factors[0][u] @ factors[1].T
+            return {"als": als, "negated": -als}
+
+        figures = evaluate_scorers(
+            score, ("als", "negated"), trained.train, trained.split, also_users=users,
+            on_batch=lambda batch, _: seen_batches.append(batch), workers=workers,
+            batch_cells=100 * n_items,
+        )  # fmt: skip
+        return figures, np.sort(np.concatenate(seen_batches))
+
+    one, batches_one = run(1)
+    two, batches_two = run(2)
+    assert one == two
+    assert one["als"].ndcg > 4 * one["negated"].ndcg
+    np.testing.assert_array_equal(batches_one, batches_two)  # every user scored exactly once
+    assert batches_one.size == np.unique(batches_one).size >= users.size
