@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import psycopg
 from django.db import connection
 from django.db.models import Count, FloatField, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Cast, TruncDay, TruncHour
@@ -76,28 +77,44 @@ def favorited_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
 # (binary COPY, no Python object per row) or one user's on a request (one UNION ALL query
 # built by the caller from the querysets below and other owners' ones).
 
-#: Layout of :func:`rating_rows_copy`: per row an int16 field count 4, then for each of
-#: user (int8), movie (int8), score (float4), updated_at as Unix seconds (int8) an int32
-#: length and the big-endian value. Every column is NOT NULL, so rows are fixed width.
-RATING_COPY_COLUMNS = (("user", "i8"), ("movie", "i8"), ("score", "f4"), ("ts", "i8"))
+#: Columns of :func:`rating_column_chunks`: user (int8), movie (int8), score (float4) and
+#: updated_at as Unix seconds (int8), each chunk's column as one PostgreSQL binary array
+#: (``array_send``: a 20-byte header, then an int32 length and the big-endian value per
+#: element). Every column is NOT NULL, so elements are fixed width.
+RATING_ARRAY_COLUMNS = (("user", "i8"), ("movie", "i8"), ("score", "f4"), ("ts", "i8"))
 
-_RATINGS_COPY = """
-COPY (
-    SELECT user_id::int8, movie_id::int8, score::float4,
-           floor(date_part('epoch', updated_at))::int8
-      FROM ratings_rating
-) TO STDOUT (FORMAT BINARY)
+_RATINGS_CHUNK = """
+SELECT array_send(array_agg(user_id::int8)), array_send(array_agg(movie_id::int8)),
+       array_send(array_agg(score::float4)),
+       array_send(array_agg(floor(date_part('epoch', updated_at))::int8))
+  FROM ratings_rating
+ WHERE id >= %s AND id < %s
 """
 
 
-def rating_rows_copy() -> Iterator[bytes]:
-    """Every rating as PostgreSQL binary COPY blocks (layout: :data:`RATING_COPY_COLUMNS`).
+def rating_column_chunks(*, ids_per_chunk: int = 1_000_000) -> Iterator[dict[str, bytes]]:
+    """Every rating as chunks of columns (layout: :data:`RATING_ARRAY_COLUMNS`), one query
+    per range of ``ids_per_chunk`` primary keys.
 
-    Runs in the caller's transaction, so a caller reading several owners in one REPEATABLE
-    READ transaction sees one snapshot. Consume it fully before the transaction ends.
+    A chunk is four arrays, not a million rows: a binary ``COPY`` hands its reader one
+    message per row, and reading 25M of them in Python took 40 s against 13 s of
+    PostgreSQL's own work. Runs in the caller's transaction, so a caller reading several
+    owners in one REPEATABLE READ transaction sees one snapshot.
     """
-    with connection.cursor() as cursor, cursor.cursor.copy(_RATINGS_COPY) as copy:
-        yield from copy
+    names = [name for name, _ in RATING_ARRAY_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM ratings_rating")
+        low, high = cursor.fetchone()
+    if low is None:
+        return
+    # A plain psycopg cursor on Django's connection (Django's binds client-side, which has
+    # no binary results): bytea arrives as bytes, not as hex text to decode.
+    with psycopg.Cursor(connection.connection) as cursor:
+        for start in range(low, high + 1, ids_per_chunk):
+            cursor.execute(_RATINGS_CHUNK, [start, start + ids_per_chunk], binary=True)
+            row = cursor.fetchone()
+            if row is not None and row[0] is not None:  # a range with no rating left is NULL
+                yield dict(zip(names, map(bytes, row), strict=True))
 
 
 def ratings_changed_since(cutoff: datetime) -> int:

@@ -53,7 +53,7 @@ def distinct_counts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distinct ids, occurrences), by ``bincount`` when the ids are small non-negative
     integers (database keys) and by sorting otherwise."""
     if ids.size and ids.dtype.kind in "iu" and ids.min() >= 0 and ids.max() < 4 * ids.size:
-        counts = np.bincount(ids)
+        counts = np.bincount(ids.astype(np.intp, copy=False))
         present = np.flatnonzero(counts)
         return present.astype(ids.dtype), counts[present]
     return np.unique(ids, return_counts=True)
@@ -92,7 +92,7 @@ class IdIndex:
     @classmethod
     def from_values(cls, values: np.ndarray) -> IdIndex:
         """Index of the distinct values, in sorted order (deterministic for equal inputs)."""
-        return cls(np.unique(np.asarray(values)))
+        return cls(distinct_counts(np.asarray(values))[0])
 
     def __len__(self) -> int:
         return int(self.ids.size)

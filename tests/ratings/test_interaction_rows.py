@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ratings import selectors, services
 from ratings.models import Favorite, Rating, WatchlistEntry
-from recs.extract import parse_binary_copy
+from recs.extract import parse_binary_array
 from tests.factories import MovieFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +36,42 @@ def test_feedback_bulk_create_then_rows_per_user_and_as_copy():
     assert rows == sorted([(a.pk, 4.5, 7), (b.pk, 0.0, 8), (c.pk, 0.0, 9), (c.pk, 0.0, 6)])
     assert selectors.rated_movie_ids(user_id=alice.pk) == [a.pk]
 
-    decoded = parse_binary_copy(
-        b"".join(bytes(block) for block in selectors.rating_rows_copy()),
-        selectors.RATING_COPY_COLUMNS,
-    )
+    (chunk,) = selectors.rating_column_chunks()
+    decoded = {
+        name: parse_binary_array(chunk[name], kind) for name, kind in selectors.RATING_ARRAY_COLUMNS
+    }
     assert sorted(zip(decoded["user"].tolist(), decoded["movie"].tolist(), strict=True)) == sorted(
         [(alice.pk, a.pk), (bob.pk, b.pk)]
     )
     assert sorted(decoded["score"].tolist()) == [2.0, 4.5]
+    stamped = Rating.objects.get(user=bob, movie=b).updated_at
+    assert decoded["ts"][decoded["user"] == bob.pk].tolist() == [int(stamped.timestamp())]
+
+
+def test_rating_column_chunks_cover_every_rating_once_across_id_gaps():
+    users, movies = UserFactory.create_batch(3), MovieFactory.create_batch(9)
+    ratings = [
+        Rating.objects.create(user=user, movie=movie, score=Decimal("0.5") * (1 + n % 10))
+        for n, (user, movie) in enumerate((u, m) for u in users for m in movies)
+    ]
+    Rating.objects.filter(pk__in=[r.pk for r in ratings[5:12]]).delete()  # a gap of ids
+    chunks = list(selectors.rating_column_chunks(ids_per_chunk=4))
+    assert 1 < len(chunks) < 27 // 4 + 2  # empty id ranges yield nothing
+    pairs = [
+        pair
+        for chunk in chunks
+        for pair in zip(
+            parse_binary_array(chunk["user"], "i8").tolist(),
+            parse_binary_array(chunk["movie"], "i8").tolist(),
+            strict=True,
+        )
+    ]
+    expected = [(r.user_id, r.movie_id) for r in ratings[:5] + ratings[12:]]
+    assert sorted(pairs) == sorted(expected)
+
+
+def test_no_ratings_no_chunks():
+    assert list(selectors.rating_column_chunks()) == []
 
 
 def test_ratings_changed_since_counts_only_newer_writes():
