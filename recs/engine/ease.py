@@ -96,19 +96,23 @@ class EaseModel:
         pos = self.positions[rows.indices]
         ok = pos >= 0
         touched, at = np.unique(pos[ok], return_inverse=True)
+        at = at.reshape(-1)
+        if rows.shape[0] == 1:  # one viewer (serving): a BLAS gemv per chunk of rows
+            coefficients = np.bincount(at, weights=rows.data[ok], minlength=touched.size)
+            coefficients = coefficients.astype(np.float32)
+            acc = np.zeros(self.items.size, dtype=np.float32)
+            for lo in range(0, touched.size, READ_CHUNK):
+                acc += coefficients[lo : lo + READ_CHUNK] @ self.rows(touched[lo : lo + READ_CHUNK])
+            out[0, self.items] = acc
+            return out
         owner = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))[ok]
-        coefficients = sp.csr_matrix(
-            (rows.data[ok].astype(np.float32), (owner, at.reshape(-1))),
-            shape=(rows.shape[0], touched.size),
+        batch = sp.csc_matrix(
+            (rows.data[ok].astype(np.float32), (owner, at)), shape=(rows.shape[0], touched.size)
         )
-        dense = coefficients.toarray() if rows.shape[0] == 1 else None
         acc = np.zeros((rows.shape[0], self.items.size), dtype=np.float32)
         for lo in range(0, touched.size, READ_CHUNK):
             block = self.rows(touched[lo : lo + READ_CHUNK])
-            if dense is not None:  # one viewer (serving): a BLAS gemv per chunk
-                acc[0] += dense[0, lo : lo + READ_CHUNK] @ block
-            else:
-                acc += np.asarray(coefficients[:, lo : lo + READ_CHUNK] @ block, np.float32)
+            acc += np.asarray(batch[:, lo : lo + READ_CHUNK] @ block, np.float32)
         out[:, self.items] = acc
         return out
 
