@@ -13,13 +13,12 @@ about 16 * m^2 bytes (1.6 GB at 10,000 movies, 6.4 GB at 20,000); the inverse is
 in place. Movies outside the kept set score 0 in EASE and are still ranked by ALS.
 
 An artifact stores ``B`` as bfloat16 (half the disk and page cache; ``recs.engine.rows``).
-Serving from it reads only the rows of ``B`` a viewer's movies select, a few at a time,
-from the file with ``pread`` (``recs.engine.rows`` says why not through the map), widened
-to float32 in the buffer; the whole matrix is never converted. An
-explanation needs ``B[j, i]`` for the viewer's movies ``j`` and a few recommended ``i``:
-``P`` is symmetric, so ``B[j, i] = B[i, j] * P[j, j] / P[i, i]`` and it reads the few rows
-``i`` instead of every row ``j`` again (``diag`` keeps ``P``'s diagonal; models saved
-without it read the rows ``j``).
+Serving from it reads only the rows of ``B`` a viewer's movies select, a few at a time, from
+the file with ``pread`` (``recs.engine.rows`` says why not through the map) and widens them to
+float32; the whole matrix is never converted. An explanation needs ``B[j, i]`` for the
+viewer's movies ``j`` and a few recommended ``i``: ``P`` is symmetric, so ``B[j, i] = B[i, j]
+* P[j, j] / P[i, i]`` and it reads the few rows ``i`` instead of every row ``j`` again
+(``diag`` keeps ``P``'s diagonal; models saved without it read the rows ``j``).
 """
 
 from __future__ import annotations
