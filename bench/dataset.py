@@ -86,6 +86,8 @@ SCALES = {
 
 #: Shapes with more ratings than this train without tuning first (see ``build``).
 BIG_TRAINING = 2_000_000
+#: ... and so do catalogues with more movies than this.
+BIG_CATALOGUE = 20_000
 
 
 @dataclass
@@ -293,9 +295,11 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
     log(f"loaded the catalogue and ratings with COPY in {seconds['load']:.1f}s")
 
     t0 = time.perf_counter()
-    # Tuning fits a dozen models; at MovieLens-25M scale that takes hours on this machine, so
-    # big shapes train with the default parameters (``manage.py tune_model`` tunes them).
-    params = services.recs_params_default() if shape.ratings > BIG_TRAINING else None
+    # Tuning fits a dozen models; at MovieLens-25M scale that takes hours on this machine, and
+    # over a 62k catalogue each EASE inverse is minutes, so big shapes train with the default
+    # parameters (``manage.py tune_model`` tunes them).
+    big = shape.ratings > BIG_TRAINING or shape.movies > BIG_CATALOGUE
+    params = services.recs_params_default() if big else None
     version = services.recs_model_train(params=params)
     seconds["train"] = time.perf_counter() - t0
     if version.status != "active":

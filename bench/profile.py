@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
+    # As in movierec/wsgi.py (one BLAS thread per web process), before numpy loads (the
+    # scenarios import it): with the default threads a viewer's small solves wait for the
+    # busy cores, and their spinning counts as this process's CPU.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     from bench.scenarios import SCENARIOS
 
     parser = argparse.ArgumentParser(prog="python -m bench.profile")

@@ -8,8 +8,8 @@ then, in a fresh Python process (so its peak RSS is the training's alone):
    ``--tune``, fit, evaluate, calibrate, refit, publish) then ``recs_model_promote_if_better``
    (gate and activation, which loads and verifies the artifact), seconds per stage;
 2. **raw fit**: the same models on the same matrix, nothing else: implicit's ALS ``fit`` on the
-   full confidence matrix and the EASE solve (gram + inverse) on the full signal matrix, both
-   built before the clock starts.
+   full confidence matrix, the EASE solve (gram + inverse) on the full signal matrix, both
+   built before the clock starts, and the co-occurrence fit when the served blend uses it.
 
 Prints each stage as a ratio to the raw fit, the training process's peak RSS and the EASE
 memory (kept movies, float32 ``B`` size). Run with DATABASE_URL / REDIS_URL set, e.g.
@@ -46,6 +46,7 @@ def train_and_raw_fit(models_dir: Path, tune: bool) -> dict:
     from django.conf import settings
 
     from recs import services
+    from recs.engine import cooc as cooc_engine
     from recs.engine import ease as ease_engine
     from recs.engine.hybrid import signal_matrix
     from recs.engine.matrix import IdIndex
@@ -96,6 +97,11 @@ def train_and_raw_fit(models_dir: Path, tune: bool) -> dict:
     )  # fmt: skip
     scaled = matrix.confidence.astype(np.float32, copy=True)
     scaled.data = (1.0 + hybrid.als.alpha * scaled.data).astype(np.float32)
+    raw_cooc = 0.0
+    if hybrid.blend.cooc_weight:
+        started = time.perf_counter()
+        cooc_engine.fit(rows, users, items, hybrid.cooc)
+        raw_cooc = time.perf_counter() - started
     del extracted, rows
     als = AlternatingLeastSquares(
         factors=hybrid.als.factors, regularization=hybrid.als.regularization, alpha=1.0,
@@ -125,6 +131,7 @@ def train_and_raw_fit(models_dir: Path, tune: bool) -> dict:
         "total": total,
         "raw_als": raw_als,
         "raw_ease": raw_ease,
+        "raw_cooc": raw_cooc,
         "ease_items": ease_items,
         "artifact_mb": artifact_mb,
         "baseline_rss_mb": baseline_mb,
@@ -232,7 +239,7 @@ def serve(models: Path, workers_list: list[int], seconds: float) -> dict:
 
 def report(result: dict, imported: dict | None) -> str:
     """Human-readable lines: stages as ratios to the raw fit."""
-    raw = result["raw_als"] + result["raw_ease"]
+    raw = result["raw_als"] + result["raw_ease"] + result.get("raw_cooc", 0.0)
     lines = []
     if imported:
         lines.append(f"import_movielens {imported['seconds']:8.1f}s   ({imported['summary']})")
@@ -244,6 +251,7 @@ def report(result: dict, imported: dict | None) -> str:
     )
     lines.append(f"{'raw fit: ALS':<28} {result['raw_als']:8.1f}s")
     lines.append(f"{'raw fit: EASE':<28} {result['raw_ease']:8.1f}s")
+    lines.append(f"{'raw fit: co-occurrence':<28} {result.get('raw_cooc', 0.0):8.1f}s")
     lines.append(f"{'raw fit (floor)':<28} {raw:8.1f}s   1.00x")
     for stage, seconds in result["stages"].items():
         lines.append(f"  train: {stage:<20} {seconds:8.1f}s   {seconds / raw:5.2f}x raw fit")

@@ -1,7 +1,7 @@
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 
 class Genre(models.Model):
@@ -85,6 +85,9 @@ class Movie(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="movie_search_gin"),
             GinIndex(OpClass(Lower("title"), name="gin_trgm_ops"), name="movie_title_trgm"),
+            # Exact-title search matches (``title__iexact``), ranked first by relevance.
+            models.Index(Upper("title"), name="movie_title_upper"),
+            models.Index(Upper("original_title"), name="movie_original_title_upper"),
             models.Index(fields=["-popularity", "id"], name="movie_popularity_idx"),
             models.Index(fields=["-release_date", "id"], name="movie_release_idx"),
             models.Index(fields=["title", "id"], name="movie_title_idx"),

@@ -400,13 +400,14 @@ def movie_search(queryset: QuerySet[Movie], text: str) -> QuerySet[Movie]:
     word-similar (pg_trgm ``<%``, threshold ``pg_trgm.word_similarity_threshold``) to its
     lower-cased title, which tolerates typos ("godfater"). Annotations:
 
+    * ``search_tier``: 1 (:func:`movie_search_tiers` sets 0 on the matches it ranks last);
     * ``search_exact``: 1 when the title (or original title) equals the text, else 0;
     * ``search_score``: ts_rank_cd over the weighted vector, plus the title's word similarity
       (typos, partial words) and whole-title similarity (so "godfather" prefers "The
       Godfather" to "The Godfather Part III"), as double precision so keyset cursors
       compare exactly.
 
-    Order by ``-search_exact, -search_score, -popularity`` for relevance.
+    Order by ``-search_tier, -search_exact, -search_score, -popularity`` for relevance.
     """
     text = text.strip()
     needle = text.lower()
@@ -420,6 +421,7 @@ def movie_search(queryset: QuerySet[Movie], text: str) -> QuerySet[Movie]:
         matches = Q(search_vector=query) | Q(trigram)
         rank = SearchRank(F("search_vector"), query, cover_density=True)
     return queryset.filter(matches).annotate(
+        search_tier=Value(1),
         search_exact=Case(
             When(Q(title__iexact=text) | Q(original_title__iexact=text), then=Value(1)),
             default=Value(0),
@@ -432,6 +434,36 @@ def movie_search(queryset: QuerySet[Movie], text: str) -> QuerySet[Movie]:
             FloatField(),
         ),
     )
+
+
+def movie_search_tiers(queryset: QuerySet[Movie], text: str) -> list[QuerySet[Movie]]:
+    """``queryset`` (searched by :func:`movie_search`) split for RELEVANCE order: first a
+    bounded set of candidates, then every other match, each annotated ``search_tier`` (1, 0).
+
+    Ranking every match costs a trigram comparison per match (about 10 us each): a common
+    word matching 40% of a 62k catalogue took 240 ms of PostgreSQL for a page of 20. The
+    candidates are the union of three index-backed, popularity-ordered cuts of at most
+    ``SEARCH_CANDIDATES`` matches each: exact titles (``movie_title_upper``,
+    ``movie_original_title_upper``), titles word-similar to the text (``movie_title_trgm``)
+    and the most popular matches of any field (``movie_popularity_idx``). Pages are ranked
+    within the candidates first, so only they pay for the score; the rest follow, ranked
+    the same way, when a client pages past them. When no cut is full, the candidates are
+    every match and the order is exactly the untiered one.
+    """
+    text = text.strip()
+    cut = settings.SEARCH_CANDIDATES
+    popular = ("-popularity", "pk")
+    exact = queryset.filter(Q(title__iexact=text) | Q(original_title__iexact=text))
+    similar = queryset.filter(TrigramWordSimilar(Lower("title"), Value(text.lower())))
+    sources = [
+        part.order_by(*popular).values_list("pk", flat=True)[:cut]
+        for part in (exact, similar, queryset)
+    ]
+    ids = set(sources[0].union(*sources[1:], all=True))
+    return [
+        queryset.filter(pk__in=ids).annotate(search_tier=Value(1)),
+        queryset.exclude(pk__in=ids).annotate(search_tier=Value(0)),
+    ]
 
 
 @dataclass(frozen=True)

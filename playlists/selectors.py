@@ -104,7 +104,7 @@ SHARED_PLAYLIST_COPY_COLUMNS = (("user", "i8"), ("movie", "i8"), ("ts", "i8"))
 # One row per (owner, movie), at the earliest time the owner listed the movie.
 _SHARED_COPY = f"""
 COPY (
-    SELECT p.owner_id::int8, i.movie_id::int8, floor(extract(epoch FROM min(i.added_at)))::int8
+    SELECT p.owner_id::int8, i.movie_id::int8, floor(date_part('epoch', min(i.added_at)))::int8
       FROM playlists_playlistitem i JOIN playlists_playlist p ON p.id = i.playlist_id
      WHERE p.visibility IN ({", ".join(f"'{v}'" for v in SHARED)})
      GROUP BY p.owner_id, i.movie_id

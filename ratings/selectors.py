@@ -84,7 +84,7 @@ RATING_COPY_COLUMNS = (("user", "i8"), ("movie", "i8"), ("score", "f4"), ("ts", 
 _RATINGS_COPY = """
 COPY (
     SELECT user_id::int8, movie_id::int8, score::float4,
-           floor(extract(epoch FROM updated_at))::int8
+           floor(date_part('epoch', updated_at))::int8
       FROM ratings_rating
 ) TO STDOUT (FORMAT BINARY)
 """

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
+from django.utils import timezone
 from psycopg import sql
 from psycopg.errors import CardinalityViolation
 
@@ -56,36 +57,43 @@ def _validate_review(review: str | None) -> str:
     return review
 
 
-@transaction.atomic
 def rating_set(
     *, user: User, movie: Movie, score: float | Decimal, review: str | None = None
 ) -> Rating:
     """Create or update ``user``'s rating of ``movie``; the community rating moves by the delta.
 
-    ``review=None`` keeps an existing review, ``""`` clears it. The rating row is locked
-    (``SELECT ... FOR UPDATE``) before its old score is read, so concurrent re-ratings of the
-    same movie by the same user serialize and each applies the delta against the score it
-    replaced. Two concurrent first ratings race on the unique constraint: the loser retries
-    as an update. ``full_clean`` skips constraint checks: the score is validated above and a
-    pre-check of uniqueness would be a race that the constraint resolves anyway. It skips the
-    user and the movie too: both are rows the caller loaded, and validating a foreign key is
-    one query each (two of the mutation's ten), which the foreign-key constraints back anyway.
+    ``review=None`` keeps an existing review, ``""`` clears it. The input is validated before
+    any statement runs; the writes then share the caller's transaction without a savepoint
+    (a failure there fails the caller's transaction: the mutation rolls back whole).
     """
     value = _validate_score(score)
     new_review = None if review is None else _validate_review(review)
+    return _rating_write(user=user, movie=movie, value=value, new_review=new_review)
+
+
+@transaction.atomic(savepoint=False)
+def _rating_write(*, user: User, movie: Movie, value: Decimal, new_review: str | None) -> Rating:
+    """The writes of :func:`rating_set`, in as few statements as the checks allow.
+
+    The rating row is locked (``SELECT ... FOR UPDATE``) before its old score is read, so
+    concurrent re-ratings of the same movie by the same user serialize and each applies the
+    delta against the score it replaced. A first rating is ``INSERT ... ON CONFLICT DO
+    NOTHING``: when a concurrent first rating won the unique constraint, nothing is inserted
+    and this one updates that row instead (no savepoint to roll back to, two statements
+    fewer than catching the IntegrityError). ``full_clean`` skips constraint checks (the
+    constraint resolves the race anyway) and the user and the movie: both are rows the
+    caller loaded, and validating a foreign key is one query each, which the foreign-key
+    constraints back anyway.
+    """
     rating = Rating.objects.select_for_update().filter(user=user, movie=movie).first()
     if rating is None:
         rating = Rating(user=user, movie=movie, score=value, review=new_review or "")
         rating.full_clean(exclude=_LOADED, validate_unique=False, validate_constraints=False)
-        try:
-            with transaction.atomic():
-                rating.save(force_insert=True)
-        except IntegrityError:
-            rating = Rating.objects.select_for_update().get(user=user, movie=movie)
-        else:
+        if _insert_if_absent(rating):
             movie_rating_stats_add(movie_id=movie.pk, count=1, total=value)
             feedback_changed(user_id=user.pk, movie_id=movie.pk)
             return rating
+        rating = Rating.objects.select_for_update().get(user=user, movie=movie)
     delta = value - rating.score
     rating.score = value
     if new_review is not None:
@@ -95,6 +103,34 @@ def rating_set(
     movie_rating_stats_add(movie_id=movie.pk, total=delta)
     feedback_changed(user_id=user.pk, movie_id=movie.pk)
     return rating
+
+
+def _insert_if_absent(rating: Rating) -> bool:
+    """Insert ``rating`` unless its (user, movie) row exists; False when it did (a concurrent
+    first rating committed it while this one waited on the unique index). Like ``save``
+    (``auto_now_add`` / ``auto_now``) it stamps both times; no model signal is sent, and no
+    receiver listens for ratings' (feedback goes out through ``feedback_changed``)."""
+    rating.created_at = rating.updated_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ratings_rating (user_id, movie_id, score, review, created_at, "
+            "updated_at) VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (user_id, movie_id) DO NOTHING RETURNING id",
+            [
+                rating.user_id,
+                rating.movie_id,
+                rating.score,
+                rating.review,
+                rating.created_at,
+                rating.updated_at,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    rating.pk = row[0]
+    rating._state.adding = False
+    return True
 
 
 @transaction.atomic

@@ -34,6 +34,7 @@ from recs.engine.matrix import (
     KIND_RATING,
     KIND_WATCHLIST,
     Interactions,
+    distinct_counts,
 )
 
 _HEADER = 19  # "PGCOPY\n\xff\r\n\0" + int32 flags + int32 header extension length (0)
@@ -64,8 +65,8 @@ class Extracted:
             "favorites": int(kinds[KIND_FAVORITE]),
             "watchlist": int(kinds[KIND_WATCHLIST]),
             "playlist_items": int(kinds[KIND_PLAYLIST]),
-            "users": int(np.unique(self.interactions.user_ids).size),
-            "movies": int(np.unique(self.interactions.item_ids).size),
+            "users": int(distinct_counts(self.interactions.user_ids)[0].size),
+            "movies": int(distinct_counts(self.interactions.item_ids)[0].size),
         }
 
 

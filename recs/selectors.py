@@ -38,7 +38,7 @@ from ratings.selectors import rating_activity
 from recs import keys, serving
 from recs.engine.hybrid import UserScores
 from recs.engine.matrix import KIND_FAVORITE, KIND_PLAYLIST, KIND_RATING, KIND_WATCHLIST
-from recs.taste import TasteProfile
+from recs.taste import TasteProfile, taste_profile_read
 from users.selectors import user_get_active
 
 if TYPE_CHECKING:
@@ -244,18 +244,18 @@ def _personalized(
     if idx.size == 0:
         return
     movie_ids = model.item_index.to_ids(idx).tolist()
-    existing = movies_by_ids(movie_ids=movie_ids)
-    keep = [k for k, movie_id in enumerate(movie_ids) if movie_id in existing][: builder.missing]
-    # Films deleted since training are skipped; the rest are scored and explained at once.
+    # Every candidate is explained first (a few matrix rows more than the page needs), so
+    # the candidates and their explanations' movies come in one query, not two.
+    explained = [
+        model.item_index.to_ids(np.asarray(reasons, np.int64)).tolist()
+        for reasons in model.explain(state, idx, n=BECAUSE_SIZE)
+    ]
+    movies = movies_by_ids(movie_ids={*movie_ids, *(j for js in explained for j in js)})
+    # Films deleted since training are skipped.
+    keep = [k for k, movie_id in enumerate(movie_ids) if movie_id in movies][: builder.missing]
     scores = model.match(state, idx[keep])
-    explained = model.explain(state, idx[keep], n=BECAUSE_SIZE)
-    picked: list[tuple[int, float, list[int]]] = []
-    for k, score, reasons in zip(keep, scores.tolist(), explained, strict=True):
-        because = model.item_index.to_ids(np.asarray(reasons, np.int64))
-        picked.append((movie_ids[k], float(score), because.tolist()))
-    wanted = {j for _, _, because in picked for j in because} - set(existing)
-    movies = {**existing, **movies_by_ids(movie_ids=wanted)} if wanted else existing
-    for movie_id, score, because_ids in picked:
+    for k, score in zip(keep, scores.tolist(), strict=True):
+        movie_id, because_ids = movie_ids[k], explained[k]
         because = [movies[j] for j in because_ids if j in movies]
         builder.add(
             _Entry(
@@ -383,17 +383,39 @@ def viewer_scores(user_id: int, memo: dict | None = None) -> Viewer:
     """
     active = serving.active_model()
     generation = serving.user_generation(user_id)
-    version = active.version if active is not None else 0
-    key = ("recs.viewer", version, user_id, generation)
-    if memo is not None and generation is not None and key in memo:
-        return memo[key]
+    viewer = _memoised(memo, active, user_id, generation)
+    if viewer is not None:
+        return viewer
     feedback = serving.taste_profile(user_id, generation)
+    return _viewer(user_id, active, generation, feedback, memo)
+
+
+def _memo_key(active: serving.ActiveModel | None, user_id: int, generation: str) -> tuple:
+    return ("recs.viewer", active.version if active is not None else 0, user_id, generation)
+
+
+def _memoised(
+    memo: dict | None, active: serving.ActiveModel | None, user_id: int, generation: str | None
+) -> Viewer | None:
+    if memo is None or generation is None:
+        return None
+    return memo.get(_memo_key(active, user_id, generation))
+
+
+def _viewer(
+    user_id: int,
+    active: serving.ActiveModel | None,
+    generation: str | None,
+    feedback: TasteProfile,
+    memo: dict | None,
+) -> Viewer:
+    """Score ``feedback`` with the active model and memoise the result for the request."""
     scores = None
     if active is not None:
         scores = active.model.user_scores(feedback.interactions, now=int(time.time()))
     viewer = Viewer(user_id, generation, feedback, active, scores)
     if memo is not None and generation is not None:
-        memo[key] = viewer
+        memo[_memo_key(active, user_id, generation)] = viewer
     return viewer
 
 
@@ -424,21 +446,31 @@ def recommendations_for_user(
         serving.cache_set(key, builder.entries, timeout=settings.TRENDING_CACHE_TTL)
         return _materialise(builder.entries, builder.movies)
 
+    # Redis round trips: the generation, then the list and the taste profile in one MGET,
+    # then (on a miss) both written in one pipeline; none of the last two with caching off.
     active = serving.active_model()
     generation = serving.user_generation(user_id)
     version = active.version if active is not None else 0
-    key = (
-        keys.recommendations(version, user_id, generation, n, genre_key)
-        if generation is not None and serving.guard.available
-        else None
-    )
-    entries = serving.cache_get(key) if key is not None else None
-    if entries is not None:
-        return _materialise(entries, {})
-    viewer = viewer_scores(user_id, memo)
+    caching = generation is not None and serving.guard.available and settings.RECS_CACHE_TTL > 0
+    key = keys.recommendations(version, user_id, generation, n, genre_key) if caching else None
+    viewer = _memoised(memo, active, user_id, generation)
+    taste_key = keys.taste_profile(user_id, generation) if caching and viewer is None else None
+    wanted = [k for k in (key, taste_key) if k is not None]
+    hits = serving.cache_get_many(wanted) if wanted else {}
+    if key in hits:
+        return _materialise(hits[key], {})
+    writes: dict[str, Any] = {}
+    if viewer is None:
+        feedback = hits.get(taste_key) if taste_key is not None else None
+        if feedback is None:
+            feedback = taste_profile_read(user_id)
+            if taste_key is not None:
+                writes[taste_key] = feedback
+        viewer = _viewer(user_id, active, generation, feedback, memo)
     builder = _compute(n, genre_obj, viewer.feedback, viewer.active, viewer.scores)
     if key is not None:
-        serving.cache_set(key, builder.entries, timeout=settings.RECS_CACHE_TTL)
+        writes[key] = builder.entries
+    serving.cache_set_many(writes, timeout=settings.RECS_CACHE_TTL)
     return _materialise(builder.entries, builder.movies)
 
 

@@ -241,6 +241,7 @@ def _train_locked(
             refit_min_heldout=settings.RECS_REFIT_MIN_HELDOUT,
             popularity_penalty=settings.RECS_POPULARITY_PENALTY,
             ndcg_tolerance=settings.RECS_TUNE_NDCG_TOLERANCE,
+            unused_components=False,
             progress=progress,
         )
         timings.update(result.timings)

@@ -207,7 +207,8 @@ def cache_get(key: str) -> Any:
 
 
 def cache_set(key: str, value: Any, timeout: float | None) -> None:
-    guard.call("set", key, value, timeout=timeout)
+    if timeout is None or timeout > 0:  # 0 is "caching off": no round trip to delete it
+        guard.call("set", key, value, timeout=timeout)
 
 
 def cache_add(key: str, value: Any, timeout: float | None) -> bool:
@@ -219,7 +220,7 @@ def cache_get_many(keys: list[str]) -> dict[str, Any]:
 
 
 def cache_set_many(values: dict[str, Any], timeout: float | None) -> None:
-    if values:
+    if values and (timeout is None or timeout > 0):
         guard.call("set_many", values, timeout=timeout)
 
 
@@ -246,8 +247,8 @@ def trending_version() -> int:
 
 
 def cached(key: str | None, ttl: int, compute: Callable[[], T]) -> T:
-    """``compute()`` through the cache; ``key=None`` means caching is off for this call."""
-    if key is None or not guard.available:
+    """``compute()`` through the cache; ``key=None`` or ``ttl`` 0 means caching is off."""
+    if key is None or ttl <= 0 or not guard.available:
         return compute()
     value = cache_get(key)
     if value is None:

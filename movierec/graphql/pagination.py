@@ -134,15 +134,24 @@ def paginate(
     first: int | None,
     after: str | None,
     count: bool = True,
+    tiers: Sequence[QuerySet] | None = None,
 ) -> Page:
-    """Keyset-paginate ``queryset`` (already filtered and annotated) by ``order`` + pk."""
+    """Keyset-paginate ``queryset`` (already filtered and annotated) by ``order`` + pk.
+
+    ``tiers``: ``queryset`` split into parts that follow one another in ``order`` (its first
+    key tells them apart); the page is read from each in turn, so a later, costlier part is
+    only queried when the earlier ones run out."""
     keys = [*order, OrderKey("pk")]
     size = page_size(first)
-    ordering = [_order_expression(queryset, k) for k in keys]
-    page_qs = queryset.order_by(*ordering)
-    if after:
-        page_qs = page_qs.filter(_after_filter(keys, decode_cursor(after, len(keys))))
-    rows = list(page_qs[: size + 1])
+    values = decode_cursor(after, len(keys)) if after else None
+    rows: list[Any] = []
+    for part in tiers or [queryset]:
+        page_qs = part.order_by(*[_order_expression(part, k) for k in keys])
+        if values is not None:
+            page_qs = page_qs.filter(_after_filter(keys, values))
+        rows += page_qs[: size + 1 - len(rows)]
+        if len(rows) > size:
+            break
     has_next = len(rows) > size
     rows = rows[:size]
 
@@ -223,8 +232,9 @@ def paginated_connection(
     order: Sequence[OrderKey],
     first: int | None,
     after: str | None,
+    tiers: Sequence[QuerySet] | None = None,
 ) -> Any:
     """One page of ``queryset`` as a ``connection_type`` instance (:func:`paginate`, then
     :func:`connection_from_page`): what a top-level list resolver returns."""
-    page = paginate(queryset, order=order, first=first, after=after)
+    page = paginate(queryset, order=order, first=first, after=after, tiers=tiers)
     return connection_from_page(connection_type, page)

@@ -272,6 +272,9 @@ GRAPHQL_DEFAULT_PAGE_SIZE = 20
 # this many extra ratings at that mean (see movies.selectors.with_community_average).
 MOVIES_RATING_PRIOR_WEIGHT = env.int("MOVIES_RATING_PRIOR_WEIGHT", default=10)
 GRAPHQL_MAX_PAGE_SIZE = 100
+# Search by relevance ranks first at most this many matches of each candidate source (exact
+# titles, similar titles, most popular matches); see movies.selectors.movie_search_tiers.
+SEARCH_CANDIDATES = env.int("SEARCH_CANDIDATES", default=100)
 # Anonymous query responses are cached whole this many seconds (0: off); writes to the public
 # catalogue invalidate them sooner (movierec/graphql/response_cache.py).
 GRAPHQL_RESPONSE_CACHE_TTL = env.int("GRAPHQL_RESPONSE_CACHE_TTL", default=30)

@@ -42,6 +42,7 @@ ORDER_KEYS: dict[str, list[OrderKey]] = {
     "release_date": [OrderKey("release_date", descending=True)],
     "title": [OrderKey("title")],
     "relevance": [
+        OrderKey("search_tier", descending=True),
         OrderKey("search_exact", descending=True),
         OrderKey("search_score", descending=True),
         OrderKey("popularity", descending=True),

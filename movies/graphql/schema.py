@@ -83,8 +83,11 @@ class MovieQueries(graphene.ObjectType):
         order = movie_order_keys(order_by, has_search=filters.has_search)
         damped = any(key.field == "community_score_value" for key in order)
         queryset = selectors.movie_list(filters=filters, damped_score=damped)
+        tiers = None
+        if filters.has_search and any(key.field == "search_tier" for key in order):
+            tiers = selectors.movie_search_tiers(queryset, filters.search or "")
         return paginated_connection(
-            MovieConnection, queryset, order=order, first=first, after=after
+            MovieConnection, queryset, order=order, first=first, after=after, tiers=tiers
         )
 
     @staticmethod

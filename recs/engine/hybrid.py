@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from scipy.linalg.blas import saxpy
 
 from . import cooc as cooc_engine
 from . import ease as ease_engine
@@ -115,11 +116,17 @@ def signal_matrix(
     return out
 
 
-def zscore_rows(scores: np.ndarray) -> np.ndarray:
-    """Standardise each row (one user's scores over the catalogue), in place-safe float32."""
-    mean = scores.mean(axis=1, keepdims=True)
-    std = scores.std(axis=1, keepdims=True)
-    return ((scores - mean) / np.maximum(std, _EPS)).astype(np.float32)
+def zscore_rows(scores: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """Standardise each row (one user's scores over the catalogue) as float32.
+
+    ``inplace`` reuses a float32 ``scores`` (a fresh product the caller drops): two passes
+    and no temporaries of the batch's size, which is what an evaluation of 10,000 users
+    over 62k movies spends its time on otherwise. The variance accumulates in float64."""
+    out = scores if inplace and scores.dtype == np.float32 else np.array(scores, np.float32)
+    out -= out.mean(axis=1, keepdims=True)
+    var = np.einsum("ij,ij->i", out, out, dtype=np.float64) / max(out.shape[1], 1)
+    out *= (1.0 / np.maximum(np.sqrt(var), _EPS)).astype(np.float32)[:, None]
+    return out
 
 
 def popularity_z(popularity: np.ndarray) -> np.ndarray:
@@ -134,16 +141,28 @@ def blend(
     params: BlendParams,
     z_cooc: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The blended score of already z-scored components (batch x items)."""
-    if z_ease is None:
-        out = z_als.copy()
-    else:
-        out = params.als_weight * z_als + (1.0 - params.als_weight) * z_ease
+    """The blended score of already z-scored components (batch x items).
+
+    One new array, the other terms added in place (BLAS ``axpy``): over an evaluation
+    batch of 537 users x 62k movies the naive expression spent three times as long making
+    and freeing temporaries as adding."""
+    out = np.multiply(z_als, np.float32(1.0 if z_ease is None else params.als_weight))
+    flat = out.reshape(-1)  # a view: ``out`` is a fresh C-contiguous array
+    if z_ease is not None and params.als_weight < 1:
+        _axpy(z_ease, flat, 1.0 - params.als_weight)
     if z_cooc is not None and params.cooc_weight:
-        out += np.float32(params.cooc_weight) * z_cooc
+        _axpy(z_cooc, flat, params.cooc_weight)
     if params.popularity_penalty:
-        out -= np.float32(params.popularity_penalty) * pop_z[None, :]
-    return out.astype(np.float32, copy=False)
+        out -= (np.float32(params.popularity_penalty) * pop_z)[None, :]
+    return out
+
+
+def _axpy(x: np.ndarray, flat_out: np.ndarray, a: float) -> None:
+    """``flat_out += a * x`` in place (float32, contiguous)."""
+    x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    result = saxpy(x, flat_out, a=float(a))
+    if not np.shares_memory(result, flat_out):  # BLAS had to copy: keep the contract
+        flat_out[:] = result
 
 
 # ------------------------------------------------------------------------- calibration
@@ -281,9 +300,13 @@ class HybridModel:
         self, user_idx: np.ndarray, signal_rows: sp.csr_matrix
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """z-scored (ALS, EASE, co-occurrence) scores of trained users (evaluation)."""
-        z_als = zscore_rows(self.als.user_factors[np.asarray(user_idx)] @ self.als.item_factors.T)
-        z_ease = zscore_rows(self.ease.scores(signal_rows)) if self.ease is not None else None
-        z_cooc = zscore_rows(self.cooc.scores(signal_rows)) if self.cooc is not None else None
+        als = self.als.user_factors[np.asarray(user_idx)] @ self.als.item_factors.T
+        z_als = zscore_rows(als, inplace=True)
+        z_ease = z_cooc = None
+        if self.ease is not None:
+            z_ease = zscore_rows(self.ease.scores(signal_rows), inplace=True)
+        if self.cooc is not None:
+            z_cooc = zscore_rows(self.cooc.scores(signal_rows), inplace=True)
         return z_als, z_ease, z_cooc
 
     def score_batch(self, user_idx: np.ndarray, signal_rows: sp.csr_matrix) -> np.ndarray:

@@ -49,11 +49,24 @@ def isin_sorted(values: np.ndarray, sorted_reference: np.ndarray) -> np.ndarray:
     return sorted_reference[pos] == values
 
 
+def distinct_counts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct ids, occurrences), by ``bincount`` when the ids are small non-negative
+    integers (database keys) and by sorting otherwise."""
+    if ids.size and ids.dtype.kind in "iu" and ids.min() >= 0 and ids.max() < 4 * ids.size:
+        counts = np.bincount(ids)
+        present = np.flatnonzero(counts)
+        return present.astype(ids.dtype), counts[present]
+    return np.unique(ids, return_counts=True)
+
+
 class IdIndex:
     """Bidirectional map between external ids (e.g. Django pks) and dense row indices.
 
     Index ``i`` is the position of the id in ``ids``; lookups are vectorised through a sorted
-    copy, so mapping a million ids costs one ``searchsorted``.
+    copy, so mapping a million ids costs one ``searchsorted``, or through a lookup table when
+    the ids are database keys (non-negative integers no larger than a few times their
+    count): mapping the 25M rows of a MovieLens-25M training then costs a gather, not 25M
+    binary searches.
     """
 
     def __init__(self, ids: np.ndarray) -> None:
@@ -69,6 +82,12 @@ class IdIndex:
         self.ids = ids
         self._order = order
         self._sorted = sorted_ids
+        self._table: np.ndarray | None = None
+        if ids.size and ids.dtype.kind in "iu" and sorted_ids[0] >= 0:
+            top = int(sorted_ids[-1])
+            if top < 4 * ids.size + 1024:
+                self._table = np.full(top + 1, -1, dtype=np.int64)
+                self._table[ids] = np.arange(ids.size, dtype=np.int64)
 
     @classmethod
     def from_values(cls, values: np.ndarray) -> IdIndex:
@@ -89,6 +108,8 @@ class IdIndex:
     def to_index(self, ids: np.ndarray, *, strict: bool = False) -> np.ndarray:
         """External ids -> int64 indices; unknown ids -> -1 (``KeyError`` if strict)."""
         ids = np.asarray(ids)
+        if self._table is not None and ids.dtype.kind in "iu":
+            return self._lookup(ids, strict)
         if self._sorted.size == 0:
             pos = np.zeros(ids.shape, dtype=np.int64)
             found = np.zeros(ids.shape, dtype=bool)
@@ -100,6 +121,22 @@ class IdIndex:
             missing = ids[~found]
             raise KeyError(f"{missing.size} unknown ids, e.g. {missing[:5].tolist()}")
         return np.where(found, self._order[pos], -1).astype(np.int64)
+
+    def _lookup(self, ids: np.ndarray, strict: bool) -> np.ndarray:
+        table = self._table
+        assert table is not None
+        if ids.size == 0:
+            return np.zeros(ids.shape, dtype=np.int64)
+        if ids.min() >= 0 and ids.max() < table.size:
+            out = table[ids]
+        else:
+            inside = (ids >= 0) & (ids < table.size)
+            out = np.full(ids.shape, -1, dtype=np.int64)
+            out[inside] = table[ids[inside]]
+        if strict and np.any(out < 0):
+            missing = ids[out < 0]
+            raise KeyError(f"{missing.size} unknown ids, e.g. {missing[:5].tolist()}")
+        return out
 
     def to_ids(self, idx: np.ndarray) -> np.ndarray:
         """Indices -> external ids (raises ``IndexError`` on out-of-range indices)."""

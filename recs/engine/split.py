@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .matrix import KIND_RATING, IdIndex, Interactions, isin_sorted
+from .matrix import KIND_RATING, IdIndex, Interactions, distinct_counts, isin_sorted
 
 RELEVANCE_THRESHOLD = 4.0
 
@@ -52,12 +52,53 @@ def holdout_split(
     never tested. With ``max_users``, only a seeded sample of that many users is tested (the
     others keep every rating in train): on big data the figures are as stable with 10,000
     test users as with all of them, the evaluation costs a fraction, and the train part is
-    almost the whole data. Apply again to ``split.train`` to carve a validation split for
-    tuning (see ``validation_split``).
+    almost the whole data. Only the sampled users' rows are then sorted and shuffled, so a
+    sampled split of 25M rows costs a few passes over the data instead of six sorts of it.
+    Apply again to ``split.train`` to carve a validation split for tuning (see
+    ``validation_split``).
     """
     if not 0.0 < fraction < 1.0:
         raise ValueError("fraction must be in (0, 1)")
     rng = np.random.default_rng(seed)
+    sample = _user_sample(data, fraction, max_users, rng) if max_users is not None else None
+    if sample is None:
+        held, in_test = _holdout(data, fraction, rng)
+    else:
+        rows = np.flatnonzero(sample)
+        held_sub, in_test_sub = _holdout(data.subset(rows), fraction, rng)
+        held = rows[held_sub]
+        in_test = np.zeros(len(data), dtype=bool)
+        in_test[rows[in_test_sub]] = True
+    return Split(
+        train=data.subset(~in_test),
+        test_user_ids=data.user_ids[held],
+        test_item_ids=data.item_ids[held],
+        test_scores=data.scores[held],
+    )
+
+
+def _n_holdout(counts: np.ndarray, fraction: float) -> np.ndarray:
+    return np.minimum(np.floor(fraction * counts + 0.5), counts - 1).astype(np.int64)
+
+
+def _user_sample(
+    data: Interactions, fraction: float, max_users: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """Mask of the rows of ``max_users`` seeded users who can be tested, or None when there
+    are no more such users than that (then every one is tested and nothing is sampled)."""
+    rated = data.user_ids[data.kinds == KIND_RATING]
+    users, counts = distinct_counts(rated)
+    testable = users[_n_holdout(counts, fraction) > 0]
+    if testable.size <= max_users:
+        return None
+    chosen = np.sort(rng.choice(testable, size=max_users, replace=False))
+    return IdIndex(chosen).to_index(data.user_ids) >= 0
+
+
+def _holdout(
+    data: Interactions, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(indices of the held-out ratings, mask of every row on a held-out (user, item))."""
     keys = _pair_keys(data.user_ids, data.item_ids)
 
     rated = np.flatnonzero(data.kinds == KIND_RATING)
@@ -72,22 +113,10 @@ def holdout_split(
     starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]])
     counts = np.diff(np.r_[starts, sorted_users.size])
     rank = np.arange(sorted_users.size) - np.repeat(starts, counts)
-    n_holdout = np.minimum(np.floor(fraction * counts + 0.5), counts - 1).astype(np.int64)
-    tested = np.flatnonzero(n_holdout > 0)
-    if max_users is not None and tested.size > max_users:
-        keep = np.zeros(counts.size, dtype=bool)
-        keep[rng.choice(tested, size=max_users, replace=False)] = True
-        n_holdout[~keep] = 0
+    n_holdout = _n_holdout(counts, fraction)
     held = rated[order[rank < np.repeat(n_holdout, counts)]]
     held.sort()
-
-    in_test = isin_sorted(keys, np.sort(keys[held]))
-    return Split(
-        train=data.subset(~in_test),
-        test_user_ids=data.user_ids[held],
-        test_item_ids=data.item_ids[held],
-        test_scores=data.scores[held],
-    )
+    return held, isin_sorted(keys, np.sort(keys[held]))
 
 
 def validation_split(split: Split, fraction: float = 0.2, seed: int = 43) -> Split:

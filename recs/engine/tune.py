@@ -171,9 +171,9 @@ def tune(
     # 4. Blend on precomputed z-scores of the sample, coordinate-wise.
     position = np.full(matrix.shape[0], -1, dtype=np.int64)
     position[sample] = np.arange(sample.size)
-    z_als = zscore_rows(als_model.user_factors[sample] @ als_model.item_factors.T)
-    z_ease = zscore_rows(ease_model.scores(signal[sample]))
-    z_cooc = zscore_rows(cooc_model.scores(signal[sample]))
+    z_als = zscore_rows(als_model.user_factors[sample] @ als_model.item_factors.T, inplace=True)
+    z_ease = zscore_rows(ease_model.scores(signal[sample]), inplace=True)
+    z_cooc = zscore_rows(cooc_model.scores(signal[sample]), inplace=True)
     pop_z = popularity_z(matrix.popularity())
     tried: dict[tuple[float, float, float], float] = {}
 

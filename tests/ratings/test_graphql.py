@@ -69,6 +69,29 @@ def test_rate_movie_does_not_re_query_the_viewer_and_movie_it_has_loaded(user_ap
     assert (movie.rating_count, movie.rating_sum) == (1, Decimal("2.5"))
 
 
+def test_rate_movie_writes_in_six_statements_without_inner_savepoints(user_api_client):
+    """BEGIN, the movie, the locked rating row, the INSERT (ON CONFLICT DO NOTHING) or the
+    UPDATE, the community rating, COMMIT: no savepoint of its own around the service or the
+    insert (inside pytest's test transaction, the mutation's BEGIN/COMMIT are a savepoint)."""
+    movie = MovieFactory()
+    slim = "mutation($m: ID!, $s: Float!) { rateMovie(movieId: $m, score: $s) { score } }"
+    user_api_client.data("{ me { id } }")  # the viewer's auth state is checked once
+    for score, write in ((4.0, "INSERT INTO ratings_rating"), (2.5, 'UPDATE "ratings_rating"')):
+        with CaptureQueriesContext(connection) as ctx:
+            data = user_api_client.data(slim, {"m": gid(movie), "s": score})
+        assert data["rateMovie"]["score"] == score
+        sqls = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith('SELECT "users')]
+        assert len(sqls) == 6
+        assert sqls[0].startswith("SAVEPOINT") and sqls[-1].startswith("RELEASE SAVEPOINT")
+        assert [sql for sql in sqls[1:-1] if "SAVEPOINT" in sql] == []
+        assert sqls[1].startswith('SELECT "movies_movie"')
+        assert sqls[2].startswith('SELECT "ratings_rating"') and "FOR UPDATE" in sqls[2]
+        assert sqls[3].startswith(write)
+        assert sqls[4].startswith('UPDATE "movies_movie"')
+    movie.refresh_from_db()
+    assert (movie.rating_count, movie.rating_sum) == (1, Decimal("2.5"))
+
+
 @pytest.mark.parametrize("score", [6.0, 0.3, 0.0, -1.0, 4.25])
 def test_rate_movie_off_scale_is_bad_user_input_on_score(user_api_client, score):
     movie = MovieFactory()

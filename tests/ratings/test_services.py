@@ -202,3 +202,13 @@ def test_each_rating_write_moves_the_community_rating_in_one_relative_update():
     assert len(deleted) == 1
     assert '"rating_count" = ("movies_movie"."rating_count" + -1)' in deleted[0]
     assert _community(movie) == (0, Decimal("0"))
+
+
+def test_a_rejected_score_leaves_the_callers_transaction_usable():
+    """Validation runs before the savepoint-less writes, so a caller may catch it."""
+    user, movie = UserFactory(), MovieFactory()
+    with pytest.raises(ValidationError), transaction.atomic():
+        try:
+            services.rating_set(user=user, movie=movie, score=4.25)
+        finally:
+            assert Rating.objects.count() == 0  # the transaction still answers

@@ -269,3 +269,56 @@ def test_staff_lookup_of_an_inactive_user_is_not_found(db):
     gone = UserFactory(is_active=False)
     with pytest.raises(type(gone).DoesNotExist):
         selectors.recommendation_user_get(gone.pk)
+
+
+# ------------------------------------------------------------- round trips
+
+
+def _redis_calls(monkeypatch):
+    from recs import serving
+
+    calls = []
+    call = serving.guard.call
+
+    def recording(method, *args, **kwargs):
+        calls.append(method)
+        return call(method, *args, **kwargs)
+
+    monkeypatch.setattr(serving.guard, "call", recording)
+    return calls
+
+
+def test_a_personalized_list_costs_three_redis_round_trips_then_two(
+    planted, active_model, user, monkeypatch, settings, django_assert_num_queries
+):
+    rate(user, planted.movies["Crime"][5:12])
+    selectors.recommendations_for_user(user, n=5)  # the generation key exists from here on
+    selectors.recommendations_for_user(user, n=10)  # the taste profile is cached
+    settings.RECS_VERSION_CHECK_SECONDS = 3600  # the model registry's periodic check aside
+    calls = _redis_calls(monkeypatch)
+    # A miss of the list: no SQL for the cached taste profile, one query for the movies and
+    # their explanations' movies; the generation, one MGET, one pipelined write.
+    with django_assert_num_queries(1):
+        first = selectors.recommendations_for_user(user, n=20)
+    assert calls == ["get", "get_many", "set_many"]
+    calls.clear()
+    with django_assert_num_queries(1):  # the hit: the cached ids' movies
+        again = selectors.recommendations_for_user(user, n=20)
+    assert calls == ["get", "get_many"]
+    assert [(r.movie.pk, [m.pk for m in r.because]) for r in again] == [
+        (r.movie.pk, [m.pk for m in r.because]) for r in first
+    ]
+    assert all(r.because for r in first)
+
+
+def test_with_caching_off_only_the_generation_is_read(
+    planted, active_model, user, monkeypatch, settings
+):
+    settings.RECS_CACHE_TTL = 0
+    rate(user, planted.movies["Crime"][5:12])
+    selectors.recommendations_for_user(user, n=5)
+    settings.RECS_VERSION_CHECK_SECONDS = 3600
+    calls = _redis_calls(monkeypatch)
+    recs = selectors.recommendations_for_user(user, n=20)
+    assert calls == ["get"]
+    assert _sources(recs) == [RecSource.PERSONALIZED] * 20

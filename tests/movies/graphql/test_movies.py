@@ -290,3 +290,35 @@ def test_lists_not_ordered_by_rating_do_not_scan_the_catalogue_for_the_mean(api_
     with CaptureQueriesContext(connection) as ctx:
         api_client.data("{ movies(first: 5, orderBy: RATING) { edges { node { title } } } }")
     assert any("SUM(rating_sum)" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_search_ranks_bounded_candidates_first_then_pages_through_every_match(api_client, settings):
+    # One candidate per source: the exact title, the most popular similar title and the
+    # most popular match; the other matches follow them, ranked the same way.
+    settings.SEARCH_CANDIDATES = 1
+    MovieFactory(title="Night", popularity=1)
+    MovieFactory(title="Night Night", popularity=2)
+    MovieFactory(title="Night Moves", popularity=3)
+    MovieFactory(title="Dawn", overview="A long night.", popularity=90)
+    MovieFactory(title="Dusk", overview="The night falls.", popularity=80)
+    walked = _walk(api_client, 2, search="night")
+    assert walked == ["Night", "Night Moves", "Dawn", "Night Night", "Dusk"]
+    assert api_client.data(MOVIES, {"search": "night"})["movies"]["totalCount"] == 5
+    settings.SEARCH_CANDIDATES = 100  # every match is a candidate: plain relevance order
+    assert _walk(api_client, 2, search="night") == [
+        "Night",
+        "Night Night",
+        "Night Moves",
+        "Dawn",
+        "Dusk",
+    ]
+
+
+def test_search_page_query_count_is_flat(api_client, django_assert_num_queries):
+    for i in range(30):
+        MovieFactory(title=f"Star {i}", popularity=i)
+    api_client.data(MOVIES, {"search": "star"})  # warm: viewer-independent caches
+    # the candidates, the page (filled from them), totalCount
+    with django_assert_num_queries(3):
+        body = api_client.data(MOVIES, {"search": "star", "first": 20})
+    assert len(body["movies"]["edges"]) == 20

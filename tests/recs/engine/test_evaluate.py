@@ -8,7 +8,9 @@ from recs.engine.evaluate import (
     compare,
     evaluate_model,
     evaluate_popularity,
+    evaluate_scorers,
     ranking_metrics,
+    top_k_dense,
 )
 
 L3 = 1 / math.log2(3)  # gain at rank 2
@@ -96,3 +98,52 @@ def test_model_and_matrix_with_different_indexes_are_refused(trained):
     assert other.shape[1] == trained.train.shape[1] - 1
     with pytest.raises(ValueError, match="same id indexes"):
         evaluate_model(trained.model, other, trained.split)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_top_k_of_a_wide_catalogue_matches_a_full_sort(ties):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    scores = rng.standard_normal((60, 20_000)).astype(np.float32)
+    if ties:  # EASE/co-occurrence-like rows: most movies share one score
+        scores[:, 2_000:] = 0.0
+        scores[:3] = 0.0  # whole rows of equal scores take the plain path
+        scores[3, :15] = 1.0
+    seen = sp.random(60, 20_000, density=0.01, format="csr", random_state=4)
+    seen.data[:] = 1.0
+    got = top_k_dense(scores, seen, 10)
+    masked = scores.copy()
+    masked[seen.nonzero()] = -np.inf
+    for row in range(60):
+        best = np.sort(masked[row])[::-1][:10]
+        np.testing.assert_array_equal(masked[row, got[row]], best)  # the 10 best, in order
+        assert not set(got[row].tolist()) & set(seen[row].indices.tolist())
+        assert len(set(got[row].tolist())) == 10
+
+
+def test_batches_in_threads_give_the_same_figures(trained):
+    factors = trained.model.user_factors, trained.model.item_factors
+    users = np.unique(trained.train.user_index.to_index(trained.split.test_user_ids))
+    n_items = trained.train.shape[1]
+
+    def run(workers):
+        seen_batches = []
+
+        def score(u):
+            als = factors[0][u] @ factors[1].T
+            return {"als": als, "negated": -als}
+
+        figures = evaluate_scorers(
+            score, ("als", "negated"), trained.train, trained.split, also_users=users,
+            on_batch=lambda batch, _: seen_batches.append(batch), workers=workers,
+            batch_cells=100 * n_items,
+        )  # fmt: skip
+        return figures, np.sort(np.concatenate(seen_batches))
+
+    one, batches_one = run(1)
+    two, batches_two = run(2)
+    assert one == two
+    assert one["als"].ndcg > 4 * one["negated"].ndcg
+    np.testing.assert_array_equal(batches_one, batches_two)  # every user scored exactly once
+    assert batches_one.size == np.unique(batches_one).size >= users.size

@@ -28,6 +28,20 @@ def _user_rows(data, user: int) -> Interactions:
     return rows.subset(rows.user_ids == user)
 
 
+def test_zscore_rows_in_place_matches_the_copy():
+    rng = np.random.default_rng(1)
+    scores = (rng.standard_normal((5, 3_000)) * 4 + 2).astype(np.float32)
+    scores[4] = 7.0  # a constant row stays finite (zero)
+    copied = zscore_rows(scores)
+    assert not np.shares_memory(copied, scores)
+    np.testing.assert_allclose(copied[:4].mean(axis=1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(copied[:4].std(axis=1), 1.0, rtol=1e-5)
+    assert np.all(copied[4] == 0.0)
+    inplace = zscore_rows(scores, inplace=True)
+    assert np.shares_memory(inplace, scores)
+    np.testing.assert_allclose(inplace, copied, atol=1e-6)
+
+
 def test_ease_is_the_closed_form_solution():
     rng = np.random.default_rng(0)
     x = sp.csr_matrix((rng.random((40, 12)) < 0.3) * rng.integers(1, 6, (40, 12)) / 5.0)

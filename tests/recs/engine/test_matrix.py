@@ -44,6 +44,25 @@ def test_id_index_strict_and_validation():
         index.to_ids(np.array([3]))
 
 
+def test_id_index_lookup_table_agrees_with_the_sorted_path():
+    rng = np.random.default_rng(0)
+    ids = rng.choice(5_000, size=1_000, replace=False)  # database keys: the table path
+    sparse = ids * 10**9  # far apart: the searchsorted path
+    dense, wide = IdIndex(ids), IdIndex(sparse)
+    assert dense._table is not None and wide._table is None
+    queries = np.r_[rng.integers(-10, 6_000, 3_000), ids[:50]]
+    position = {int(v): n for n, v in enumerate(ids)}
+    expected = [position.get(int(q), -1) for q in queries]
+    assert dense.to_index(queries).tolist() == expected
+    assert wide.to_index(queries * 10**9).tolist() == expected
+    np.testing.assert_array_equal(dense.to_index(ids), np.arange(ids.size))
+    assert dense.to_index(np.array([], dtype=np.int64)).size == 0
+    with pytest.raises(KeyError):
+        dense.to_index(np.array([ids[0], 10**12]), strict=True)
+    with pytest.raises(KeyError):
+        dense.to_index(np.array([-1]), strict=True)
+
+
 def test_id_index_accepts_string_ids():
     index = IdIndex(np.array(["tt02", "tt01"]))
     assert index.to_index(np.array(["tt01", "nope"])).tolist() == [1, -1]

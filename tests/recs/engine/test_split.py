@@ -85,3 +85,43 @@ def test_max_users_tests_a_seeded_sample_and_keeps_everything_else_in_train():
     # Without a cap (or a cap above the number of users) the split is the uncapped one.
     wide = holdout_split(data, fraction=0.2, seed=1, max_users=10_000)
     np.testing.assert_array_equal(wide.test_item_ids, full.test_item_ids)
+
+
+def test_sampled_split_drops_every_row_of_a_held_out_pair_and_keeps_the_rest_in_order():
+    data = generate(300, 400, 12_000, seed=3).interactions
+    rated = data.kinds == KIND_RATING
+    # A favorite and a duplicate rating on rated pairs: both must follow the held-out rating.
+    extra = Interactions(
+        np.r_[data.user_ids[rated], data.user_ids[rated]],
+        np.r_[data.item_ids[rated], data.item_ids[rated]],
+        np.r_[np.zeros(rated.sum(), np.float32), data.scores[rated]],
+        np.r_[np.full(rated.sum(), KIND_FAVORITE, np.int8), np.zeros(rated.sum(), np.int8)],
+        np.zeros(2 * int(rated.sum()), np.int64),
+    )
+    both = Interactions.concat([data, extra])
+    split = holdout_split(both, fraction=0.25, seed=5, max_users=40)
+    test = _pairs(split.test_user_ids, split.test_item_ids)
+    assert np.unique(split.test_user_ids).size == 40
+    assert len(test) == split.n_test
+    assert not (test & _pairs(split.train.user_ids, split.train.item_ids))
+    # Untested users keep every row, and train rows keep the data's order.
+    keep = ~np.isin(both.user_ids * 1000 + both.item_ids,
+                    split.test_user_ids * 1000 + split.test_item_ids)  # fmt: skip
+    np.testing.assert_array_equal(split.train.item_ids, both.item_ids[keep])
+    np.testing.assert_array_equal(split.train.timestamps, both.timestamps[keep])
+
+
+def test_sampled_split_of_ids_that_are_not_small_integers():
+    data = generate(300, 400, 12_000, seed=3).interactions
+    shifted = Interactions(
+        data.user_ids * 7_919 - 10**9, data.item_ids, data.scores, data.kinds, data.timestamps
+    )
+    plain = holdout_split(data, fraction=0.2, seed=1, max_users=50)
+    other = holdout_split(shifted, fraction=0.2, seed=1, max_users=50)
+    assert np.unique(other.test_user_ids).size == 50
+    rated = shifted.kinds == KIND_RATING
+    ids, n_rated = np.unique(shifted.user_ids[rated], return_counts=True)
+    got = dict(zip(*np.unique(other.test_user_ids, return_counts=True), strict=True))
+    for user, n in zip(ids.tolist(), n_rated.tolist(), strict=True):
+        assert got.get(user, 0) in (0, int(np.floor(0.2 * n + 0.5)))
+    assert plain.n_test > 0 and other.n_test > 0

@@ -94,7 +94,12 @@ def test_trained_model_beats_popularity_and_is_activated(
     assert version.activated_at is not None
     assert set(version.metrics) == METRIC_KEYS | {"components", "reliability"}
     assert set(version.baseline_metrics) == METRIC_KEYS
-    assert set(version.metrics["components"]) == {"als", "ease", "cooc"}
+    # Each component the served blend uses, ranked alone on the same split.
+    params = version.params["blend"]
+    expected = {"als"} | ({"ease"} if params["als_weight"] < 1 else set())
+    assert set(version.metrics["components"]) == expected | (
+        {"cooc"} if params["cooc_weight"] else set()
+    )
     assert len(version.metrics["reliability"]) == 10
     assert version.metrics["ndcg@10"] >= 1.3 * version.baseline_metrics["ndcg@10"]
     assert version.note.startswith("ndcg@10 ")
