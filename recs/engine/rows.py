@@ -49,24 +49,27 @@ class NpyFile:
     def read_rows(self, rows: np.ndarray) -> np.ndarray:
         """Rows ``rows`` (any order, repeats allowed) in the file's dtype; one ``pread`` per
         run of consecutive rows."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if not rows.size:
+            return np.empty((0, *self.shape[1:]), dtype=self.dtype)
+        step = np.diff(rows)
+        if (step > 0).all():  # sorted distinct rows, as serving asks: no sort, no second copy
+            distinct, inverse = rows, None
+        else:
+            distinct, inverse = np.unique(rows, return_inverse=True)
+            step = np.diff(distinct)
+        if distinct[0] < 0 or distinct[-1] >= self.shape[0]:
             raise IndexError("row index out of range")
-        distinct, inverse = np.unique(rows, return_inverse=True)
         out = np.empty((distinct.size, *self.shape[1:]), dtype=self.dtype)
-        if not distinct.size:
-            return out
-        breaks = np.flatnonzero(np.diff(distinct) != 1) + 1
+        breaks = np.flatnonzero(step != 1) + 1
         starts, stops = np.r_[0, breaks], np.r_[breaks, distinct.size]
         size = self.row_bytes
         self._read(
             out.reshape(-1).view(np.uint8),
-            [self.offset + int(r) * size for r in distinct[starts].tolist()],
-            [(int(a) * size, int(b) * size) for a, b in zip(starts, stops, strict=True)],
+            (self.offset + distinct[starts] * size).tolist(),
+            list(zip((starts * size).tolist(), (stops * size).tolist(), strict=True)),
         )
-        if distinct.size == rows.size and np.array_equal(distinct, rows):
-            return out  # sorted distinct rows, as serving asks: no second copy
-        return out[inverse]
+        return out if inverse is None else out[inverse.reshape(-1)]
 
     def read_ranges(self, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
         """The 1-D segments ``[start, stop)`` concatenated (e.g. the rows of a CSR matrix
