@@ -85,6 +85,7 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     extra_args: list[str] = field(default_factory=list)  # more gunicorn options
+    root: Path = ROOT  # the checkout whose code is served (another one: a same-run baseline)
     process: subprocess.Popen | None = None
 
     @property
@@ -94,7 +95,7 @@ class Server:
     def start(self) -> Server:
         self.port = self.port or free_port()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": self.settings, **self.env}
-        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONPATH"] = str(self.root) + os.pathsep + env.get("PYTHONPATH", "")
         command = [
             sys.executable,
             "-m",
@@ -114,7 +115,7 @@ class Server:
             "warning",
             *self.extra_args,
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        self.process = subprocess.Popen(command, cwd=self.root, env=env, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -189,6 +189,7 @@ def serve(models: Path, workers_list: list[int], seconds: float) -> dict:
         "SECRET_KEY": settings.SECRET_KEY,
         "CACHE_KEY_PREFIX": f"bench-scale-{os.getpid()}",
         "RECS_CACHE_TTL": "0",  # every recommendation is computed: the model is touched
+        "GRAPHQL_RESPONSE_CACHE_TTL": "0",  # ... and not answered from the response cache
         "JWT_ACCESS_MINUTES": "720",
     }
     recs = [load.Request({"query": RECS_QUERY}, token) for token in tokens]

@@ -146,7 +146,7 @@ class ModelRegistry:
 
 
 def _warm(model: HybridModel) -> None:
-    """Fill the model's derived arrays (Y^T Y, normalised items, popularity) before it serves."""
+    """Fill the model's derived arrays (Y^T Y, item norms, popularity) before it serves."""
     model.als.recalculate_user(sp.csr_matrix((1, model.n_items), dtype=np.float32))
     model.pop_z  # noqa: B018 - computed once, cached on the model
     if model.n_items > 1:

@@ -74,7 +74,7 @@ class AlsModel:
     weights: ConfidenceWeights = field(default_factory=ConfidenceWeights)
     item_popularity: np.ndarray | None = None
     calibration: tuple[float, float] = (1.0, 0.0)
-    # Derived arrays (Y^T Y, normalised item factors); filling it twice is harmless.
+    # Derived arrays (Y^T Y, item factor norms); filling it twice is harmless.
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -260,18 +260,21 @@ class AlsModel:
 
     # ---------------------------------------------------------- item similarity
 
-    def _normed_items(self) -> np.ndarray:
-        if "normed" not in self._cache:
-            norms = np.linalg.norm(self.item_factors, axis=1, keepdims=True)
-            self._cache["normed"] = self.item_factors / np.maximum(norms, 1e-10)
-        return self._cache["normed"]
+    def _item_norms(self) -> np.ndarray:
+        """Item factor norms: cosine from the shared (memory-mapped) factors and these, not
+        from a normalised copy of them (16 MB private to every worker at 62k movies)."""
+        if "norms" not in self._cache:
+            norms = np.linalg.norm(self.item_factors, axis=1)
+            self._cache["norms"] = np.maximum(norms, 1e-10).astype(np.float32)
+        return self._cache["norms"]
 
     def similar_items(
         self, item_idx: int, n: int = 10, allowed_items_idx: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``n`` items by cosine similarity of item factors, excluding the item itself."""
-        normed = self._normed_items()
-        scores = normed @ normed[item_idx]
+        norms = self._item_norms()
+        y = self.item_factors
+        scores = (y @ y[item_idx]) / (norms * norms[item_idx])
         return _top_n(scores, n, np.array([item_idx]), allowed_items_idx)
 
     # ---------------------------------------------------------------- calibration

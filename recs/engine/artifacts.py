@@ -9,6 +9,15 @@ metadata such as metrics). ``save`` writes under a temporary name next to the ta
 renames it into place, so a killed save leaves no half artifact; ``meta.json`` is written
 last and is the list of what belongs to the version (``files``), which is what a remote
 store copies. Arrays load with ``allow_pickle=False``.
+
+Format 3 stores EASE's ``B`` as bfloat16 bits (``ease_bf16``, uint16: half of the largest
+array, the same rankings; ``recs.engine.rows``) and ``P``'s diagonal (``ease_diag``, for
+explanations). Format 2 artifacts (``B`` as float32 ``ease_weights``) still load; a reader
+that only knows format 2 refuses a format 3 one (and keeps serving what it has). Serving
+reads the rows of ``B`` and of the co-occurrence CSR a request needs from the files with
+``pread`` (``recs.engine.rows``) instead of through the map: a mapped row brings its whole
+page-cache folio into the worker's RSS (up to 2 MB on recent kernels), so a few requests
+mapped nearly all of ``B`` into every worker.
 """
 
 from __future__ import annotations
@@ -29,20 +38,27 @@ from .cooc import CoocModel
 from .ease import EaseModel, EaseParams
 from .hybrid import HybridModel, HybridParams
 from .matrix import ConfidenceWeights, IdIndex
+from .rows import NpyFile, bfloat16_encode
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: Formats ``load`` reads: 2 held ``B`` as float32 under ``EASE_FLOAT32``, no diagonal.
+READABLE_FORMATS = (2, 3)
 ARRAYS = (
     "user_ids",
     "item_ids",
     "user_factors",
     "item_factors",
     "item_popularity",
-    "ease_weights",
+    "ease_bf16",
     "ease_items",
     "calibration_x",
     "calibration_p",
 )
+EASE_FLOAT32 = "ease_weights"
 OPTIONAL_ARRAYS = ("cooc_data", "cooc_indices", "cooc_indptr")
+#: Written when the EASE model has it (``has_ease_diag``), i.e. when it was fitted here.
+EASE_DIAG = "ease_diag"
+_ENCODE_ROWS = 512  # rows of B encoded at a time: bounded temporaries at save
 META = "meta.json"
 PARAMS = "params.json"
 
@@ -72,6 +88,16 @@ def files(meta: dict[str, Any]) -> list[str]:
     return [*sorted(meta.get("checksums", {})), META]
 
 
+def _ease_bf16(weights: np.ndarray) -> np.ndarray:
+    """``B`` as bfloat16 bits, a block of rows at a time (no full-size temporaries)."""
+    if weights.dtype == np.uint16:
+        return weights  # already bfloat16 (a loaded model saved again)
+    out = np.empty(weights.shape, dtype=np.uint16)
+    for lo in range(0, weights.shape[0], _ENCODE_ROWS):
+        out[lo : lo + _ENCODE_ROWS] = bfloat16_encode(weights[lo : lo + _ENCODE_ROWS])
+    return out
+
+
 def save(
     model: HybridModel, path: str | os.PathLike[str], meta: dict[str, Any] | None = None
 ) -> Path:
@@ -92,7 +118,7 @@ def save(
         "item_popularity": (
             als.item_popularity if als.item_popularity is not None else np.zeros(0, np.int64)
         ),
-        "ease_weights": ease.weights if ease is not None else np.zeros((0, 0), np.float32),
+        "ease_bf16": _ease_bf16(ease.weights) if ease is not None else np.zeros((0, 0), np.uint16),
         "ease_items": ease.items if ease is not None else np.zeros(0, np.int64),
         "calibration_x": np.asarray(model.calibration_x, dtype=np.float64),
         "calibration_p": np.asarray(model.calibration_p, dtype=np.float64),
@@ -100,7 +126,9 @@ def save(
     if model.cooc is not None:
         cooc = model.cooc.weights
         arrays.update(cooc_data=cooc.data, cooc_indices=cooc.indices, cooc_indptr=cooc.indptr)
-    saved = [name for name in (*ARRAYS, *OPTIONAL_ARRAYS) if name in arrays]
+    if ease is not None and ease.diag is not None:
+        arrays[EASE_DIAG] = np.asarray(ease.diag, dtype=np.float32)
+    saved = [name for name in (*ARRAYS, *OPTIONAL_ARRAYS, EASE_DIAG) if name in arrays]
     try:
         for name in saved:
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(arrays[name]), allow_pickle=False)
@@ -109,6 +137,7 @@ def save(
             "weights": als.weights.to_dict(),
             "has_ease": ease is not None,
             "has_cooc": model.cooc is not None,
+            "has_ease_diag": EASE_DIAG in arrays,
         }
         (tmp / PARAMS).write_text(json.dumps(document, indent=2, sort_keys=True))
         names = [f"{name}.npy" for name in saved] + [PARAMS]
@@ -136,7 +165,7 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         document = json.loads((Path(path) / META).read_text())
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"unreadable meta.json in {path}: {exc}") from exc
-    if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
+    if not isinstance(document, dict) or document.get("format_version") not in READABLE_FORMATS:
         raise ArtifactError(f"unsupported artifact format in {path}")
     return document
 
@@ -158,14 +187,18 @@ def verify(path: str | os.PathLike[str]) -> dict[str, Any]:
 def load(path: str | os.PathLike[str], *, mmap: bool = True) -> HybridModel:
     """Load and verify an artifact written by ``save``; raises ``ArtifactError`` if damaged.
 
-    Arrays are memory-mapped read-only (``mmap=True``), so processes share their pages.
+    Arrays are memory-mapped read-only (``mmap=True``), so processes share their pages;
+    the item-item matrices then read the rows a request needs from the same files.
     """
     root = Path(path)
     meta = verify(root)
     mode = "r" if mmap else None
     try:
         document = json.loads((root / PARAMS).read_text())
-        names = [*ARRAYS, *(OPTIONAL_ARRAYS if document.get("has_cooc") else ())]
+        ease_b = "ease_bf16" if meta["format_version"] >= 3 else EASE_FLOAT32
+        names = [ease_b if n == "ease_bf16" else n for n in ARRAYS]
+        names += [*(OPTIONAL_ARRAYS if document.get("has_cooc") else ())]
+        names += [EASE_DIAG] if document.get("has_ease_diag") else []
         missing = [n for n in names if f"{n}.npy" not in meta.get("checksums", {})]
         if missing:
             raise ValueError(f"arrays not listed in meta.json: {missing}")
@@ -187,11 +220,16 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True) -> HybridModel:
         )
         ease = None
         if document.get("has_ease"):
+            expected = np.uint16 if ease_b == "ease_bf16" else np.float32
+            if arrays[ease_b].dtype != expected:
+                raise ValueError(f"{ease_b} of dtype {arrays[ease_b].dtype}")
             ease = EaseModel(
-                weights=arrays["ease_weights"],
+                weights=arrays[ease_b],
                 items=np.asarray(arrays["ease_items"]),
                 n_items=als.n_items,
                 params=EaseParams.from_dict(document["params"]["ease"]),
+                diag=np.asarray(arrays[EASE_DIAG]) if EASE_DIAG in arrays else None,
+                file=NpyFile.of(arrays[ease_b]),
             )
         cooc = None
         if document.get("has_cooc"):
@@ -202,7 +240,13 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True) -> HybridModel:
                 shape=(n, n),
                 copy=False,
             )
-            cooc = CoocModel(weights=weights_s, params=params.cooc)
+            data_file = NpyFile.of(arrays["cooc_data"])
+            indices_file = NpyFile.of(arrays["cooc_indices"])
+            cooc = CoocModel(
+                weights=weights_s,
+                params=params.cooc,
+                files=(data_file, indices_file) if data_file and indices_file else None,
+            )
         model = HybridModel(
             als=als,
             ease=ease,

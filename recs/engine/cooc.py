@@ -23,13 +23,14 @@ validation NDCG; 100 lost a tenth of the component's NDCG.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
 from .matrix import KIND_NOT_INTERESTED, IdIndex, Interactions
 from .params import StoredParams
+from .rows import NpyFile
 
 
 @dataclass(frozen=True)
@@ -45,29 +46,100 @@ class CoocParams(StoredParams):
     max_rows: int = 5_000_000
 
 
+@dataclass(frozen=True)
+class CoocRows:
+    """The rows of ``S`` one signal row selects: ``items`` (sorted source movies) and their
+    entries, CSR-style (``indptr`` into ``indices``/``data``)."""
+
+    items: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    def at(self, items: np.ndarray) -> np.ndarray:
+        """Where each item's row sits here (all of them must be here)."""
+        at = np.searchsorted(self.items, items)
+        if items.size and (
+            at.max() >= self.items.size or not np.array_equal(self.items[at], items)
+        ):
+            raise ValueError("the rows read do not cover this signal row")
+        return at
+
+    def sources(self) -> np.ndarray:
+        """The row (position in ``items``) of every entry."""
+        return np.repeat(np.arange(self.items.size), np.diff(self.indptr))
+
+
 @dataclass(eq=False)
 class CoocModel:
-    """``weights``: sparse (n_items x n_items) float32 CSR, row = source movie."""
+    """``weights``: sparse (n_items x n_items) float32 CSR, row = source movie; ``files``:
+    where its ``data`` and ``indices`` live when memory-mapped (``read`` takes rows from
+    there, see ``recs.engine.rows``)."""
 
     weights: sp.csr_matrix
     params: CoocParams
+    files: tuple[NpyFile, NpyFile] | None = field(default=None, repr=False)
 
     @property
     def n_items(self) -> int:
         return int(self.weights.shape[0])
 
-    def scores(self, rows: sp.csr_matrix) -> np.ndarray:
-        """Dense (n_rows, n_items) float32 scores for user rows of signal values."""
-        rows = sp.csr_matrix(rows, dtype=np.float32)
-        return np.asarray((rows @ self.weights).toarray(), dtype=np.float32)
+    def read(self, row: sp.csr_matrix) -> CoocRows:
+        """The rows of ``S`` the items of ``row`` (one or several user rows) select."""
+        row = row if isinstance(row, sp.csr_matrix) else sp.csr_matrix(row)
+        items = np.unique(row.indices).astype(np.int64)
+        indptr = self.weights.indptr
+        starts, stops = indptr[items].astype(np.int64), indptr[items + 1].astype(np.int64)
+        offsets = np.r_[0, np.cumsum(stops - starts)]
+        if self.files is None:
+            take = np.repeat(starts - offsets[:-1], stops - starts) + np.arange(offsets[-1])
+            return CoocRows(items, offsets, self.weights.indices[take], self.weights.data[take])
+        data_file, indices_file = self.files
+        return CoocRows(
+            items,
+            offsets,
+            indices_file.read_ranges(starts, stops),
+            data_file.read_ranges(starts, stops),
+        )
+
+    def scores(self, rows: sp.csr_matrix, read: CoocRows | None = None) -> np.ndarray:
+        """Dense (n_rows, n_items) float32 scores for user rows of signal values (``read``:
+        their rows of ``S``, when the caller already read them)."""
+        rows = rows if isinstance(rows, sp.csr_matrix) else sp.csr_matrix(rows)
+        if read is None and self.files is None:
+            return np.asarray((rows.astype(np.float32) @ self.weights).toarray(), np.float32)
+        read = read if read is not None else self.read(rows)
+        at = read.at(rows.indices)
+        if rows.shape[0] == 1:  # one viewer (serving): a weighted count, no sparse product
+            per_source = np.zeros(read.items.size, dtype=np.float64)
+            np.add.at(per_source, at, rows.data)
+            weights = read.data * np.repeat(per_source, np.diff(read.indptr))
+            summed = np.bincount(read.indices, weights=weights, minlength=self.n_items)
+            return summed.astype(np.float32)[None, :]
+        owner = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        compact = sp.csr_matrix(
+            (rows.data.astype(np.float32), (owner, at)), shape=(rows.shape[0], read.items.size)
+        )
+        block = sp.csr_matrix(
+            (read.data, read.indices, read.indptr), shape=(read.items.size, self.n_items)
+        )
+        return np.asarray((compact @ block).toarray(), dtype=np.float32)
 
     def contributions(
-        self, row: sp.csr_matrix, item_idx: np.ndarray
+        self, row: sp.csr_matrix, item_idx: np.ndarray, read: CoocRows | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(the row's item indices, ``x_uj * S[j, i]`` for each asked item ``i``)."""
-        row = sp.csr_matrix(row, dtype=np.float32)
+        row = row if isinstance(row, sp.csr_matrix) else sp.csr_matrix(row)
         items = row.indices.astype(np.int64)
-        block = self.weights[items][:, np.asarray(item_idx, dtype=np.int64)].toarray()
+        asked, column = np.unique(np.asarray(item_idx, dtype=np.int64), return_inverse=True)
+        read = read if read is not None else self.read(row)
+        if not asked.size:
+            return items, np.zeros((items.size, 0), dtype=np.float32)
+        slot = np.searchsorted(asked, read.indices)
+        hit = (slot < asked.size) & (asked[np.minimum(slot, asked.size - 1)] == read.indices)
+        block = np.zeros((read.items.size, asked.size), dtype=np.float32)
+        np.add.at(block, (read.sources()[hit], slot[hit]), read.data[hit])
+        block = block[read.at(items)][:, column.reshape(-1)]
         return items, block * row.data.astype(np.float32)[:, None]
 
 

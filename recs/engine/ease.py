@@ -11,11 +11,19 @@ Memory: ``B`` is dense ``m x m`` float32 over the ``m`` movies kept (those with 
 12 bytes per nonzero, nearly dense among popular movies) next to its dense float32 copy, so
 about 16 * m^2 bytes (1.6 GB at 10,000 movies, 6.4 GB at 20,000); the inverse is then taken
 in place. Movies outside the kept set score 0 in EASE and are still ranked by ALS.
+
+An artifact stores ``B`` as bfloat16 (half the disk and page cache; ``recs.engine.rows``).
+Serving from it reads only the rows of ``B`` a viewer's movies select, a few at a time, from
+the file with ``pread`` (``recs.engine.rows`` says why not through the map) and widens them to
+float32; the whole matrix is never converted. An explanation needs ``B[j, i]`` for the
+viewer's movies ``j`` and a few recommended ``i``: ``P`` is symmetric, so ``B[j, i] = B[i, j]
+* P[j, j] / P[i, i]`` and it reads the few rows ``i`` instead of every row ``j`` again
+(``diag`` keeps ``P``'s diagonal; models saved without it read the rows ``j``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -24,6 +32,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from .params import StoredParams
+from .rows import NpyFile, bfloat16_decode
 
 
 @dataclass(frozen=True)
@@ -36,35 +45,78 @@ class EaseParams(StoredParams):
     max_items: int = 10_000
 
 
+#: Rows of ``B`` read and multiplied at a time: the buffer stays small (1.3 MB at 10,000
+#: movies), so transient reads never grow a worker's heap.
+READ_CHUNK = 32
+
+
 @dataclass(eq=False)
 class EaseModel:
     """``weights`` is ``B`` restricted to the kept columns ``items`` (indices into the full
-    item space of size ``n_items``)."""
+    item space of size ``n_items``): float32, or bfloat16 bits (uint16) as loaded from an
+    artifact; ``diag`` is ``P``'s diagonal over them (None in models saved before it was
+    kept); ``file`` is where a memory-mapped ``weights`` lives, so rows are read from there."""
 
     weights: np.ndarray
     items: np.ndarray
     n_items: int
     params: EaseParams
+    diag: np.ndarray | None = None
+    file: NpyFile | None = field(default=None, repr=False)
 
     @cached_property
     def positions(self) -> np.ndarray:
-        """Item index -> column of ``weights`` (-1 outside the kept movies)."""
+        """Item index -> row and column of ``weights`` (-1 outside the kept movies)."""
         return _positions(self.items, self.n_items)
+
+    def rows(self, positions: np.ndarray) -> np.ndarray:
+        """Rows of ``B`` (positions in ``items``) as float32; only these are read."""
+        if self.file is not None:
+            return _float32(self.file.read_rows(positions))
+        return _float32(self.weights[np.asarray(positions, dtype=np.int64)])
+
+    @property
+    def _in_place(self) -> bool:
+        """Products read ``B`` where it is (float32 in memory: training and evaluation)."""
+        return self.file is None and self.weights.dtype == np.float32
 
     def scores(self, rows: sp.csr_matrix) -> np.ndarray:
         """Dense (n_rows, n_items) float32 scores for user rows of signal values."""
-        rows = sp.csr_matrix(rows, dtype=np.float32)
+        rows = _csr(rows)
         out = np.zeros((rows.shape[0], self.n_items), dtype=np.float32)
-        if self.items.size:
+        if not self.items.size:
+            return out
+        pos = self.positions[rows.indices]
+        ok = pos >= 0
+        if self._in_place:
             # Re-index the rows into the kept movies' columns directly (SciPy's column
             # fancy-indexing of a CSR batch costs more than the product here).
-            column = self.positions[rows.indices]
-            kept = column >= 0
-            indptr = np.r_[0, np.cumsum(kept)][rows.indptr]
-            sub = sp.csr_matrix(
-                (rows.data[kept], column[kept], indptr), shape=(rows.shape[0], self.items.size)
+            indptr = np.r_[0, np.cumsum(ok)][rows.indptr]
+            kept = sp.csr_matrix(
+                (rows.data[ok].astype(np.float32), pos[ok], indptr),
+                shape=(rows.shape[0], self.items.size),
             )
-            out[:, self.items] = np.asarray(sub @ self.weights, np.float32)
+            out[:, self.items] = np.asarray(kept @ self.weights, np.float32)
+            return out
+        touched, at = np.unique(pos[ok], return_inverse=True)
+        at = at.reshape(-1)
+        if rows.shape[0] == 1:  # one viewer (serving): a BLAS gemv per chunk of rows
+            coefficients = np.bincount(at, weights=rows.data[ok], minlength=touched.size)
+            coefficients = coefficients.astype(np.float32)
+            acc = np.zeros(self.items.size, dtype=np.float32)
+            for lo in range(0, touched.size, READ_CHUNK):
+                acc += coefficients[lo : lo + READ_CHUNK] @ self.rows(touched[lo : lo + READ_CHUNK])
+            out[0, self.items] = acc
+            return out
+        owner = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))[ok]
+        batch = sp.csc_matrix(
+            (rows.data[ok].astype(np.float32), (owner, at)), shape=(rows.shape[0], touched.size)
+        )
+        acc = np.zeros((rows.shape[0], self.items.size), dtype=np.float32)
+        for lo in range(0, touched.size, READ_CHUNK):
+            block = self.rows(touched[lo : lo + READ_CHUNK])
+            acc += np.asarray(batch[:, lo : lo + READ_CHUNK] @ block, np.float32)
+        out[:, self.items] = acc
         return out
 
     def contributions(
@@ -72,17 +124,42 @@ class EaseModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(the row's item indices, their contribution to each asked item's score) with shape
         (row items, asked items): ``x_uj * B[j, i]``, zero outside the kept movies."""
-        row = sp.csr_matrix(row, dtype=np.float32)
+        row = _csr(row)
         items = row.indices.astype(np.int64)
         values = row.data.astype(np.float32)
         out = np.zeros((items.size, np.asarray(item_idx).size), dtype=np.float32)
-        pos = self.positions
-        src, dst = pos[items], pos[np.asarray(item_idx, dtype=np.int64)]
+        src = self.positions[items]
+        dst = self.positions[np.asarray(item_idx, dtype=np.int64)]
         ok_src, ok_dst = src >= 0, dst >= 0
         if ok_src.any() and ok_dst.any():
-            block = self.weights[np.ix_(src[ok_src], dst[ok_dst])] * values[ok_src, None]
-            out[np.ix_(np.flatnonzero(ok_src), np.flatnonzero(ok_dst))] = block
+            out[np.ix_(np.flatnonzero(ok_src), np.flatnonzero(ok_dst))] = (
+                self._block(src[ok_src], dst[ok_dst]) * values[ok_src, None]
+            )
         return items, out
+
+    def _block(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """``B[src][:, dst]`` (positions) as float32, reading as few rows as it can."""
+        if self._in_place:
+            return np.asarray(self.weights[np.ix_(src, dst)], np.float32)
+        if self.diag is not None:
+            d = self.diag.astype(np.float32)
+            return (self.rows(dst)[:, src] * d[src][None, :] / d[dst][:, None]).T
+        block = np.empty((src.size, dst.size), dtype=np.float32)
+        for lo in range(0, src.size, READ_CHUNK):
+            block[lo : lo + READ_CHUNK] = self.rows(src[lo : lo + READ_CHUNK])[:, dst]
+        return block
+
+
+def _float32(weights: np.ndarray) -> np.ndarray:
+    """Rows of ``B`` as float32, widening bfloat16 bits."""
+    if weights.dtype == np.uint16:
+        return bfloat16_decode(weights)
+    return np.asarray(weights, dtype=np.float32)
+
+
+def _csr(matrix: sp.spmatrix | sp.sparray) -> sp.csr_matrix:
+    """``matrix`` as CSR, without a copy (or a scipy construction) when it already is one."""
+    return matrix if isinstance(matrix, sp.csr_matrix) else sp.csr_matrix(matrix)
 
 
 def _positions(items: np.ndarray, n_items: int) -> np.ndarray:
@@ -143,7 +220,7 @@ def fit_from_gram(
     diag = np.diag(p).copy()
     p /= -diag[None, :]
     p[np.diag_indices_from(p)] = 0.0
-    return EaseModel(weights=p, items=items, n_items=n_items, params=params)
+    return EaseModel(weights=p, items=items, n_items=n_items, params=params, diag=diag)
 
 
 def fit(values: sp.csr_matrix, params: EaseParams | None = None) -> EaseModel:

@@ -236,6 +236,9 @@ class UserScores:
     als_std: float
     ease_std: float
     cooc_std: float = 1.0
+    # The co-occurrence rows the signal row selects, read once for the request: its scores
+    # and explanations share them (``recs.engine.rows`` says why rows are read, not mapped).
+    cooc_rows: cooc_engine.CoocRows | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -333,9 +336,10 @@ class HybridModel:
             raw_ease = self.ease.scores(signal)
             ease_std = float(max(raw_ease.std(), _EPS))
             z_ease = zscore_rows(raw_ease)
-        z_cooc, cooc_std = None, 1.0
+        z_cooc, cooc_std, cooc_rows = None, 1.0, None
         if self.cooc is not None:
-            raw_cooc = self.cooc.scores(signal)
+            cooc_rows = self.cooc.read(signal)
+            raw_cooc = self.cooc.scores(signal, cooc_rows)
             cooc_std = float(max(raw_cooc.std(), _EPS))
             z_cooc = zscore_rows(raw_cooc)
         scores = blend(z_als, z_ease, self.pop_z, self.params.blend, z_cooc)[0]
@@ -356,6 +360,7 @@ class HybridModel:
             als_std=als_std,
             ease_std=ease_std,
             cooc_std=cooc_std,
+            cooc_rows=cooc_rows,
         )
 
     def recommend(
@@ -409,7 +414,7 @@ class HybridModel:
                 total[j] = total.get(j, 0.0) + row
         c = self.params.blend.cooc_weight
         if self.cooc is not None and state.signal.nnz and c:
-            items, contrib = self.cooc.contributions(state.signal, item_idx)
+            items, contrib = self.cooc.contributions(state.signal, item_idx, state.cooc_rows)
             contrib = contrib.astype(np.float64) * (c / state.cooc_std)
             for j, row in zip(items.tolist(), contrib, strict=True):
                 total[j] = total.get(j, 0.0) + row

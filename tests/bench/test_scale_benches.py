@@ -62,3 +62,21 @@ def test_import_bench_reads_an_existing_release(tmp_path: Path) -> None:
                   "import: recount", "re-import (no changes)"):  # fmt: skip
         assert stage in done.stdout
     assert "summary: 3,000 ratings" in done.stdout
+
+
+def test_worker_memory_bench_serves_the_model_shape_from_both_checkouts(tmp_path: Path) -> None:
+    """This checkout as its own baseline: the format 2 copy and the format 3 artifact both
+    serve personalised lists, and every worker's memory is read."""
+    figures = tmp_path / "memory.json"
+    args = ["bench/recs_worker_memory.py", "--baseline", str(ROOT), "--json", str(figures)]
+    args += ["--users", "500", "--movies", "300", "--ease-items", "100", "--neighbours", "10"]
+    done = _run([*args, "--viewers", "50", "--workers", "1", "--rounds", "1"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(figures.read_text())
+    codes = [row["code"] for row in result["runs"]]
+    assert codes == ["before", "after, format 2 artifact", "after"]
+    for row in result["runs"]:
+        (worker,) = row["memory"]["50"]
+        assert worker["Rss"] > 0 and row["p50_ms"] > 0
+        assert worker["artifact"].get("item_factors.npy", 0) > 0
+    assert "uncached p50 ms" in done.stdout

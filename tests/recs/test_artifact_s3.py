@@ -51,7 +51,8 @@ def bucket(moto_server: MotoServer, settings: Any, tmp_path: Path) -> Bucket:
 
 
 def _files(version: ModelVersion) -> list[str]:
-    names = [f"{name}.npy" for name in artifacts.ARRAYS] + [artifacts.PARAMS, artifacts.META]
+    arrays = (*artifacts.ARRAYS, artifacts.EASE_DIAG)  # the planted model: EASE, no cooc
+    names = [f"{name}.npy" for name in arrays] + [artifacts.PARAMS, artifacts.META]
     return sorted(f"{PREFIX}/{version.artifact_path}/{name}" for name in names)
 
 
