@@ -18,6 +18,7 @@ built from their declared columns:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -155,7 +156,10 @@ def interactions_extract() -> Extracted:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("SELECT clock_timestamp()")  # after the snapshot is taken
         cutoff = cursor.fetchone()[0]
-        ratings = _rating_columns(rating_column_chunks())
+        # Parallel reads import this transaction's snapshot; a caller's transaction may
+        # hold writes other connections cannot see, so it is read on this one.
+        streams = min(2, os.cpu_count() or 1) if outermost else 1
+        ratings = _rating_columns(rating_column_chunks(streams=streams))
         playlists = _read(shared_playlist_rows_copy())
     interactions = Interactions.concat(
         [

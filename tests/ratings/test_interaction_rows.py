@@ -78,3 +78,73 @@ def test_ratings_changed_since_counts_only_newer_writes():
     rating = Rating.objects.create(user=UserFactory(), movie=MovieFactory(), score=Decimal("3.0"))
     assert selectors.ratings_changed_since(rating.updated_at - timedelta(seconds=1)) == 1
     assert selectors.ratings_changed_since(timezone.now() + timedelta(seconds=1)) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_chunks_read_one_snapshot_in_id_order():
+    from django.db import connection, transaction
+
+    users, movies = UserFactory.create_batch(4), MovieFactory.create_batch(10)
+    ratings = [
+        Rating.objects.create(user=user, movie=movie, score=Decimal("3.5"))
+        for user in users
+        for movie in movies
+    ]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT 1")  # the snapshot is taken here
+        # Deleted and committed by another connection after the snapshot, before the
+        # reading threads start: still read, as it was in the snapshot.
+        _elsewhere(lambda: Rating.objects.filter(pk=ratings[-1].pk).delete())
+        first, *rest = selectors.rating_column_chunks(ids_per_chunk=3, streams=2)
+    users_read = [
+        user for chunk in [first, *rest] for user in parse_binary_array(chunk["user"], "i8")
+    ]
+    movies_read = [
+        movie for chunk in [first, *rest] for movie in parse_binary_array(chunk["movie"], "i8")
+    ]
+    assert list(zip(users_read, movies_read, strict=True)) == [
+        (r.user_id, r.movie_id) for r in ratings
+    ]  # every rating once, in id order
+    assert not Rating.objects.filter(pk=ratings[-1].pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_chunks_stop_early_without_leaking_connections():
+    from django.db import connection, transaction
+
+    user = UserFactory()
+    for movie in MovieFactory.create_batch(12):
+        Rating.objects.create(user=user, movie=movie, score=Decimal("4.0"))
+
+    def backends() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    before = backends()
+    with transaction.atomic():
+        chunks = selectors.rating_column_chunks(ids_per_chunk=2, streams=2)
+        assert next(chunks)
+        chunks.close()
+    assert backends() == before
+
+
+def _elsewhere(write) -> None:  # type: ignore[no-untyped-def]
+    """Run ``write`` over another connection (its own thread), committed."""
+    import threading
+
+    from django.db import connections
+
+    def run() -> None:
+        try:
+            write()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
