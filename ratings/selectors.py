@@ -19,6 +19,8 @@ from psycopg import sql
 from ratings.models import Favorite, NotInterested, Rating, WatchlistEntry
 
 if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
     from users.models import User
 
 
@@ -149,13 +151,14 @@ def _rating_chunks_parallel(
     """The chunks in id order, read by ``streams`` threads, each over its own connection
     inside ``snapshot``; at most a few chunks wait to be consumed."""
     local = threading.local()
-    opened: list[psycopg.Connection] = []
+    opened: list[BaseDatabaseWrapper] = []
 
     def read(start: int) -> dict[str, bytes] | None:
         if not hasattr(local, "cursor"):
             other = connections.create_connection(connection.alias)
+            other.inc_thread_sharing()  # closed by the generator's thread when done
             other.ensure_connection()
-            opened.append(other.connection)
+            opened.append(other)
             local.cursor = psycopg.Cursor(other.connection)
             local.cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             local.cursor.execute(
@@ -179,8 +182,8 @@ def _rating_chunks_parallel(
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True)
-        for raw in opened:  # the threads are done: nothing uses these any more
-            raw.close()
+        for other in opened:  # the threads are done: nothing uses these any more
+            other.close()
 
 
 def ratings_changed_since(cutoff: datetime) -> int:
