@@ -123,9 +123,10 @@ def _words(rng: random.Random, vocabulary: list[str], k: int) -> str:
 def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) -> Built:
     """Fill the (empty, migrated) current database with ``shape`` and activate a model."""
     from django.contrib.auth.hashers import make_password
-    from django.db import connection
+    from django.db import connection, transaction
     from django.utils import timezone
 
+    from ratings.services import ratings_bulk_load
     from recs import services
     from recs.engine.matrix import KIND_RATING
     from recs.engine.synthetic import generate
@@ -271,20 +272,28 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
                 for u in range(shape.users)
             ),
         )
+        # Through the product's bulk load (as import_movielens does): into an empty table it
+        # rebuilds the indexes by sorting instead of maintaining them row by row, which at
+        # 25M ratings is minutes instead of the better part of an hour.
+        cursor.execute(
+            "CREATE TEMP TABLE bench_ratings (user_id bigint, movie_id bigint, "
+            "score numeric(2, 1), rated_at timestamptz)"
+        )
         _copy(
             cursor,
-            "ratings_rating",
-            ["user_id", "movie_id", "score", "review", "created_at", "updated_at"],
+            "bench_ratings",
+            ["user_id", "movie_id", "score", "rated_at"],
             zip(
                 (users + 1).tolist(),
                 (items + 1).tolist(),
                 (f"{s:.1f}" for s in scores.tolist()),
-                ("" for _ in range(len(users))),
-                (now for _ in range(len(users))),
                 (now for _ in range(len(users))),
                 strict=True,
             ),
         )
+        with transaction.atomic():
+            ratings_bulk_load(source="bench_ratings", rows=len(users))
+        cursor.execute("DROP TABLE bench_ratings")
         for table in ("movies_genre", "movies_movie", "movies_person", "users_user"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
