@@ -114,6 +114,18 @@ def _copy(cursor, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> 
         copy.write(buffer.getvalue())
 
 
+#: Ratings are spread over this many days before now, as in a real release: stamping them
+#: all "now" put every rating in trending's window, an aggregate over the whole table.
+RATING_SPAN_DAYS = 3 * 365
+
+
+def _rating_times(n: int, seed: int) -> list[str]:
+    """``n`` rating times, uniform over the last ``RATING_SPAN_DAYS`` days (seeded)."""
+    offsets = np.random.default_rng(seed).uniform(0, RATING_SPAN_DAYS * 86_400, n)
+    stamps = (np.int64(time.time()) - offsets.astype(np.int64)).astype("datetime64[s]")
+    return np.datetime_as_string(stamps, timezone="UTC").tolist()
+
+
 def _words(rng: random.Random, vocabulary: list[str], k: int) -> str:
     return " ".join(
         rng.choice(COMMON) if rng.random() < 0.3 else rng.choice(vocabulary) for _ in range(k)
@@ -287,7 +299,7 @@ def build(shape: Shape, *, seed: int = 0, log: Callable[[str], None] = print) ->
                 (users + 1).tolist(),
                 (items + 1).tolist(),
                 (f"{s:.1f}" for s in scores.tolist()),
-                (now for _ in range(len(users))),
+                _rating_times(len(users), seed),
                 strict=True,
             ),
         )
