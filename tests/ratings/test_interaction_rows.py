@@ -56,7 +56,11 @@ def test_rating_column_chunks_cover_every_rating_once_across_id_gaps():
     ]
     Rating.objects.filter(pk__in=[r.pk for r in ratings[5:12]]).delete()  # a gap of ids
     chunks = list(selectors.rating_column_chunks(ids_per_chunk=4))
-    assert 1 < len(chunks) < 27 // 4 + 2  # empty id ranges yield nothing
+    kept = [r.pk for r in ratings[:5] + ratings[12:]]
+    # One chunk per range of 4 ids from the lowest that still holds a rating; the emptied
+    # ranges of the gap yield nothing.
+    assert len(chunks) == len({(pk - min(kept)) // 4 for pk in kept})
+    assert len(chunks) < len(range(min(kept), max(kept) + 1, 4))
     pairs = [
         pair
         for chunk in chunks
