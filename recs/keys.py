@@ -37,5 +37,11 @@ def trending(trending_version: int, window: str) -> str:
     return f"recs:trending:t{trending_version}:{window}"
 
 
+def trending_last(window: str) -> str:
+    """The last list computed for ``window`` under any version: what a request serves when the
+    current one is missing and too costly to compute inside the request."""
+    return f"recs:trending:last:{window}"
+
+
 def similar(version: int, movie_id: int, n: int) -> str:
     return f"recs:v{version}:similar:{movie_id}:n{n}"

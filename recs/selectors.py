@@ -19,10 +19,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.utils import timezone
+from psycopg.errors import QueryCanceled
 
+from movierec.db import statement_timeout
 from movies.selectors import (
     TrendingWindow,
     content_similar_movie_ids,
@@ -43,6 +47,8 @@ from users.selectors import user_get_active
 
 if TYPE_CHECKING:
     from movies.models import Genre, Movie
+
+logger = structlog.get_logger(__name__)
 
 #: How many trending movies are ranked and cached per window (the largest page).
 TRENDING_LIST_SIZE = 100
@@ -138,9 +144,13 @@ def _window_phrase(window: str) -> str:
 # ----------------------------------------------------------------------------- trending
 
 
-def _trending_compute(window: str) -> tuple[list[tuple[int, float]], list[int]]:
+Trending = tuple[list[tuple[int, float]], list[int]]
+
+
+def trending_compute(window: str) -> Trending:
     """(movies with a trending signal and their blended 0..1 score, the list filled up to
-    ``TRENDING_LIST_SIZE`` from popularity)."""
+    ``TRENDING_LIST_SIZE`` from popularity). An aggregate over the window's ratings: beat
+    keeps its result in the cache (``recs.services.trending_refresh``)."""
     now = timezone.now()
     if window == TrendWindow.DAY:
         span, hourly, half_life_hours = timedelta(days=1), True, 6.0
@@ -174,13 +184,28 @@ def _trending_compute(window: str) -> tuple[list[tuple[int, float]], list[int]]:
     return signal, filled
 
 
-def _trending(window: str) -> tuple[list[tuple[int, float]], list[int]]:
-    key = keys.trending(serving.trending_version(), window)
-    hit = serving.cache_get(key) if serving.guard.available else None
-    if hit is not None:
-        return hit
-    value = _trending_compute(window)
-    serving.cache_set(key, value, timeout=settings.TRENDING_CACHE_TTL)
+def _trending(window: str) -> Trending:
+    """The cached list; on a miss, computed here only within ``TRENDING_REQUEST_TIMEOUT``.
+
+    Beat refreshes the cache every ``TRENDING_REFRESH_SECONDS``, so a miss means a cold cache
+    or a sync that just bumped the version. On a busy window the aggregate can take seconds:
+    PostgreSQL cancels it at the budget and the request serves the last list computed (or
+    popularity alone before the first), instead of holding a web worker or timing out."""
+    version = serving.trending_version()
+    current, last = keys.trending(version, window), keys.trending_last(window)
+    hits = serving.cache_get_many([current, last]) if serving.guard.available else {}
+    if current in hits:
+        return hits[current]
+    try:
+        with statement_timeout(settings.TRENDING_REQUEST_TIMEOUT):
+            value = trending_compute(window)
+    except OperationalError as exc:
+        if not isinstance(exc.__cause__, QueryCanceled):
+            raise
+        logger.warning("recs.trending_deferred", window=window, last=last in hits)
+        return hits.get(last) or ([], popular_movie_ids(exclude=[], n=TRENDING_LIST_SIZE))
+    serving.cache_set(current, value, timeout=settings.TRENDING_CACHE_TTL)
+    serving.cache_set(last, value, timeout=settings.TRENDING_LAST_TTL)
     return value
 
 

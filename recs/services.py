@@ -10,6 +10,8 @@ Storage contract with serving (``recs.serving.registry``): the single ``ModelVer
 ``active`` is served; its ``artifact_path`` is relative to the models storage. Activation is
 one transaction and, on commit, sets ``recs.keys.ACTIVE_VERSION`` so serving processes
 hot-reload. A failed training never touches the active row.
+
+:func:`trending_refresh` keeps the trending lists in the cache for the read path.
 """
 
 from __future__ import annotations
@@ -561,3 +563,25 @@ def recs_model_evaluate(
         data_counts=extracted.counts(),
         seconds=time.perf_counter() - started,
     )
+
+
+# --------------------------------------------------------------------------- trending
+
+
+def trending_refresh(*, windows: tuple[str, ...] = ("day", "week")) -> dict[str, int]:
+    """Compute each window's trending list into the cache (current version and the last-list
+    fallback), so requests read it instead of aggregating the window's ratings themselves.
+
+    Beat runs it every ``TRENDING_REFRESH_SECONDS`` and the TMDb trending sync after each run
+    (its version bump leaves the cache empty). Returns the length of each window's signal."""
+    from recs import selectors, serving
+
+    version = serving.trending_version()
+    sizes: dict[str, int] = {}
+    for window in windows:
+        value = selectors.trending_compute(selectors.TrendWindow(window))
+        serving.cache_set(keys.trending(version, window), value, settings.TRENDING_CACHE_TTL)
+        serving.cache_set(keys.trending_last(window), value, settings.TRENDING_LAST_TTL)
+        sizes[window] = len(value[0])
+    log.info("recs.trending_refreshed", version=version, **sizes)
+    return sizes

@@ -11,6 +11,12 @@ BEAT_SCHEDULE: dict = {
         "task": "tasks.outbox.outbox_flush",
         "schedule": 60.0,  # every minute: work a write asked for while the broker was down
     },
+    "trending-refresh": {
+        "task": "tasks.trending.trending_refresh",
+        # Every 2 minutes, below TRENDING_CACHE_TTL (300 s): requests find the lists cached
+        # instead of aggregating the window's ratings themselves (seconds on a busy window).
+        "schedule": 120.0,
+    },
     "sync-trending-day": {
         "task": "tasks.sync.trending_sync",
         "schedule": crontab(minute=5),  # hourly

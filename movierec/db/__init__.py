@@ -38,3 +38,30 @@ def query_timeout(seconds: float | None) -> Iterator[None]:
 def current_query_timeout() -> float | None:
     """The limit in force here, or None."""
     return _limit.get()
+
+
+@contextmanager
+def statement_timeout(seconds: float, using: str = "default") -> Iterator[None]:
+    """Let PostgreSQL cancel any statement of the block that runs past ``seconds``.
+
+    For optional work inside a request (an aggregate whose cost grows with the data): the
+    server cancels the statement and the block raises ``OperationalError`` (psycopg's
+    ``QueryCanceled``) on a connection that stays healthy, unlike the client-side
+    :func:`query_timeout`, which closes the connection and opens the breaker. The block runs
+    in a savepoint, so a cancelled statement leaves the caller's transaction usable, and the
+    caller's own ``statement_timeout`` is restored afterwards.
+    """
+    from django.db import connections, transaction
+
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), "
+                "set_config('statement_timeout', %s, true)",
+                [f"{max(int(seconds * 1000), 1)}ms"],
+            )
+            (previous, _) = cursor.fetchone()
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])

@@ -207,7 +207,7 @@ def _default_broker() -> str:
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=None) or _default_broker()
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or CELERY_BROKER_URL
-CELERY_IMPORTS = ("tasks.outbox", "tasks.sync", "tasks.training")
+CELERY_IMPORTS = ("tasks.outbox", "tasks.sync", "tasks.training", "tasks.trending")
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Training is CPU-heavy and runs on its own queue (one process); sync fans out on "sync".
 CELERY_TASK_ROUTES = {"tasks.training.*": {"queue": "ml"}, "tasks.sync.*": {"queue": "sync"}}
@@ -458,7 +458,13 @@ RECS_TRAIN_LOCK_TTL = env.int("RECS_TRAIN_LOCK_TTL", default=60)
 RECS_TRAIN_LOCK_HEARTBEAT = env.float("RECS_TRAIN_LOCK_HEARTBEAT", default=15.0)
 RECS_MIN_FEEDBACK = env.int("RECS_MIN_FEEDBACK", default=5)
 RECS_CACHE_TTL = env.int("RECS_CACHE_TTL", default=600)
+# Beat's trending-refresh (every 2 minutes, tasks/schedule.py) rewrites trending before this.
 TRENDING_CACHE_TTL = env.int("TRENDING_CACHE_TTL", default=300)
+# A request that finds trending missing may compute it for this long (PostgreSQL cancels the
+# aggregate past it); past it the request serves the last list and leaves the work to beat.
+TRENDING_REQUEST_TIMEOUT = env.float("TRENDING_REQUEST_TIMEOUT", default=0.5)
+# How long the last computed trending list stays usable as a fallback (seconds).
+TRENDING_LAST_TTL = env.int("TRENDING_LAST_TTL", default=7 * 24 * 3600)
 # Serving: how often a web process asks Redis whether a new model was activated (seconds).
 RECS_VERSION_CHECK_SECONDS = env.float("RECS_VERSION_CHECK_SECONDS", default=5.0)
 # After a Redis error, serving computes without the cache for this long (no per-call retries).
