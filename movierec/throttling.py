@@ -17,6 +17,7 @@ slowed down; the per-IP window bounds how many accounts one client can try.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -55,6 +56,7 @@ class Rate:
     window: int  # seconds
 
     @classmethod
+    @functools.lru_cache(maxsize=64)  # rates are read from settings on every request
     def parse(cls, text: str) -> Rate:
         """``"20/60"``, ``"5/5m"``, ``"10/1h"``, ``"100/d"``: requests per window."""
         match = _RATE_RE.match(text.lower())
@@ -74,18 +76,45 @@ def _key(scope: str, key: str) -> str:
     return cache.make_key(f"ratelimit:{scope}:{digest}")
 
 
+#: One round trip, one reply: count a hit in ``KEYS[1]`` (created with the window as its
+#: TTL when ``ARGV[1]`` > 0; SET NX EX and INCR run atomically, so no hit straddles an expiry)
+#: and read the values of ``KEYS[2..]``. Returns ``{count, ttl, value...}`` (false for a
+#: missing key). A script instead of a MULTI pipeline: the web process packs one command and
+#: parses one reply instead of seven, which was a quarter of a signed-in request's CPU.
+_HIT_AND_READ_LUA = """
+local count, ttl = 0, 0
+if tonumber(ARGV[1]) > 0 then
+  redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+  count = redis.call('INCR', KEYS[1])
+  ttl = redis.call('TTL', KEYS[1])
+end
+local out = {count, ttl}
+for i = 2, #KEYS do
+  out[i + 1] = redis.call('GET', KEYS[i])
+end
+return out
+"""
+_scripts: dict[int, Any] = {}
+
+
+def _hit_and_read(redis_key: str, window: int, made: Sequence[str]) -> tuple[int, int, list]:
+    """(count, ttl, raw values) through the script (redis-py sends EVALSHA, and loads the
+    script once if this Redis does not know it yet)."""
+    client = get_redis_connection("default")
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_HIT_AND_READ_LUA)
+    count, ttl, *values = script(keys=[redis_key, *made], args=[window], client=client)
+    return int(count), int(ttl), values
+
+
 def hit(scope: str, key: str) -> None:
     """Count one event; raise :class:`RateLimitExceeded` once the window's limit is passed."""
     if not settings.RATELIMIT_ENABLED:
         return
     rate = rate_for(scope)
-    redis_key = _key(scope, key)
     try:
-        pipe = get_redis_connection("default").pipeline(transaction=True)
-        pipe.set(redis_key, 0, ex=rate.window, nx=True)
-        pipe.incr(redis_key)
-        pipe.ttl(redis_key)
-        _, count, ttl = pipe.execute()
+        count, ttl, _ = _hit_and_read(_key(scope, key), rate.window, ())
     except RedisError:
         logger.warning("ratelimit.redis_unavailable", scope=scope)
         return
@@ -102,31 +131,20 @@ def hit_and_read(scope: str, key: str, cache_keys: Sequence[str]) -> tuple[int |
     request costs one round trip before it executes. Fails open on Redis errors.
     """
     made = [cache.make_key(k) for k in cache_keys]
-    limited = settings.RATELIMIT_ENABLED
-    rate = rate_for(scope) if limited else None
-    redis_key = _key(scope, key)
+    rate = rate_for(scope) if settings.RATELIMIT_ENABLED else None
+    if rate is None and not made:
+        return None, []
+    window = rate.window if rate is not None else 0
     try:
-        client = get_redis_connection("default")
-        pipe = client.pipeline(transaction=True)  # SET NX + INCR must not straddle an expiry
-        if made:
-            pipe.mget(made)
-        if rate is not None:
-            pipe.set(redis_key, 0, ex=rate.window, nx=True)
-            pipe.incr(redis_key)
-            pipe.ttl(redis_key)
-        results = pipe.execute()
+        count, ttl, raw = _hit_and_read(_key(scope, key), window, made)
     except RedisError:
         logger.warning("ratelimit.redis_unavailable", scope=scope)
         return None, [None] * len(made)
-    raw = results.pop(0) if made else []
     decode = cache.client.decode
     values = [None if v is None else decode(v) for v in raw]
-    if rate is None:
+    if rate is None or count <= rate.limit:
         return None, values
-    _, count, ttl = results
-    if count > rate.limit:
-        return max(1, ttl if ttl and ttl > 0 else rate.window), values
-    return None, values
+    return max(1, ttl if ttl and ttl > 0 else rate.window), values
 
 
 def check(scope: str, key: str) -> None:

@@ -163,13 +163,19 @@ _OPERATION_ATTR = "_graphql_operation"
 
 
 class _Prepared:
-    """A parsed document and its spec-validation errors (None until validated)."""
+    """A parsed document and its spec-validation errors (None until validated); for a
+    document without variables, also its limit errors under the limits they were checked
+    against (nothing in them can change from one request to the next)."""
 
-    __slots__ = ("document", "errors")
+    __slots__ = ("document", "errors", "static", "limits")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
         self.errors: list[GraphQLError] | None = None
+        self.static = not any(
+            getattr(definition, "variable_definitions", None) for definition in document.definitions
+        )
+        self.limits: tuple[tuple[int, ...], list[GraphQLError]] | None = None
 
 
 class _DocumentCache:
@@ -453,8 +459,8 @@ class MovierecGraphQLView(GraphQLView):
         """graphene-django's, on a cached parse and spec validation of the document.
 
         The static limits (tokens, then depth, aliases, cost against this request's
-        variables, unstorable text) still run on every request, and before spec validation
-        on first sight of a document.
+        variables, unstorable text) run before spec validation on first sight of a document,
+        and again on every request that has variables (``first: $n`` costs what ``$n`` is).
         """
         if (name := unstorable_variable(variables)) is not None:
             return ExecutionResult(data=None, errors=[unstorable_variable_error(name)])
@@ -483,11 +489,21 @@ class MovierecGraphQLView(GraphQLView):
         structlog.contextvars.bind_contextvars(
             operation=operation_name or getattr(request, _LABEL_ATTR)
         )
-        limit_errors = validate(
-            schema,
-            prepared.document,
-            [query_limits_rule(variables=variables), UnstorableTextRule],
+        limits = (
+            settings.GRAPHQL_MAX_DEPTH,
+            settings.GRAPHQL_MAX_COMPLEXITY,
+            settings.GRAPHQL_MAX_ALIASES,
         )
+        if prepared.static and prepared.limits is not None and prepared.limits[0] == limits:
+            limit_errors = prepared.limits[1]
+        else:
+            limit_errors = validate(
+                schema,
+                prepared.document,
+                [query_limits_rule(variables=variables), UnstorableTextRule],
+            )
+            if prepared.static:
+                prepared.limits = (limits, limit_errors)
         if limit_errors:
             return ExecutionResult(data=None, errors=limit_errors)
         if prepared.errors is None:

@@ -194,3 +194,23 @@ def test_full_introspection_passes_the_limits():
     assert response.status_code == 200
     assert "errors" not in response.json()
     assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_a_variable_free_document_is_checked_once_per_limits_and_a_variable_one_each_time(
+    settings,
+):
+    """Limits of a document without variables are cached with the limits they were checked
+    against; with variables they are costed against each request's values."""
+    MovieFactory()
+    deep = "{ movies { edges { node { genres { name } } } } }"
+    assert "errors" not in _query(deep).json()
+    assert "errors" not in _query(deep).json()  # answered from the cached check
+    settings.GRAPHQL_MAX_DEPTH = 3  # new limits: checked again, not served stale
+    assert _only_error(_query(deep), 400)["extensions"]["depth"] == 4
+    settings.GRAPHQL_MAX_DEPTH = 30
+    paged = "query($n: Int) { movies(first: $n) { edges { node { credits { name } } } } }"
+    assert "errors" not in _query(paged, {"n": 5}).json()
+    settings.GRAPHQL_MAX_COMPLEXITY = 50
+    assert "errors" not in _query(paged, {"n": 1}).json()
+    error = _only_error(_query(paged, {"n": 100}), 400)
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX" and error["extensions"]["cost"] > 50

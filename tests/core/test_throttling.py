@@ -146,3 +146,27 @@ def test_limits_can_be_switched_off(user: Any, rates: Any, settings: Any) -> Non
     settings.RATELIMIT_ENABLED = False
     for _ in range(3):
         assert "errors" not in _login(user.username, PASSWORD)
+
+
+def test_count_and_reads_are_one_command_and_survive_a_script_flush(rates: Any, db: Any) -> None:
+    """One EVALSHA per call (no MULTI pipeline); a Redis that forgot the script (restart,
+    SCRIPT FLUSH) gets it again transparently."""
+    from django.core.cache import cache
+    from django_redis import get_redis_connection
+
+    from movierec import throttling
+
+    rates(graphql="3/1m")
+    cache.set("state-a", {"v": 1}, timeout=60)
+    redis = get_redis_connection("default")
+    redis.script_flush()
+    answers = [throttling.hit_and_read("graphql", "user:7", ["state-a", "nope"])]
+    redis.config_resetstat()
+    answers += [throttling.hit_and_read("graphql", "user:7", ["state-a", "nope"]) for _ in "abc"]
+    stats = redis.info("commandstats")
+    assert stats["cmdstat_evalsha"]["calls"] == 3
+    assert "cmdstat_multi" not in stats and "cmdstat_exec" not in stats  # no pipeline
+    assert answers[0] == (None, [{"v": 1}, None])
+    assert [wait for wait, _ in answers[:3]] == [None, None, None]
+    assert answers[3][0] in range(1, 61)
+    assert redis.ttl(throttling._key("graphql", "user:7")) in range(1, 61)
