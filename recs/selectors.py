@@ -190,7 +190,9 @@ def _trending(window: str) -> Trending:
     Beat refreshes the cache every ``TRENDING_REFRESH_SECONDS``, so a miss means a cold cache
     or a sync that just bumped the version. On a busy window the aggregate can take seconds:
     PostgreSQL cancels it at the budget and the request serves the last list computed (or
-    popularity alone before the first), instead of holding a web worker or timing out."""
+    popularity alone before the first), instead of holding a web worker or timing out; that
+    stands in for the current list for ``TRENDING_RETRY_SECONDS``, so the budget is spent at
+    most once per interval, not once per request."""
     version = serving.trending_version()
     current, last = keys.trending(version, window), keys.trending_last(window)
     hits = serving.cache_get_many([current, last]) if serving.guard.available else {}
@@ -203,7 +205,11 @@ def _trending(window: str) -> Trending:
         if not isinstance(exc.__cause__, QueryCanceled):
             raise
         logger.warning("recs.trending_deferred", window=window, last=last in hits)
-        return hits.get(last) or ([], popular_movie_ids(exclude=[], n=TRENDING_LIST_SIZE))
+        value = hits.get(last) or ([], popular_movie_ids(exclude=[], n=TRENDING_LIST_SIZE))
+        # Served as the current list for a short while: without it every request would
+        # spend the budget again until beat's refresh (or a worker-less deployment, never).
+        serving.cache_set(current, value, timeout=settings.TRENDING_RETRY_SECONDS)
+        return value
     serving.cache_set(current, value, timeout=settings.TRENDING_CACHE_TTL)
     serving.cache_set(last, value, timeout=settings.TRENDING_LAST_TTL)
     return value

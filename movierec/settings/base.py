@@ -463,6 +463,8 @@ TRENDING_CACHE_TTL = env.int("TRENDING_CACHE_TTL", default=300)
 # A request that finds trending missing may compute it for this long (PostgreSQL cancels the
 # aggregate past it); past it the request serves the last list and leaves the work to beat.
 TRENDING_REQUEST_TIMEOUT = env.float("TRENDING_REQUEST_TIMEOUT", default=0.5)
+# ... and that list stands in for the current one this long before a request tries again.
+TRENDING_RETRY_SECONDS = env.int("TRENDING_RETRY_SECONDS", default=60)
 # How long the last computed trending list stays usable as a fallback (seconds).
 TRENDING_LAST_TTL = env.int("TRENDING_LAST_TTL", default=7 * 24 * 3600)
 # Serving: how often a web process asks Redis whether a new model was activated (seconds).

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -99,7 +100,12 @@ def test_a_slow_aggregate_serves_the_last_list_without_an_error(catalogue, api_c
     TrendingEntry.objects.create(window="week", movie=popular[2], rank=1, synced_at=timezone.now())
     with _ratings_locked():
         assert _titles(api_client) == ["Hot", "Popular 0", "Popular 1"]
-    # The connection is healthy and the database breaker closed: the next request computes.
+    # The connection is healthy and the database breaker closed; the last list stands in
+    # (no second attempt within TRENDING_RETRY_SECONDS) until beat's refresh.
+    with CaptureQueriesContext(connection) as ctx:
+        assert _titles(api_client) == ["Hot", "Popular 0", "Popular 1"]
+    assert not any("ratings_rating" in q["sql"] for q in ctx.captured_queries)
+    services.trending_refresh()
     assert _titles(api_client) == ["Popular 2", "Hot", "Popular 0"]
 
 
@@ -107,7 +113,11 @@ def test_with_no_list_yet_a_slow_aggregate_serves_popularity(catalogue, api_clie
     settings.TRENDING_REQUEST_TIMEOUT = 0.2
     with _ratings_locked():
         assert _titles(api_client, "DAY") == ["Popular 0", "Popular 1", "Popular 2"]
-    assert serving.cache_get(keys.trending(serving.trending_version(), "day")) is None
+    assert serving.cache_get(keys.trending_last("day")) is None  # not a computed list
+    assert _titles(api_client, "DAY") == ["Popular 0", "Popular 1", "Popular 2"]
+    ttl = cache.ttl(keys.trending(serving.trending_version(), "day"))
+    assert 0 < ttl <= settings.TRENDING_RETRY_SECONDS
+    cache.delete(keys.trending(serving.trending_version(), "day"))  # the stand-in expires
     assert _titles(api_client, "DAY") == ["Hot", "Popular 0", "Popular 1"]
 
 
