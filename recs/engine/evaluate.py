@@ -152,26 +152,44 @@ def _top_k_wide(scores: np.ndarray, k: int) -> np.ndarray:
     rows have (1.6 s instead of 0.1 s for 537 x 62k). The k-th largest of every
     ``_STRIDE``-th column is a lower bound of the row's k-th largest, so only the few cells
     at or above it are sorted; rows where that bound leaves thousands (a row of mostly
-    equal scores) take the plain path."""
+    equal scores) take the plain path.
+
+    Two passes over the batch (one comparison, one ``flatnonzero``): rows that may be
+    mostly equal are told apart on the sample, and only they are counted in full; the
+    light rows' candidates come straight from the whole batch, without a copy of it."""
+    rows, n = scores.shape
     sample = scores[:, ::_STRIDE]
     bound = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
-    above = scores >= bound[:, None]
-    heavy = np.count_nonzero(above, axis=1) > _MAX_CANDIDATES
-    ids = np.empty((scores.shape[0], k), dtype=np.int64)
+    suspect = np.count_nonzero(sample >= bound[:, None], axis=1) > _SUSPECT
+    heavy = np.zeros(rows, dtype=bool)
+    if suspect.any():
+        counts = np.count_nonzero(scores[suspect] >= bound[suspect, None], axis=1)
+        heavy[suspect] = counts > _MAX_CANDIDATES
+    ids = np.empty((rows, k), dtype=np.int64)
     light = np.flatnonzero(~heavy)
-    r, c = np.nonzero(above[light])
-    order = np.lexsort((c, -scores[light[r], c], r))
+    if heavy.any():
+        flat = np.flatnonzero(scores[light] >= bound[light, None])
+        r, c = np.divmod(flat, n)
+        values = scores[light[r], c]
+    else:
+        flat = np.flatnonzero(scores >= bound[:, None])
+        r, c = np.divmod(flat, n)
+        values = scores.ravel()[flat]
+    order = np.lexsort((c, -values, r))
     r, c = r[order], c[order]
     first = np.searchsorted(r, np.arange(light.size))
     ids[light] = c[first[:, None] + np.arange(k)[None, :]]
     for row in np.flatnonzero(heavy):
-        part = np.argpartition(scores[row], scores.shape[1] - k)[scores.shape[1] - k :]
+        part = np.argpartition(scores[row], n - k)[n - k :]
         ids[row] = part[np.lexsort((part, -scores[row, part]))]
     return ids
 
 
 #: Rows with more candidates than this after the sampled bound are ranked the plain way.
 _MAX_CANDIDATES = 4096
+#: Sampled cells at or above the bound past which a row is counted in full (a light row has
+#: about k of them; a mostly equal one, thousands).
+_SUSPECT = _MAX_CANDIDATES // (4 * _STRIDE)
 
 
 def evaluate_scorer(

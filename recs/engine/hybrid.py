@@ -90,13 +90,14 @@ def signal_matrix(
     now: int | None,
     user_index: IdIndex,
     item_index: IdIndex,
+    mapped: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> sp.csr_matrix:
     """EASE's input: stars / 5 for ratings (``low_rating_value`` below the like threshold),
     the kind weights of ``weights`` for list signals (negative for "not interested"), with
-    the same time decay."""
-    u = user_index.to_index(rows.user_ids)
-    i = item_index.to_index(rows.item_ids)
-    w = rows.weights(weights, now)
+    the same time decay. ``mapped``: ``rows.mapped(...)`` with the same arguments, if the
+    caller has it (it is not modified)."""
+    u, i, w = mapped or rows.mapped(weights, now, user_index, item_index)
+    w = w.copy()
     rated = rows.kinds == KIND_RATING
     stars = rows.scores[rated] / np.float32(5.0)
     stars = np.where(
@@ -458,11 +459,17 @@ def train_hybrid(
     model, its ALS matrix and the EASE / co-occurrence signal rows."""
     from .als import train as als_train
 
-    matrix = rows.to_matrix(weights, now=now, user_index=user_index, item_index=item_index)
+    user_index = user_index if user_index is not None else IdIndex.from_values(rows.user_ids)
+    item_index = item_index if item_index is not None else IdIndex.from_values(rows.item_ids)
+    mapped = rows.mapped(weights, now, user_index, item_index)  # shared by both matrices
+    matrix = rows.to_matrix(
+        weights, now=now, user_index=user_index, item_index=item_index, mapped=mapped
+    )
     signal = signal_matrix(
         rows, weights, params.blend.low_rating_value, now=now,
-        user_index=matrix.user_index, item_index=matrix.item_index,
+        user_index=user_index, item_index=item_index, mapped=mapped,
     )  # fmt: skip
+    del mapped
     als = als_train(matrix, params.als, progress=progress)
     ease = ease_engine.fit(signal, params.ease) if params.blend.als_weight < 1 else None
     cooc = None

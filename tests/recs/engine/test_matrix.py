@@ -3,6 +3,7 @@ import pytest
 
 from recs.engine.matrix import (
     KIND_FAVORITE,
+    KIND_NOT_INTERESTED,
     KIND_PLAYLIST,
     KIND_RATING,
     KIND_WATCHLIST,
@@ -126,3 +127,31 @@ def test_unknown_kind_and_shape_mismatch_raise():
         _rows([1], [1], [5.0], [9])
     with pytest.raises(ValueError):
         Interactions(np.array([1, 2]), np.array([1]), np.array([5.0]), np.array([0]), np.array([0]))
+
+
+def test_matrices_built_from_one_mapping_equal_those_built_alone():
+    from recs.engine.hybrid import signal_matrix
+
+    rng = np.random.default_rng(5)
+    n = 5_000
+    rows = Interactions(
+        rng.integers(1, 300, n), rng.integers(1, 900, n), rng.choice([1.0, 2.5, 4.0, 5.0], n),
+        rng.choice([KIND_RATING, KIND_FAVORITE, KIND_WATCHLIST, KIND_NOT_INTERESTED], n),
+        rng.integers(1_600_000_000, 1_700_000_000, n),
+    )  # fmt: skip
+    weights = ConfidenceWeights(half_life_days=90)
+    users, items = IdIndex.from_values(rows.user_ids), IdIndex.from_values(rows.item_ids)
+    now = 1_700_000_000
+    mapped = rows.mapped(weights, now, users, items)
+    kept = [array.copy() for array in mapped]
+    alone = rows.to_matrix(weights, now=now, user_index=users, item_index=items)
+    shared = rows.to_matrix(weights, now=now, user_index=users, item_index=items, mapped=mapped)
+    for name in ("confidence", "seen"):
+        a, b = getattr(alone, name), getattr(shared, name)
+        assert (a != b).nnz == 0 and np.array_equal(a.indptr, b.indptr)
+    signal = signal_matrix(rows, weights, -0.1, now=now, user_index=users, item_index=items)
+    signal_shared = signal_matrix(
+        rows, weights, -0.1, now=now, user_index=users, item_index=items, mapped=mapped
+    )
+    assert (signal != signal_shared).nnz == 0
+    assert all(np.array_equal(a, b) for a, b in zip(mapped, kept, strict=True))  # untouched
