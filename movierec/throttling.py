@@ -94,33 +94,26 @@ for i = 2, #KEYS do
 end
 return out
 """
-_scripts: dict[int, Any] = {}
+_script: Any = None
 
 
 def _hit_and_read(redis_key: str, window: int, made: Sequence[str]) -> tuple[int, int, list]:
     """(count, ttl, raw values) through the script (redis-py sends EVALSHA, and loads the
-    script once if this Redis does not know it yet)."""
+    script again whenever a Redis does not know it yet, so one object serves every client)."""
+    global _script
     client = get_redis_connection("default")
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_HIT_AND_READ_LUA)
-    count, ttl, *values = script(keys=[redis_key, *made], args=[window], client=client)
+    if _script is None:
+        _script = client.register_script(_HIT_AND_READ_LUA)
+    count, ttl, *values = _script(keys=[redis_key, *made], args=[window], client=client)
     return int(count), int(ttl), values
 
 
 def hit(scope: str, key: str) -> None:
     """Count one event; raise :class:`RateLimitExceeded` once the window's limit is passed."""
-    if not settings.RATELIMIT_ENABLED:
-        return
-    rate = rate_for(scope)
-    try:
-        count, ttl, _ = _hit_and_read(_key(scope, key), rate.window, ())
-    except RedisError:
-        logger.warning("ratelimit.redis_unavailable", scope=scope)
-        return
-    if count > rate.limit:
+    retry_after, _ = hit_and_read(scope, key, ())
+    if retry_after is not None:
         metrics.RATE_LIMITED.labels(scope=scope).inc()
-        raise RateLimitExceeded(scope, ttl if ttl and ttl > 0 else rate.window)
+        raise RateLimitExceeded(scope, retry_after)
 
 
 def hit_and_read(scope: str, key: str, cache_keys: Sequence[str]) -> tuple[int | None, list[Any]]:

@@ -187,8 +187,8 @@ def trending_compute(window: str) -> Trending:
 def _trending(window: str) -> Trending:
     """The cached list; on a miss, computed here only within ``TRENDING_REQUEST_TIMEOUT``.
 
-    Beat refreshes the cache every ``TRENDING_REFRESH_SECONDS``, so a miss means a cold cache
-    or a sync that just bumped the version. On a busy window the aggregate can take seconds:
+    Beat's ``trending-refresh`` rewrites the cache every 2 minutes, so a miss means a cold
+    cache or a sync that just bumped the version. On a busy window the aggregate can take seconds:
     PostgreSQL cancels it at the budget and the request serves the last list computed (or
     popularity alone before the first), instead of holding a web worker or timing out; that
     stands in for the current list for ``TRENDING_RETRY_SECONDS``, so the budget is spent at
@@ -210,9 +210,14 @@ def _trending(window: str) -> Trending:
         # spend the budget again until beat's refresh (or a worker-less deployment, never).
         serving.cache_set(current, value, timeout=settings.TRENDING_RETRY_SECONDS)
         return value
-    serving.cache_set(current, value, timeout=settings.TRENDING_CACHE_TTL)
-    serving.cache_set(last, value, timeout=settings.TRENDING_LAST_TTL)
+    trending_store(version, window, value)
     return value
+
+
+def trending_store(version: int, window: str, value: Trending) -> None:
+    """Cache a computed list as the current one of ``version`` and as the last-list fallback."""
+    serving.cache_set(keys.trending(version, window), value, timeout=settings.TRENDING_CACHE_TTL)
+    serving.cache_set(keys.trending_last(window), value, timeout=settings.TRENDING_LAST_TTL)
 
 
 def _movies_in_order(ids: Iterable[int]) -> list[Movie]:

@@ -572,16 +572,16 @@ def trending_refresh(*, windows: tuple[str, ...] = ("day", "week")) -> dict[str,
     """Compute each window's trending list into the cache (current version and the last-list
     fallback), so requests read it instead of aggregating the window's ratings themselves.
 
-    Beat runs it every ``TRENDING_REFRESH_SECONDS`` and the TMDb trending sync after each run
-    (its version bump leaves the cache empty). Returns the length of each window's signal."""
+    Beat's ``trending-refresh`` runs it every 2 minutes, within ``TRENDING_CACHE_TTL``, so
+    the list a TMDb sync's version bump leaves missing is back within that interval.
+    Returns the length of each window's signal."""
     from recs import selectors, serving
 
     version = serving.trending_version()
     sizes: dict[str, int] = {}
     for window in windows:
         value = selectors.trending_compute(selectors.TrendWindow(window))
-        serving.cache_set(keys.trending(version, window), value, settings.TRENDING_CACHE_TTL)
-        serving.cache_set(keys.trending_last(window), value, settings.TRENDING_LAST_TTL)
+        selectors.trending_store(version, window, value)
         sizes[window] = len(value[0])
     log.info("recs.trending_refreshed", version=version, **sizes)
     return sizes

@@ -167,15 +167,10 @@ def _top_k_wide(scores: np.ndarray, k: int) -> np.ndarray:
         heavy[suspect] = counts > _MAX_CANDIDATES
     ids = np.empty((rows, k), dtype=np.int64)
     light = np.flatnonzero(~heavy)
-    if heavy.any():
-        flat = np.flatnonzero(scores[light] >= bound[light, None])
-        r, c = np.divmod(flat, n)
-        values = scores[light[r], c]
-    else:
-        flat = np.flatnonzero(scores >= bound[:, None])
-        r, c = np.divmod(flat, n)
-        values = scores.ravel()[flat]
-    order = np.lexsort((c, -values, r))
+    candidates = scores[light] if heavy.any() else scores  # no copy in the common case
+    flat = np.flatnonzero(candidates >= bound[light, None])
+    r, c = np.divmod(flat, n)
+    order = np.lexsort((c, -candidates.ravel()[flat], r))
     r, c = r[order], c[order]
     first = np.searchsorted(r, np.arange(light.size))
     ids[light] = c[first[:, None] + np.arange(k)[None, :]]
