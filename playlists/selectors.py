@@ -108,6 +108,7 @@ COPY (
       FROM playlists_playlistitem i JOIN playlists_playlist p ON p.id = i.playlist_id
      WHERE p.visibility IN ({", ".join(f"'{v}'" for v in SHARED)})
      GROUP BY p.owner_id, i.movie_id
+     ORDER BY p.owner_id, i.movie_id  -- the same data, the same rows in the same order
 ) TO STDOUT (FORMAT BINARY)
 """  # noqa: S608 - the only interpolation is this module's own visibility constants
 

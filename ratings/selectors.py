@@ -90,12 +90,17 @@ def favorited_movie_ids(*, user: User, movie_ids: Iterable[int]) -> set[int]:
 #: element). Every column is NOT NULL, so elements are fixed width.
 RATING_ARRAY_COLUMNS = (("user", "i8"), ("movie", "i8"), ("score", "f4"), ("ts", "i8"))
 
+# The rows arrive in id order, not in the heap's (which updates and deletes reshuffle): the
+# training's holdout split draws its random keys in row order, so the same data must give
+# the same rows in the same order, or two trainings on it are judged on different splits.
 _RATINGS_CHUNK = """
-SELECT array_send(array_agg(user_id::int8)), array_send(array_agg(movie_id::int8)),
-       array_send(array_agg(score::float4)),
-       array_send(array_agg(floor(date_part('epoch', updated_at))::int8))
-  FROM ratings_rating
- WHERE id >= %s AND id < %s
+SELECT array_send(array_agg(user_id)), array_send(array_agg(movie_id)),
+       array_send(array_agg(score)), array_send(array_agg(ts))
+  FROM (SELECT user_id::int8, movie_id::int8, score::float4,
+               floor(date_part('epoch', updated_at))::int8 AS ts
+          FROM ratings_rating
+         WHERE id >= %s AND id < %s
+         ORDER BY id) AS chunk
 """
 
 
