@@ -1,6 +1,7 @@
 """What ratings hands recommenders: rows, never models (streamed COPY, per-user querysets),
 and the bulk seeding service."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -134,6 +135,11 @@ def test_parallel_chunks_stop_early_without_leaking_connections():
         chunks = selectors.rating_column_chunks(ids_per_chunk=2, streams=2)
         assert next(chunks)
         chunks.close()
+    # A closed connection's server process leaves pg_stat_activity as it exits, a moment
+    # after the client hung up: wait for that (a leaked connection never leaves).
+    deadline = time.monotonic() + 10
+    while backends() != before and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert backends() == before
 
 
